@@ -1,0 +1,58 @@
+# Roomcast: the two set-up commands are `make run` and `make test`.
+# Both install what is missing (Debian packages as root, a .venv with the
+# package and its extras) and are quiet when everything is already there.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+ARGS ?=
+
+.PHONY: run test bench lint system-run system-test venv clean help
+
+help:
+	@echo "make run    start the console (embedded relay and a room)"
+	@echo "make test   run the whole suite headless"
+	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make lint   ruff and mypy"
+
+system-run:
+	@installer/system-deps.sh run
+
+system-test:
+	@installer/system-deps.sh test
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Roomcast needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Roomcast and its Python dependencies into $(VENV)"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: system-run $(STAMP)
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+	  echo "No display found (neither DISPLAY nor WAYLAND_DISPLAY is set)."; \
+	  echo "Roomcast's console is a desktop window. On a headless machine run:"; \
+	  echo "  xvfb-run -a make run"; \
+	  echo "or run the relay alone: $(BIN)/roomcast relay --help"; \
+	  exit 1; \
+	fi
+	@$(BIN)/roomcast $(ARGS)
+
+test: system-test $(STAMP)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: system-test $(STAMP)
+	@$(BIN)/python -m bench $(ARGS)
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy audio server console ui
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Roomcast benchmarks: figures printed beside a baseline measured in the same run."""

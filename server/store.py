@@ -1,0 +1,378 @@
+"""The relay's SQLite store: what must survive a restart (DESIGN §7).
+
+One file, `roomcast.db`, in the data folder, in WAL mode. A room is kept as
+its latest snapshot plus the numbered events that led there (the events are
+the moderation log and what a reconnecting client resumes from). The host's
+block and contact lists span rooms, so they live in their own tables, as do
+tickets and reminders. Every write of a room happens in one transaction:
+events, snapshot and the side tables change together or not at all.
+
+Runs on: the relay's event loop thread (calls take well under a millisecond
+for one command's events; a caller with bulk work runs it in an executor).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.room import (
+    EVENT_TYPES,
+    ContactAdded,
+    ContactRemoved,
+    ParticipantJoined,
+    ParticipantRemoved,
+    Room,
+    RoomState,
+    TicketIssued,
+    Unblocked,
+)
+from server.room.codec import CodecError, decode_dataclass, to_plain
+
+DB_NAME = "roomcast.db"
+
+# Each entry takes the schema from version i to i + 1. Never edit one that
+# has shipped: add the next.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE rooms (
+        room_id    TEXT PRIMARY KEY,
+        host_id    TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        starts_at  REAL,
+        updated_at REAL NOT NULL,
+        last_seq   INTEGER NOT NULL,
+        snapshot   TEXT NOT NULL
+    );
+    CREATE INDEX rooms_by_state ON rooms(state);
+    CREATE TABLE events (
+        room_id TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        at      REAL NOT NULL,
+        body    TEXT NOT NULL,
+        PRIMARY KEY (room_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE blocks (
+        host_id    TEXT NOT NULL,
+        user_id    TEXT NOT NULL,
+        blocked_at REAL NOT NULL,
+        blocked_by TEXT NOT NULL,
+        PRIMARY KEY (host_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE contacts (
+        host_id  TEXT NOT NULL,
+        user_id  TEXT NOT NULL,
+        added_at REAL NOT NULL,
+        PRIMARY KEY (host_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE tickets (
+        room_id     TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
+        code        TEXT NOT NULL,
+        issued_at   REAL NOT NULL,
+        holder      TEXT,
+        redeemed_at REAL,
+        PRIMARY KEY (room_id, code)
+    ) WITHOUT ROWID;
+    CREATE TABLE reminders (
+        room_id   TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
+        client_id TEXT NOT NULL,
+        asked_at  REAL NOT NULL,
+        PRIMARY KEY (room_id, client_id)
+    ) WITHOUT ROWID;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says what to do about it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRoom:
+    room: Room
+    last_seq: int
+
+
+class Store:
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        path = data_dir / DB_NAME
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+            store = cls(db, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"Roomcast's data file {path} cannot be read ({exc}). It was left as it is; "
+                "restore a backup, or start with another --data-dir."
+            ) from exc
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        found = self.schema_version
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer Roomcast (schema {found}, this one knows "
+                f"{SCHEMA_VERSION}); update Roomcast or use another --data-dir."
+            )
+        for version in range(found, SCHEMA_VERSION):
+            with self._transaction():
+                for statement in _statements(MIGRATIONS[version]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={version + 1}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # -- rooms ---------------------------------------------------------------------------------
+
+    def create_room(self, room: Room) -> None:
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO rooms (room_id, host_id, state, starts_at, updated_at, last_seq,"
+                    " snapshot) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                    (
+                        room.room_id,
+                        room.host_id,
+                        room.state.value,
+                        room.starts_at,
+                        room.created_at,
+                        _dump(room),
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"a room with id {room.room_id!r} already exists") from exc
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def commit(self, room: Room, events: Sequence[object], first_seq: int) -> int:
+        """Append `events` as first_seq, first_seq + 1, … and save `room` as the result.
+
+        Returns the last sequence number. One transaction: a crash or a full disk
+        leaves the room as it was before the call.
+        """
+        last_seq = first_seq + len(events) - 1
+        try:
+            with self._transaction():
+                for offset, event in enumerate(events):
+                    self._append_event(room, first_seq + offset, event)
+                    self._mirror(room, event)
+                updated = self._db.execute(
+                    "UPDATE rooms SET state = ?, starts_at = ?, updated_at = ?, last_seq = ?,"
+                    " snapshot = ? WHERE room_id = ?",
+                    (
+                        room.state.value,
+                        room.starts_at,
+                        max((_at(e) for e in events), default=room.created_at),
+                        last_seq,
+                        _dump(room),
+                        room.room_id,
+                    ),
+                ).rowcount
+                if updated != 1:
+                    raise StoreError(f"room {room.room_id!r} is not in the store")
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"events for room {room.room_id!r} from {first_seq} are already stored"
+            ) from exc
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return last_seq
+
+    def _append_event(self, room: Room, seq: int, event: object) -> None:
+        kind = getattr(type(event), "wire_name", None)
+        if kind not in EVENT_TYPES:
+            raise StoreError(f"{type(event).__name__} is not a room event")
+        self._db.execute(
+            "INSERT INTO events (room_id, seq, kind, actor, at, body) VALUES (?, ?, ?, ?, ?, ?)",
+            (room.room_id, seq, kind, _actor(event), _at(event), json.dumps(to_plain(event))),
+        )
+
+    def _mirror(self, room: Room, event: object) -> None:
+        """Keep the cross-room tables in step with the events that change them."""
+        host = room.host_id
+        if isinstance(event, ParticipantRemoved) and event.block:
+            self._db.execute(
+                "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
+                (host, event.user_id, event.at, event.actor),
+            )
+        elif isinstance(event, Unblocked):
+            self._db.execute(
+                "DELETE FROM blocks WHERE host_id = ? AND user_id = ?", (host, event.user_id)
+            )
+        elif isinstance(event, ContactAdded):
+            self._db.execute(
+                "INSERT OR REPLACE INTO contacts VALUES (?, ?, ?)", (host, event.user_id, event.at)
+            )
+        elif isinstance(event, ContactRemoved):
+            self._db.execute(
+                "DELETE FROM contacts WHERE host_id = ? AND user_id = ?", (host, event.user_id)
+            )
+        elif isinstance(event, TicketIssued):
+            self._db.execute(
+                "INSERT OR IGNORE INTO tickets (room_id, code, issued_at) VALUES (?, ?, ?)",
+                (room.room_id, event.code, event.at),
+            )
+        elif isinstance(event, ParticipantJoined) and event.ticket_code:
+            self._db.execute(
+                "UPDATE tickets SET holder = ?, redeemed_at = ? "
+                "WHERE room_id = ? AND code = ? AND holder IS NULL",
+                (event.actor, event.at, room.room_id, event.ticket_code),
+            )
+
+    def load_room(self, room_id: str) -> StoredRoom | None:
+        row = self._db.execute(
+            "SELECT snapshot, last_seq FROM rooms WHERE room_id = ?", (room_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredRoom(_load(room_id, row[0]), int(row[1]))
+
+    def rooms(self, states: Iterable[RoomState] = tuple(RoomState)) -> list[StoredRoom]:
+        """Rooms in the given states, newest first. A damaged snapshot raises StoreError."""
+        wanted = [s.value for s in states]
+        marks = ",".join("?" * len(wanted))
+        rows = self._db.execute(
+            f"SELECT room_id, snapshot, last_seq FROM rooms WHERE state IN ({marks})"
+            " ORDER BY updated_at DESC",
+            wanted,
+        ).fetchall()
+        return [StoredRoom(_load(r[0], r[1]), int(r[2])) for r in rows]
+
+    def events_after(
+        self, room_id: str, after_seq: int, limit: int = 10_000
+    ) -> list[tuple[int, object]]:
+        """The room's events with seq > after_seq, in order (the moderation log from 0)."""
+        rows = self._db.execute(
+            "SELECT seq, kind, body FROM events WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (room_id, after_seq, limit),
+        ).fetchall()
+        return [(int(seq), _event(room_id, seq, kind, body)) for seq, kind, body in rows]
+
+    # -- the host's lists, tickets, reminders --------------------------------------------------
+
+    def blocked_by(self, host_id: str) -> frozenset[str]:
+        rows = self._db.execute("SELECT user_id FROM blocks WHERE host_id = ?", (host_id,))
+        return frozenset(r[0] for r in rows)
+
+    def contacts_of(self, host_id: str) -> frozenset[str]:
+        rows = self._db.execute("SELECT user_id FROM contacts WHERE host_id = ?", (host_id,))
+        return frozenset(r[0] for r in rows)
+
+    def ticket_holders(self, room_id: str) -> dict[str, str | None]:
+        rows = self._db.execute("SELECT code, holder FROM tickets WHERE room_id = ?", (room_id,))
+        return {code: holder for code, holder in rows}
+
+    def add_reminder(self, room_id: str, client_id: str, now: float) -> int:
+        """Record that `client_id` asked to be reminded; returns the room's reminder count."""
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO reminders VALUES (?, ?, ?)", (room_id, client_id, now)
+                )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"room {room_id!r} is not in the store") from exc
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return self.reminder_count(room_id)
+
+    def reminder_count(self, room_id: str) -> int:
+        row = self._db.execute("SELECT count(*) FROM reminders WHERE room_id = ?", (room_id,))
+        return int(row.fetchone()[0])
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is None:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        elif self._db.in_transaction:
+            # SQLite has already rolled back after some errors (a full disk among them);
+            # a second ROLLBACK would raise and hide the real error.
+            self._db.execute("ROLLBACK")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _dump(room: Room) -> str:
+    return json.dumps(to_plain(room), ensure_ascii=False, allow_nan=False)
+
+
+def _load(room_id: str, text: str) -> Room:
+    try:
+        return decode_dataclass(Room, json.loads(text))
+    except (ValueError, CodecError) as exc:
+        raise StoreError(f"the saved state of room {room_id!r} is damaged ({exc})") from exc
+
+
+def _event(room_id: str, seq: int, kind: str, body: str) -> object:
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        raise StoreError(f"event {seq} of room {room_id!r} has unknown kind {kind!r}")
+    try:
+        return decode_dataclass(cls, json.loads(body))
+    except (ValueError, CodecError) as exc:
+        raise StoreError(f"event {seq} of room {room_id!r} is damaged ({exc})") from exc
+
+
+def _actor(event: object) -> str:
+    actor = getattr(event, "actor", None)
+    if not isinstance(actor, str):
+        raise StoreError(f"{type(event).__name__} names no actor")
+    return actor
+
+
+def _at(event: object) -> float:
+    at = getattr(event, "at", None)
+    if not isinstance(at, (int, float)):
+        raise StoreError(f"{type(event).__name__} has no time")
+    return float(at)
+
+
+def _write_error(exc: sqlite3.OperationalError) -> StoreError:
+    text = str(exc)
+    if "full" in text:
+        return StoreError(
+            "The disk holding Roomcast's data is full; nothing was saved for this change. "
+            "Free some space."
+        )
+    return StoreError(f"Roomcast could not save to its data file ({text}).")

@@ -1,0 +1,66 @@
+"""The `roomcast` command: the console by default, subcommands for the rest.
+
+This is the composition root of the command line. It is the one module in
+`ui/` allowed to reach the relay's entry point, and it imports nothing heavy
+(no Qt) until a subcommand needs it, so `roomcast relay` runs on a server
+without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _package_version() -> str:
+    try:
+        return version("roomcast")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0+unknown"
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    from ui.app import run_console
+
+    return run_console(data_dir=args.data_dir)
+
+
+# Each entry adds one subcommand's parser (with `set_defaults(handler=...)`).
+# Only subcommands that are built are listed, so `--help` shows what works.
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser lists only subcommands that are built and work."""
+    parser = argparse.ArgumentParser(
+        prog="roomcast",
+        description="Roomcast: host console for live audio rooms. "
+        "Without a subcommand, starts the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"roomcast {_package_version()}")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder for rooms, recordings and settings (default: the platform's user data folder)",
+    )
+    parser.set_defaults(handler=_run_console)
+    if SUBCOMMANDS:
+        sub = parser.add_subparsers(title="subcommands", metavar="COMMAND")
+        for register in SUBCOMMANDS:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
