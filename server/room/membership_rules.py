@@ -1,0 +1,89 @@
+"""Joining and leaving. The relay has authenticated the actor id (and any host or co-host token)
+before it asks; the role follows from that id: the host's id is the host, an appointed co-host's
+id is a co-host, everyone else is a listener."""
+
+from __future__ import annotations
+
+from server.room import validation
+from server.room.commands import Join, Leave
+from server.room.events import Event, ParticipantJoined, ParticipantLeft
+from server.room.model import Role, RoomState, UserId
+from server.room.reasons import Reason, Rejected
+from server.room.state import Room
+
+
+def role_for(room: Room, user_id: UserId) -> Role:
+    if user_id == room.host_id:
+        return Role.HOST
+    if user_id in room.cohost_ids:
+        return Role.COHOST
+    return Role.LISTENER
+
+
+def join(room: Room, actor: UserId, command: Join, now: float) -> list[Event] | Rejected:
+    if room.state is RoomState.ENDED:
+        return Rejected(Reason.ROOM_ENDED, "This room has ended.")
+    if room.state is RoomState.CANCELLED:
+        return Rejected(Reason.ROOM_CANCELLED, "This room was cancelled by its host.")
+    if isinstance(validation.user_id(actor), Rejected):
+        return validation.invalid("That is not a valid user id.")
+    name = validation.display_name(command.display_name, room.limits)
+    if isinstance(name, Rejected):
+        return name
+    if room.is_present(actor):
+        return []  # a reconnect of someone already here changes nothing
+    role = role_for(room, actor)
+    if role is not Role.HOST:
+        refused = _barred(room, actor)
+        if refused:
+            return refused
+    if role is Role.LISTENER:
+        refused = _admit_listener(room)
+        if refused:
+            return refused
+        ticket = _ticket_for(room, actor, command.ticket_code)
+        if isinstance(ticket, Rejected):
+            return ticket
+    else:
+        ticket = None  # the host and co-hosts need no ticket
+    return [ParticipantJoined(actor, now, name, role, ticket)]
+
+
+def _barred(room: Room, actor: UserId) -> Rejected | None:
+    if actor in room.blocked:
+        return Rejected(Reason.BLOCKED, "The host has blocked you from their rooms.")
+    if actor in room.removed:
+        return Rejected(Reason.REMOVED, "You were removed from this room and cannot rejoin it.")
+    return None
+
+
+def _admit_listener(room: Room) -> Rejected | None:
+    if room.state is RoomState.SCHEDULED:
+        return Rejected(
+            Reason.NOT_STARTED, "This room has not started yet; come back at its start time."
+        )
+    if room.count(Role.LISTENER) >= room.limits.listener_capacity:
+        return Rejected(Reason.ROOM_FULL, "The room is full; try again when someone leaves.")
+    return None
+
+
+def _ticket_for(room: Room, actor: UserId, code: str | None) -> str | Rejected | None:
+    """The ticket admitting `actor` (None in a free room), binding a fresh code on first use."""
+    tickets = room.tickets
+    if tickets is None:
+        return None
+    held = tickets.code_of(actor)
+    if held is not None:
+        return held  # a ticket holder rejoining needs no code
+    if code is None:
+        return Rejected(Reason.TICKET_REQUIRED, "This room needs a ticket; enter your ticket code.")
+    checked = validation.ticket_code(code)
+    if isinstance(checked, Rejected) or checked not in tickets.issued:
+        return Rejected(Reason.TICKET_INVALID, "That ticket code is not valid for this room.")
+    if tickets.holders.get(checked) not in (None, actor):
+        return Rejected(Reason.TICKET_TAKEN, "That ticket was already used by someone else.")
+    return checked
+
+
+def leave(room: Room, actor: UserId, command: Leave, now: float) -> list[Event] | Rejected:
+    return [ParticipantLeft(actor, now)]

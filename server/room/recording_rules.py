@@ -1,0 +1,74 @@
+"""Recording: only the host starts and stops it; everyone who is on stage during a take is asked
+for consent and may change their answer at any time; markers become chapters in the export."""
+
+from __future__ import annotations
+
+from server.room import validation
+from server.room.commands import AddMarker, SetConsent, StartRecording, StopRecording
+from server.room.events import (
+    ConsentAnswered,
+    Event,
+    MarkerAdded,
+    RecordingStarted,
+    RecordingStopped,
+)
+from server.room.model import Consent, UserId
+from server.room.permissions import require_host, require_live, require_moderator
+from server.room.reasons import Reason, Rejected
+from server.room.state import Room
+
+_NOT_RECORDING = Rejected(Reason.NOT_RECORDING, "The room is not being recorded.")
+
+
+def start_recording(
+    room: Room, actor: UserId, command: StartRecording, now: float
+) -> list[Event] | Rejected:
+    refused = require_host(room, actor, "start a recording") or require_live(room, "record")
+    if refused:
+        return refused
+    if room.is_recording:
+        return Rejected(Reason.ALREADY_RECORDING, "The room is already being recorded.")
+    return [RecordingStarted(actor, now)]
+
+
+def stop_recording(
+    room: Room, actor: UserId, command: StopRecording, now: float
+) -> list[Event] | Rejected:
+    refused = require_host(room, actor, "stop the recording")
+    if refused:
+        return refused
+    if not room.is_recording:
+        return _NOT_RECORDING
+    return [RecordingStopped(actor, now)]
+
+
+def set_consent(
+    room: Room, actor: UserId, command: SetConsent, now: float
+) -> list[Event] | Rejected:
+    if not isinstance(command.granted, bool):
+        return validation.invalid("Answer yes or no.")
+    recording = room.recording
+    if recording is None or not recording.active:
+        return _NOT_RECORDING
+    current = recording.consents.get(actor)
+    if current is None:
+        return Rejected(
+            Reason.NOT_ON_STAGE, "Only people who are on stage during a recording are asked."
+        )
+    wanted = Consent.GRANTED if command.granted else Consent.DECLINED
+    if wanted is current:
+        return Rejected(Reason.NO_CHANGE, "That is already your answer.")
+    return [ConsentAnswered(actor, now, command.granted)]
+
+
+def add_marker(room: Room, actor: UserId, command: AddMarker, now: float) -> list[Event] | Rejected:
+    # Co-hosts too: whoever runs the show drops the chapter marks (DESIGN features (d) 6).
+    refused = require_moderator(room, actor, "add markers")
+    if refused:
+        return refused
+    if not room.is_recording:
+        return _NOT_RECORDING
+    label = validation.text(command.label, "marker label", room.limits.max_marker_label_chars)
+    if isinstance(label, Rejected):
+        return label
+    return [MarkerAdded(actor, now, label)]

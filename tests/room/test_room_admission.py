@@ -1,0 +1,108 @@
+"""Who gets in (Join) and going out (Leave): DESIGN §3 roles, removal, blocks, lifecycle, tickets.
+
+The role follows the authenticated id: the host's id holds the host role, an appointed co-host's
+id the co-host role (so a co-host whose connection dropped comes back as co-host), everyone else
+listens. A speaker who leaves comes back as a listener.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from server.room import SYSTEM, InviteKind, Join, Leave, Reason, Role, apply_all, decide
+from tests.room.room_world import OK, check, rows, world
+
+JOIN = rows(
+    ("newcomer joins", "newcomer", Join("Nia"), "live", OK),
+    ("someone already here joins again", "listener", Join("Lee"), "live", OK),
+    ("host comes back", "host", Join("Hana"), "host away", OK),
+    ("co-host comes back", "cohost", Join("Cora"), "cohost away", OK),
+    ("removed person rejoins", "removed_user", Join("Rex"), "live", "removed"),
+    ("blocked person joins", "blocked_user", Join("Bo"), "live", "blocked"),
+    ("newcomer joins a full room", "newcomer", Join("Nia"), "room full", "room_full"),
+    ("co-host joins a full room", "cohost", Join("Cora"), "room full, cohost away", OK),
+    ("newcomer joins before the start", "newcomer", Join("Nia"), "scheduled", "not_started"),
+    ("host joins before the start", "host", Join("Hana"), "scheduled empty", OK),
+    ("co-host joins before the start", "cohost", Join("Cora"), "scheduled, cohost away", OK),
+    ("newcomer joins an ended room", "newcomer", Join("Nia"), "ended", "room_ended"),
+    ("host joins an ended room", "host", Join("Hana"), "ended", "room_ended"),
+    ("newcomer joins a cancelled room", "newcomer", Join("N"), "cancelled", "room_cancelled"),
+    ("the relay itself joins", SYSTEM, Join("Relay"), "live", "not_allowed"),
+    ("an id with a space joins", "new comer", Join("Nia"), "live", "invalid_field"),
+    ("newcomer with a blank name", "newcomer", Join("   "), "live", "invalid_field"),
+    ("newcomer with a 51-letter name", "newcomer", Join("n" * 51), "live", "invalid_field"),
+    ("newcomer with a 50-letter name", "newcomer", Join("n" * 50), "live", OK),
+    ("newcomer with a bell in the name", "newcomer", Join("Ni\x07a"), "live", "invalid_field"),
+    ("newcomer with no ticket", "newcomer", Join("Nia"), "ticketed", "ticket_required"),
+    ("newcomer with an unused ticket", "newcomer", Join("Nia", "T2"), "ticketed", OK),
+    ("newcomer with a used ticket", "newcomer", Join("N", "T1"), "ticketed", "ticket_taken"),
+    ("newcomer with a made-up code", "newcomer", Join("N", "T9"), "ticketed", "ticket_invalid"),
+    ("newcomer with a malformed code", "newcomer", Join("N", "!"), "ticketed", "ticket_invalid"),
+    ("ticket holder rejoins with it",
+     "ticket_holder", Join("T", "T1"), "ticketed, holder away", OK),
+    ("ticket holder rejoins without it", "ticket_holder", Join("T"), "ticketed, holder away", OK),
+    ("co-host joins without a ticket", "cohost", Join("Cora"), "ticketed, cohost away", OK),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("actor", "command", "given", "expect"), JOIN)
+def test_join(actor, command, given, expect):
+    check(actor, command, given, expect)
+
+
+LEAVE = rows(
+    ("listener leaves", "listener", Leave(), "live", OK),
+    ("speaker leaves", "speaker", Leave(), "live", OK),
+    ("host leaves", "host", Leave(), "live", OK),
+    ("someone not here leaves", "stranger", Leave(), "live", "not_in_room"),
+    ("listener leaves an ended room", "listener", Leave(), "ended", OK),
+    ("the relay itself leaves", SYSTEM, Leave(), "live", "not_allowed"),
+)
+
+
+@pytest.mark.parametrize(("actor", "command", "given", "expect"), LEAVE)
+def test_leave(actor, command, given, expect):
+    check(actor, command, given, expect)
+
+
+def test_a_reconnect_of_someone_present_changes_nothing():
+    assert check("speaker", Join("Sam again"), "live", OK) == []
+
+
+@pytest.mark.parametrize(
+    ("given", "who", "role"),
+    [
+        ("host away", "host", Role.HOST),
+        ("cohost away", "cohost", Role.COHOST),
+        ("live", "newcomer", Role.LISTENER),
+    ],
+)
+def test_the_role_follows_the_id(given, who, role):
+    start = world(given)
+    room = apply_all(start.room, check(who, Join("Name"), given, OK))
+    assert room.role_of(who) is role
+    assert room.participants[who].muted  # nobody arrives with an open microphone
+
+
+def test_a_speaker_who_leaves_comes_back_as_a_listener():
+    start = world("live").then(("speaker", Leave()), ("speaker", Join("Sam")))
+    assert start.room.role_of("speaker") is Role.LISTENER
+
+
+def test_leaving_drops_the_request_and_invitations():
+    start = world("invited").then(("listener", Leave()), ("asker", Leave()))
+    assert start.room.invite_for("listener", InviteKind.SPEAK) is None
+    assert start.room.request_of("asker") is None
+
+
+def test_the_host_name_on_the_card_follows_the_hosts_display_name():
+    start = world("host away").then(("host", Join("Hana B.")))
+    assert start.room.host_name == "Hana B."
+
+
+def test_a_ticket_admits_only_its_first_user():
+    start = world("ticketed").then(("newcomer", Join("Nia", "T2")))
+    assert start.room.tickets is not None
+    assert start.room.tickets.holders == {"T1": "ticket_holder", "T2": "newcomer"}
+    verdict = decide(start.room, "other", Join("Oz", "T2"), start.now)
+    assert getattr(verdict, "reason", None) is Reason.TICKET_TAKEN
