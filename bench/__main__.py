@@ -28,6 +28,7 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench {name} ===", flush=True)
         started = time.perf_counter()
         module = importlib.import_module(f"bench.bench_{name}")
+        sys.argv = [f"bench.bench_{name}"]  # each benchmark parses its own (default) options
         module.main()
         print(f"--- {name}: {time.perf_counter() - started:.1f} s", flush=True)
     return 0

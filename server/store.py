@@ -13,6 +13,8 @@ for one command's events; a caller with bulk work runs it in an executor).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -85,6 +87,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (room_id, client_id)
     ) WITHOUT ROWID;
     """,
+    # 2: who may act as whom. A client's id is bound to the hash of the secret it
+    # first came with; host and co-host links carry tokens bound to a user id.
+    """
+    CREATE TABLE identities (
+        client_id   TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        first_seen  REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        room_id    TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
+        user_id    TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        created_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -109,6 +127,13 @@ class Store:
     @classmethod
     def open(cls, data_dir: Path) -> Store:
         path = data_dir / DB_NAME
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create Roomcast's data folder {data_dir} ({exc.strerror}); "
+                "pick another with --data-dir."
+            ) from exc
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
@@ -301,6 +326,40 @@ class Store:
             raise _write_error(exc) from exc
         return self.reminder_count(room_id)
 
+    # -- identities and role tokens -------------------------------------------------------------
+
+    def check_identity(self, client_id: str, secret: str, now: float) -> bool:
+        """True if `secret` is this client's; a client id seen for the first time is bound."""
+        digest = _digest(secret)
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO identities VALUES (?, ?, ?)", (client_id, digest, now)
+                )
+                row = self._db.execute(
+                    "SELECT secret_hash FROM identities WHERE client_id = ?", (client_id,)
+                ).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return hmac.compare_digest(row[0], digest)
+
+    def add_token(self, token: str, room_id: str, user_id: str, role: str, now: float) -> None:
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
+                    (_digest(token), room_id, user_id, role, now),
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def token_holder(self, token: str) -> tuple[str, str, str] | None:
+        """(room_id, user_id, role) the token was made for, or None."""
+        row = self._db.execute(
+            "SELECT room_id, user_id, role FROM tokens WHERE token_hash = ?", (_digest(token),)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
     def reminder_count(self, room_id: str) -> int:
         row = self._db.execute("SELECT count(*) FROM reminders WHERE room_id = ?", (room_id,))
         return int(row.fetchone()[0])
@@ -327,6 +386,12 @@ class _Transaction:
             # SQLite has already rolled back after some errors (a full disk among them);
             # a second ROLLBACK would raise and hide the real error.
             self._db.execute("ROLLBACK")
+
+
+def _digest(secret: str) -> str:
+    # Tokens are 256 random bits made by the relay, so a plain hash is enough to keep
+    # the file from holding usable credentials.
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _statements(script: str) -> list[str]:

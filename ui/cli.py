@@ -13,6 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from console import bot
+from server import relay_cli
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -31,7 +34,10 @@ def _run_console(args: argparse.Namespace) -> int:
 
 # Each entry adds one subcommand's parser (with `set_defaults(handler=...)`).
 # Only subcommands that are built are listed, so `--help` shows what works.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    relay_cli.register,
+    bot.register,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

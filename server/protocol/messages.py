@@ -71,7 +71,7 @@ def decode_body(envelope: Envelope) -> Request:
             ErrorCode.UNKNOWN_TYPE, f"unknown message type {envelope.type!r}", envelope.id
         )
     try:
-        message = decode_dataclass(cls, envelope.body)
+        message: object = decode_dataclass(cls, envelope.body)
     except CodecError as exc:
         code = {
             "unknown field": ErrorCode.UNKNOWN_FIELD,

@@ -23,8 +23,10 @@ from pathlib import Path
 LAYERS = ("audio", "server", "console", "ui")
 RANK = {name: i for i, name in enumerate(LAYERS)}
 QT_MODULES = {"PySide6", "shiboken6", "qasync"}
-# console may use these parts of server (the shared rules and the wire format)
-CONSOLE_MAY_USE_SERVER = ("server.room", "server.protocol")
+# console may use these parts of server: the shared rules, the wire format, and the ICE
+# address policy (a client on this machine must gather the same loopback candidates as the
+# relay, or its traffic would go to another interface's address)
+CONSOLE_MAY_USE_SERVER = ("server.room", "server.protocol", "server.media.ice")
 # the command-line composition root dispatches to every subcommand
 COMPOSITION_ROOTS = {"ui.cli"}
 
@@ -94,7 +96,7 @@ def check_module(source: str, module: str, is_package: bool = False) -> list[Vio
             bad(f"{layer} is below {top}: arrows point ui → console → server → audio")
         elif layer == "console" and top == "server":
             if not any(imported == p or imported.startswith(p + ".") for p in CONSOLE_MAY_USE_SERVER):
-                bad("console may use only server.room and server.protocol")
+                bad("console may use only server.room, server.protocol and server.media.ice")
         elif layer == "ui" and top == "server" and module not in COMPOSITION_ROOTS:
             bad("ui talks to the relay through console/, never by importing server")
     return found

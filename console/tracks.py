@@ -1,0 +1,152 @@
+"""Audio a client sends and keeps: a tone, a WAV file, a recorder of what it hears.
+
+The sending tracks pace themselves at 20 ms per frame against a monotonic
+start time (so they neither drift nor burst), 48 kHz mono 16-bit, the format
+the relay's mixer works in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+SAMPLE_RATE_HZ = 48_000
+FRAME_S = 0.020
+FRAME_SAMPLES = int(SAMPLE_RATE_HZ * FRAME_S)
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE_HZ)
+
+
+class PacedAudioTrack(MediaStreamTrack):
+    """A mono 48 kHz track producing one 20 ms frame per `recv`, on time."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start: float | None = None
+        self._pts = 0
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        raise NotImplementedError
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            due = self._start + self._pts / SAMPLE_RATE_HZ
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        block = self.next_block(FRAME_SAMPLES)
+        frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE_HZ
+        frame.pts = self._pts
+        frame.time_base = TIME_BASE
+        self._pts += FRAME_SAMPLES
+        return frame
+
+
+class ToneTrack(PacedAudioTrack):
+    """A steady sine: `frequency_hz` at `level_dbfs` (peak)."""
+
+    def __init__(self, frequency_hz: float, level_dbfs: float = -12.0) -> None:
+        super().__init__()
+        self.frequency_hz = frequency_hz
+        self.amplitude = 32767 * 10 ** (level_dbfs / 20)
+        self._phase = 0
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        n = np.arange(self._phase, self._phase + frames)
+        self._phase += frames
+        wave = self.amplitude * np.sin(2 * np.pi * self.frequency_hz * n / SAMPLE_RATE_HZ)
+        return wave.astype(np.int16)
+
+
+class WavTrack(PacedAudioTrack):
+    """A sound file, played once (then silence) or looped; resampled to 48 kHz mono."""
+
+    def __init__(self, path: Path, loop: bool = True) -> None:
+        super().__init__()
+        import soundfile
+
+        try:
+            data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        except (RuntimeError, OSError) as exc:  # soundfile raises RuntimeError subclasses
+            raise ValueError(f"cannot read {path}: {exc}") from exc
+        mono = data.mean(axis=1)
+        if rate != SAMPLE_RATE_HZ and len(mono):
+            positions = np.arange(0, len(mono), rate / SAMPLE_RATE_HZ)
+            mono = np.interp(positions, np.arange(len(mono)), mono).astype(np.float32)
+        self.samples = (np.clip(mono, -1.0, 1.0) * 32767).astype(np.int16)
+        self.loop = loop
+        self._pos = 0
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        out = np.zeros(frames, dtype=np.int16)
+        filled = 0
+        while filled < frames and len(self.samples):
+            if self._pos >= len(self.samples):
+                if not self.loop:
+                    break
+                self._pos = 0
+            take = min(frames - filled, len(self.samples) - self._pos)
+            out[filled : filled + take] = self.samples[self._pos : self._pos + take]
+            filled += take
+            self._pos += take
+        return out
+
+
+class Recorder:
+    """Keeps what a received track delivers, as 48 kHz mono float32, and writes a WAV."""
+
+    def __init__(self) -> None:
+        self._blocks: list[npt.NDArray[np.float32]] = []
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE_HZ)
+        self.frames_received = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def consume(self, track: MediaStreamTrack) -> None:
+        """Start draining `track` (every received track must be drained, or aiortc leaks)."""
+        self._task = asyncio.ensure_future(self._drain(track))
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            self.frames_received += 1
+            for out in self._resampler.resample(frame):
+                self._blocks.append(out.to_ndarray().reshape(-1).astype(np.float32))
+
+    def samples(self) -> npt.NDArray[np.float32]:
+        if not self._blocks:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(self._blocks)
+
+    def clear(self) -> None:
+        self._blocks.clear()
+
+    def write(self, path: Path) -> None:
+        import soundfile
+
+        soundfile.write(str(path), self.samples(), SAMPLE_RATE_HZ, subtype="PCM_16")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task

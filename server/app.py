@@ -1,0 +1,135 @@
+"""The relay as an aiohttp application, and how to run it.
+
+`make_app` wires the store, the hub, the HTTP routes and the WebSocket; the
+media engine is created per room on the first offer. `serve` runs it until
+cancelled (used by `roomcast relay` and by tests that want a real relay on a
+free loopback port).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from server.config import RelayConfig
+from server.http_api import routes
+from server.hub import Hub, RoomMediaPort
+from server.session import Session, ephemeral_frame, websocket_handler
+from server.store import Store
+
+logger = logging.getLogger(__name__)
+
+HUB = web.AppKey("hub", Hub)
+CONFIG = web.AppKey("config", RelayConfig)
+
+
+def _media_factory(hub: Hub, config: RelayConfig) -> Any:
+    from server.media import IceConfig, RoomMedia
+
+    ice = IceConfig(announce_addresses=config.announce_addresses, stun_urls=config.stun_urls)
+
+    def make(room_id: str) -> RoomMediaPort:
+        def on_levels(levels: dict[str, Any]) -> None:
+            live = hub.rooms.get(room_id)
+            if live is None:
+                return
+            body = {
+                uid: {
+                    "peak_db": round(s.peak_db, 1),
+                    "rms_db": round(s.rms_db, 1),
+                    "speaking": s.speaking,
+                }
+                for uid, s in levels.items()
+            }
+            frame = ephemeral_frame("levels", {"levels": body})
+            for uid, connection in live.connections.items():
+                role = live.room.role_of(uid)
+                if role is not None and role.moderates and isinstance(connection, Session):
+                    connection.deliver_ephemeral(frame)
+
+        def on_speaking(user_id: str, speaking: bool) -> None:
+            live = hub.rooms.get(room_id)
+            if live is None:
+                return
+            frame = ephemeral_frame("speaking", {"user_id": user_id, "speaking": speaking})
+            for connection in live.connections.values():
+                if isinstance(connection, Session):
+                    connection.deliver_ephemeral(frame)
+
+        media: RoomMediaPort = RoomMedia(room_id, ice, on_levels=on_levels, on_speaking=on_speaking)
+        return media
+
+    return make
+
+
+def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
+    app[CONFIG] = config
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        store = Store.open(config.data_dir)
+        hub = Hub(store, resume_grace_s=config.resume_grace_s)
+        if with_media:
+            hub.media_factory = _media_factory(hub, config)
+        app[HUB] = hub
+        restored = hub.restore()
+        if restored:
+            logger.info("restored %d rooms from %s", restored, store.path)
+        housekeeping = asyncio.create_task(_housekeeping(hub, config.housekeeping_interval_s))
+        yield
+        housekeeping.cancel()
+        await hub.close()
+        store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.add_routes(routes(HUB, CONFIG))
+    app.router.add_get("/ws", websocket_handler)
+    return app
+
+
+async def _housekeeping(hub: Hub, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            hub.expire_invites()
+        except Exception:  # housekeeping must outlive one bad room
+            logger.exception("housekeeping failed")
+
+
+@contextlib.asynccontextmanager
+async def running_relay(
+    config: RelayConfig, *, with_media: bool = True
+) -> AsyncIterator[RelayConfig]:
+    """Run a relay inside the current loop; yields its config with the real port.
+
+    The socket is bound first, so with port 0 the links the relay hands out
+    already carry the port it got.
+    """
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.host, config.port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    bound = replace(config, port=sock.getsockname()[1])
+    runner = web.AppRunner(
+        make_app(bound, with_media=with_media), handle_signals=False, shutdown_timeout=2.0
+    )
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        yield bound
+    finally:
+        await runner.cleanup()
+        sock.close()

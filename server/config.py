@@ -1,0 +1,46 @@
+"""The relay's settings: where it listens, what it announces, its limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from server.room import Limits
+
+DEFAULT_PORT = 8470
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    # Addresses gathered and announced as ICE candidates (loopback for local use and tests;
+    # a LAN or public address when deployed). No STUN unless `stun_urls` names one.
+    announce_addresses: tuple[str, ...] = ("127.0.0.1",)
+    stun_urls: tuple[str, ...] = ()
+    # The base of links the relay hands out (join links); defaults to http://host:port.
+    public_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    # How long a dropped participant keeps their place (role, queue position) for a resume.
+    resume_grace_s: float = 30.0
+    # How long a new connection may take to say hello.
+    hello_timeout_s: float = 10.0
+    heartbeat_s: float = 15.0
+    # Per-connection command budget: a steady rate and a burst (token bucket).
+    commands_per_s: float = 20.0
+    command_burst: int = 40
+    # A connection whose unsent frames pile past this is closed (it resumes later).
+    max_pending_frames: int = 2000
+    # How often invitations are checked for expiry.
+    housekeeping_interval_s: float = 2.0
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def join_url(self, room_id: str) -> str:
+        return f"{self.base_url}/r/{room_id}"

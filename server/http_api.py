@@ -1,0 +1,243 @@
+"""The relay's HTTP interface: health, the room directory, room cards, creation.
+
+    GET  /healthz               {"ok": true, ...}
+    POST /api/rooms             create → {room_id, host_id, host_token, join_url, host_url, room}
+    GET  /api/rooms             live and scheduled rooms (cards)
+    GET  /api/rooms/{id}        one room's card
+    POST /api/rooms/{id}/cohost-links   (host token) → a co-host link
+    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count
+    GET  /r/{id}                the web client page (server/web/index.html)
+    GET  /static/...            the web client's modules, styles and vendored files
+
+Errors are JSON `{"error": {"code": ..., "message": ...}}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from server.hub import Hub, HubError
+from server.room import AskMode, Role, Room, RoomCard, RoomState, SetTicketing
+from server.room.codec import CodecError, from_plain
+from server.store import StoreError
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def card_of(room: Room, reminders: int = 0) -> dict[str, Any]:
+    """What the room link shows before joining (DESIGN §3)."""
+    stage = room.stage()
+    hosts = [p.display_name for p in stage if p.role in (Role.HOST, Role.COHOST)]
+    if not any(p.role is Role.HOST for p in stage):
+        hosts.insert(0, room.host_name)
+    return {
+        "room_id": room.room_id,
+        "title": room.card.title,
+        "description": room.card.description,
+        "topics": list(room.card.topics),
+        "state": room.state.value,
+        "hosts": hosts,
+        "speakers": [p.display_name for p in stage if p.role is Role.SPEAKER],
+        "listener_count": len(room.listeners()),
+        "starts_at": room.starts_at,
+        "started_at": room.started_at,
+        "ended_at": room.ended_at,
+        "ticketed": room.is_ticketed,
+        "price_cents": room.tickets.price_cents if room.tickets else None,
+        "currency": room.tickets.currency if room.tickets else None,
+        "recording": room.is_recording,
+        "ask_mode": room.ask_mode.value,
+        "reminders": reminders,
+    }
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise HubError("too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise HubError("too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        raise HubError("malformed_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise HubError("not_an_object", "The body must be a JSON object.")
+    return data
+
+
+def _field(data: dict[str, Any], name: str, tp: Any, default: Any = ...) -> Any:
+    if name not in data:
+        if default is ...:
+            raise HubError("missing_field", f"{name} is required.")
+        return default
+    try:
+        return from_plain(tp, data[name], name)
+    except CodecError as exc:
+        raise HubError("invalid_field", str(exc)) from None
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
+    async def healthz(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        return web.json_response({"ok": True, "live_rooms": len(hub.rooms)})
+
+    async def create_room(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        config = request.app[config_key]
+        try:
+            data = await _json_body(request)
+            known = {"title", "description", "topics", "starts_at", "ask_mode", "tickets", "host"}
+            unknown = sorted(set(data) - known)
+            if unknown:
+                raise HubError("unknown_field", f"unknown field {unknown[0]!r}")
+            host = _field(data, "host", dict[str, str])
+            for key in ("client_id", "client_secret", "display_name"):
+                if key not in host:
+                    raise HubError("missing_field", f"host.{key} is required.")
+            card = RoomCard(
+                _field(data, "title", str),
+                _field(data, "description", str, ""),
+                _field(data, "topics", tuple[str, ...], ()),
+            )
+            tickets = _field(data, "tickets", dict[str, int | str] | None, None)
+            ticketing = None
+            if tickets is not None:
+                try:
+                    ticketing = SetTicketing(
+                        int(tickets["price_cents"]),
+                        str(tickets["currency"]),
+                        int(tickets["quantity"]),
+                    )
+                except (KeyError, ValueError):
+                    raise HubError(
+                        "invalid_field", "tickets needs price_cents, currency and quantity."
+                    ) from None
+            if not hub.store.check_identity(host["client_id"], host["client_secret"], hub.clock()):
+                raise HubError("identity_mismatch", "This client id belongs to someone else.")
+            created = hub.create_room(
+                host_id=host["client_id"],
+                host_name=host["display_name"],
+                card=card,
+                starts_at=_field(data, "starts_at", float | None, None),
+                ask_mode=_field(data, "ask_mode", AskMode, AskMode.EVERYONE),
+                ticketing=ticketing,
+            )
+        except HubError as error:
+            return _error(400, error.code, error.message)
+        except StoreError as error:
+            return _error(503, "store_failed", str(error))
+        room = created.room
+        join_url = config.join_url(room.room_id)
+        return web.json_response(
+            {
+                "room_id": room.room_id,
+                "host_id": room.host_id,
+                "host_token": created.host_token,
+                "join_url": join_url,
+                "host_url": f"{join_url}#token={created.host_token}",
+                "room": card_of(room),
+            },
+            status=201,
+        )
+
+    async def list_rooms(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        rooms = [
+            card_of(live.room, hub.store.reminder_count(room_id))
+            for room_id, live in hub.rooms.items()
+            if live.room.state in (RoomState.LIVE, RoomState.SCHEDULED)
+        ]
+        rooms.sort(key=lambda c: (c["state"] != "live", c["starts_at"] or 0.0))
+        return web.json_response({"rooms": rooms})
+
+    async def get_room(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        room_id = request.match_info["room_id"]
+        room = hub.find(room_id)
+        if room is None:
+            return _error(404, "room_not_found", "There is no room with that link.")
+        return web.json_response(card_of(room, hub.store.reminder_count(room_id)))
+
+    async def cohost_link(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        config = request.app[config_key]
+        room_id = request.match_info["room_id"]
+        token = _bearer(request)
+        holder = hub.store.token_holder(token) if token else None
+        if holder is None or holder[0] != room_id or holder[2] != Role.HOST.value:
+            return _error(403, "not_allowed", "Only the host's link can make co-host links.")
+        try:
+            user_id, cohost_token = hub.add_cohost_link(room_id)
+        except HubError as error:
+            return _error(400, error.code, error.message)
+        except StoreError as error:
+            return _error(503, "store_failed", str(error))
+        url = f"{config.join_url(room_id)}#token={cohost_token}"
+        return web.json_response(
+            {"user_id": user_id, "token": cohost_token, "url": url}, status=201
+        )
+
+    async def remind(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        room_id = request.match_info["room_id"]
+        room = hub.find(room_id)
+        if room is None:
+            return _error(404, "room_not_found", "There is no room with that link.")
+        if room.state is not RoomState.SCHEDULED:
+            return _error(409, "not_scheduled", "Reminders are for rooms that have not started.")
+        try:
+            data = await _json_body(request)
+            client_id = _field(data, "client_id", str)
+        except HubError as error:
+            return _error(400, error.code, error.message)
+        if not 0 < len(client_id) <= 64:
+            return _error(400, "invalid_field", "client_id must be 1 to 64 characters.")
+        try:
+            count = hub.store.add_reminder(room_id, client_id, hub.clock())
+        except StoreError as error:
+            return _error(503, "store_failed", str(error))
+        return web.json_response({"reminders": count})
+
+    async def web_client(request: web.Request) -> web.StreamResponse:
+        hub: Hub = request.app[hub_key]
+        room_id = request.match_info["room_id"]
+        if hub.find(room_id) is None:
+            return _error(404, "room_not_found", "There is no room with that link.")
+        page = _web_page()
+        if page is None:
+            return web.Response(
+                status=501,
+                text="The browser client is not part of this build yet; join with `roomcast bot`.",
+            )
+        return web.FileResponse(page)
+
+    web_dir = Path(__file__).parent / "web"
+    return [
+        web.static("/static", web_dir, append_version=False),
+        web.get("/healthz", healthz),
+        web.post("/api/rooms", create_room),
+        web.get("/api/rooms", list_rooms),
+        web.get("/api/rooms/{room_id}", get_room),
+        web.post("/api/rooms/{room_id}/cohost-links", cohost_link),
+        web.post("/api/rooms/{room_id}/reminders", remind),
+        web.get("/r/{room_id}", web_client),
+    ]
+
+
+def _web_page() -> Path | None:
+    page = Path(__file__).parent / "web" / "index.html"
+    return page if page.is_file() else None

@@ -1,0 +1,254 @@
+"""A room's media engine: peers in, one 20 ms mixer clock, the mix out to everyone.
+
+Per tick (`_tick`): pull one block per unmuted stage member (silence if they sent nothing),
+meter and gate each, mix once for the audience and once minus each audible member, encode
+the audience mix once and each audible member's mix-minus once, then send: the same
+audience payload to every peer, a member's own mix-minus to that member.
+
+The relay (server/session.py) calls `connect` with a person's offer, `set_stage` whenever
+the stage or a mute changes, and `disconnect` when they leave or are removed. Levels reach
+`on_levels` at `levels_hz`; speaking flips reach `on_speaking` when they happen. Both run on
+the clock task and must not block (schedule any I/O).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from server.media import ice as ice_setup
+from server.media.clock import TICK_S, TickClock
+from server.media.fanout import FanOut
+from server.media.ice import IceConfig
+from server.media.opus_codec import Samples
+from server.media.peer import Peer, negotiate
+from server.media.stage_mix import StageMix
+from server.media.values import LevelSample, MediaError, MediaStats, PeerStats, StageState
+
+logger = logging.getLogger(__name__)
+
+LevelsCallback = Callable[[dict[str, LevelSample]], None]
+SpeakingCallback = Callable[[str, bool], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TickTrace:
+    """What one tick did, for measurements (the benchmark's latency figures)."""
+
+    tick: int
+    deadline_s: float
+    fanout_start_s: float
+    fanout_end_s: float
+    listeners: int
+    consumed: tuple[tuple[str, int, float], ...]
+    """(user_id, RTP timestamp, arrival time) of each speaker packet mixed in this tick."""
+
+
+class RoomMedia:
+    """Runs on: the relay's event loop (one per process)."""
+
+    def __init__(
+        self,
+        room_id: str,
+        ice: IceConfig,
+        on_levels: LevelsCallback,
+        on_speaking: SpeakingCallback,
+        levels_hz: float = 25.0,
+    ) -> None:
+        if levels_hz <= 0:
+            raise ValueError("levels_hz must be positive")
+        ice_setup.install()
+        self.room_id = room_id
+        self.ice = ice
+        self._on_levels = on_levels
+        self._on_speaking = on_speaking
+        self._levels_every = max(1, round(1.0 / (levels_hz * TICK_S)))
+        self._peers: dict[str, Peer] = {}
+        self._latest_offer: dict[str, int] = {}
+        self._offer_count = 0
+        self._stage = StageMix()
+        self._fanout = FanOut()
+        self._clock = TickClock(self._tick)
+        self._latencies_s: deque[float] = deque(maxlen=2_000)
+        self._closed = False
+        self.tick_trace: Callable[[TickTrace], None] | None = None
+        """Measurement seam: called after every tick that sent anything (None: off)."""
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the 20 ms clock (idempotent)."""
+        if self._closed:
+            raise RuntimeError(f"room {self.room_id}: media is closed")
+        self._clock.start(name=f"mixer-clock-{self.room_id}")
+
+    async def close(self) -> None:
+        """Stop the clock and close every peer connection."""
+        self._closed = True
+        await self._clock.stop()
+        peers = list(self._peers.values())
+        self._peers.clear()
+        for peer in peers:
+            self._fanout.remove(peer.user_id)
+        await asyncio.gather(*(p.close() for p in peers), return_exceptions=True)
+
+    # --- peers -----------------------------------------------------------------------
+
+    async def connect(self, user_id: str, offer_sdp: str, *, send_allowed: bool) -> str:
+        """Answer a participant's offer; returns the answer SDP.
+
+        `send_allowed`: they may send audio (on stage); otherwise the answer is send-only
+        from the relay. A new offer from the same user replaces their old connection once
+        it is negotiated. Raises MediaError (and changes nothing) on a bad offer, or when a
+        newer offer from the same user (or their disconnect) overtook this one.
+        """
+        if self._closed:
+            raise RuntimeError(f"room {self.room_id}: media is closed")
+        self._offer_count += 1
+        token = self._offer_count
+        self._latest_offer[user_id] = token
+        peer, answer = await negotiate(user_id, offer_sdp, send_allowed=send_allowed, ice=self.ice)
+        if self._closed or self._latest_offer.get(user_id) != token:
+            await peer.close()
+            raise MediaError("This offer was overtaken by a newer one, or the user left.")
+        del self._latest_offer[user_id]
+        old = self._peers.get(user_id)
+        self._peers[user_id] = peer
+        self._fanout.remove(user_id)
+        if peer.outlet is not None:
+            self._fanout.add(peer.outlet)
+        self._watch(peer)
+        logger.info(
+            "room %s: %s connected (%s)",
+            self.room_id,
+            user_id,
+            "may send" if send_allowed else "listener",
+        )
+        if old is not None:
+            await old.close()
+        return answer
+
+    async def disconnect(self, user_id: str) -> None:
+        """Close this user's connection; their audio stops at the next tick."""
+        self._latest_offer.pop(user_id, None)  # an offer still being answered is void
+        peer = self._peers.pop(user_id, None)
+        self._fanout.remove(user_id)
+        if peer is not None:
+            await peer.close()
+            logger.info("room %s: %s disconnected", self.room_id, user_id)
+
+    def _watch(self, peer: Peer) -> None:
+        """Stop sending to a connection that failed (the relay still calls disconnect)."""
+
+        @peer.pc.on("connectionstatechange")
+        def on_state() -> None:
+            state = peer.pc.connectionState
+            if state in ("failed", "closed") and self._peers.get(peer.user_id) is peer:
+                logger.info("room %s: %s connection %s", self.room_id, peer.user_id, state)
+                self._fanout.remove(peer.user_id)
+
+    def set_stage(self, stage: Mapping[str, StageState]) -> None:
+        """Everyone on stage and their state; anyone absent is a listener (audio ignored)."""
+        for user_id, speaking in self._stage.set_stage(dict(stage)):
+            self._notify_speaking(user_id, speaking)
+
+    # --- the clock -------------------------------------------------------------------
+
+    def _tick(self, tick: int) -> None:
+        """Runs on: the clock task, every 20 ms."""
+        now_s = time.perf_counter()
+        stage_members = set(self._stage.members)
+        blocks: dict[str, Samples] = {}
+        consumed: list[tuple[str, int, float]] = []
+        for user_id, peer in self._peers.items():
+            ingress = peer.ingress
+            if ingress is None:
+                continue
+            state = self._stage.state(user_id) if user_id in stage_members else None
+            if state is None or state.muted:
+                ingress.discard(now_s)
+                continue
+            pulled = ingress.pull(now_s)
+            if pulled is not None:
+                blocks[user_id] = pulled.samples
+                consumed.append((user_id, pulled.rtp_timestamp, pulled.arrival_s))
+        listening = self._fanout.refresh(tick)
+        out = self._stage.tick(blocks, encode=listening)
+        for user_id, speaking in out.flips:
+            self._notify_speaking(user_id, speaking)
+        if out.audience is not None:
+            self._fanout.send(tick, out.audience, out.own, out.audio_level_dbov, out.voice)
+            self._record_latency(tick, consumed)
+        if tick % self._levels_every == 0 and self._stage.members:
+            levels = self._stage.levels()
+            try:
+                self._on_levels(levels)
+            except Exception:
+                logger.exception("room %s: levels callback failed", self.room_id)
+
+    def _record_latency(self, tick: int, consumed: list[tuple[str, int, float]]) -> None:
+        start, end = self._fanout.last_send_start_s, self._fanout.last_send_end_s
+        middle = (start + end) / 2.0
+        for _, _, arrival in consumed:
+            self._latencies_s.append(middle - arrival)
+        if self.tick_trace is not None:
+            trace = TickTrace(
+                tick,
+                self._clock.deadline(tick),
+                start,
+                end,
+                self._fanout.ready_count,
+                tuple(consumed),
+            )
+            self.tick_trace(trace)
+
+    def _notify_speaking(self, user_id: str, speaking: bool) -> None:
+        try:
+            self._on_speaking(user_id, speaking)
+        except Exception:
+            logger.exception("room %s: speaking callback failed", self.room_id)
+
+    # --- counters --------------------------------------------------------------------
+
+    def stats(self) -> MediaStats:
+        stage = set(self._stage.members)
+        peers: dict[str, PeerStats] = {}
+        for user_id, peer in self._peers.items():
+            outlet, ingress = peer.outlet, peer.ingress
+            peers[user_id] = PeerStats(
+                ready=outlet.ready if outlet else False,
+                packets_sent=outlet.packets_sent if outlet else 0,
+                packets_dropped=outlet.packets_dropped if outlet else 0,
+                ingress_packets=ingress.packets_received if ingress else 0,
+                ingress_lost=ingress.packets_lost if ingress else 0,
+                ingress_dropped=ingress.packets_dropped if ingress else 0,
+                ingress_underruns=ingress.underruns if ingress else 0,
+            )
+        latencies = sorted(self._latencies_s)
+        clock = self._clock
+        return MediaStats(
+            listeners=self._fanout.ready_count,
+            speakers=sum(1 for u, p in self._peers.items() if p.ingress and u in stage),
+            ticks=clock.ticks,
+            late_ticks=clock.late_ticks,
+            skipped_ticks=clock.skipped_ticks,
+            tick_lag_ms_p50=clock.lag_percentile_ms(0.5),
+            tick_lag_ms_p99=clock.lag_percentile_ms(0.99),
+            tick_lag_ms_max=clock.lag_max_s * 1000.0,
+            packets_sent=self._fanout.packets_sent,
+            packets_dropped=self._fanout.packets_dropped,
+            encodes=self._stage.encodes,
+            relay_latency_ms_p50=_percentile_ms(latencies, 0.5),
+            relay_latency_ms_p95=_percentile_ms(latencies, 0.95),
+            peers=peers,
+        )
+
+
+def _percentile_ms(ordered: list[float], fraction: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000.0

@@ -1,0 +1,164 @@
+"""`roomcast relay`: the relay alone, in the foreground.
+
+Prints one line, `roomcast relay listening on URL`, once it accepts
+connections (the console's supervisor waits for it), then runs until SIGINT
+or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from server.config import DEFAULT_PORT, RelayConfig
+from server.data_dir import resolve_data_dir
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "relay",
+        help="run the relay alone (rooms over WebSocket and WebRTC)",
+        description="Run the Roomcast relay: the authority on rooms, and their audio.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--data-dir", dest="relay_data_dir", default=None, help="folder for the relay's database"
+    )
+    parser.add_argument(
+        "--announce-address",
+        action="append",
+        default=None,
+        metavar="A",
+        help="address offered to peers as an ICE candidate (repeatable; default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--stun",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="STUN server (none unless given)",
+    )
+    parser.add_argument(
+        "--public-url", default=None, help="base URL for the links the relay hands out"
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    parser.add_argument(
+        "--console-pid-file",
+        default=None,
+        metavar="FILE",
+        help="run as a console's embedded relay: FILE holds the console's process id; once no "
+        "console named there is running for --orphan-grace-s, the relay stops",
+    )
+    parser.add_argument(
+        "--orphan-grace-s",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="how long an embedded relay keeps its rooms after its console died (default 300)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        data_dir = resolve_data_dir(args.relay_data_dir or args.data_dir)
+    except OSError as exc:
+        print(f"roomcast relay: {exc}", file=sys.stderr)
+        return 2
+    config = RelayConfig(
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        announce_addresses=tuple(args.announce_address or ("127.0.0.1",)),
+        stun_urls=tuple(args.stun or ()),
+        public_url=args.public_url,
+    )
+    console = Path(args.console_pid_file) if args.console_pid_file else None
+    try:
+        asyncio.run(_serve(config, console, args.orphan_grace_s))
+    except OSError as exc:
+        print(
+            f"roomcast relay: cannot listen on {config.host}:{config.port} ({exc.strerror})",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _serve(config: RelayConfig, console_pid_file: Path | None, grace_s: float) -> None:
+    from server.app import running_relay
+    from server.store import StoreError
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with running_relay(config) as running:
+            print(f"roomcast relay listening on {running.base_url}", flush=True)
+            watch = None
+            if console_pid_file is not None:
+                watch = asyncio.create_task(_outlive_console(console_pid_file, grace_s, stop))
+            await stop.wait()
+            if watch is not None:
+                watch.cancel()
+    except StoreError as exc:
+        print(f"roomcast relay: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _console_alive(pid_file: Path) -> bool:
+    """Whether the console named in `pid_file` runs (a console that adopts us rewrites it)."""
+    try:
+        pid = int(pid_file.read_text(encoding="ascii").split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    try:  # a zombie is not a console
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill(pid, 0) is all we know
+
+
+async def _outlive_console(pid_file: Path, grace_s: float, stop: asyncio.Event) -> None:
+    """An embedded relay keeps its rooms through a console crash, for `grace_s`, then stops."""
+    orphaned_at: float | None = None
+    while True:
+        await asyncio.sleep(1.0)
+        if _console_alive(pid_file):
+            orphaned_at = None
+            continue
+        now = time.monotonic()
+        if orphaned_at is None:
+            orphaned_at = now
+            logging.getLogger(__name__).warning(
+                "the console is gone; keeping the rooms for %.0f s", grace_s
+            )
+        elif now - orphaned_at >= grace_s:
+            stop.set()
+            return

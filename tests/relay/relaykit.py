@@ -1,0 +1,49 @@
+"""A real relay on a free loopback port, and clients of it, for the relay tests."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from console.client import JoinLink, RoomClient
+from console.identity import Identity
+from server.app import running_relay
+from server.config import RelayConfig
+
+
+@contextlib.asynccontextmanager
+async def relay(
+    data_dir: Path, *, with_media: bool = False, **settings: Any
+) -> AsyncIterator[RelayConfig]:
+    config = RelayConfig(data_dir=data_dir, host="127.0.0.1", port=0, **settings)
+    async with running_relay(config, with_media=with_media) as running:
+        yield running
+
+
+async def create_room(config: RelayConfig, host: Identity, **fields: Any) -> dict[str, Any]:
+    body = {
+        "title": "Evening talk",
+        "host": {
+            "client_id": host.client_id,
+            "client_secret": host.client_secret,
+            "display_name": "Hana Host",
+        },
+    }
+    body.update(fields)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{config.base_url}/api/rooms", json=body) as resp,
+    ):
+        data = await resp.json()
+        assert resp.status == 201, data
+        return data
+
+
+async def join(url: str, name: str, identity: Identity | None = None, **kwargs: Any) -> RoomClient:
+    client = RoomClient(JoinLink.parse(url), identity or Identity.new(), name, **kwargs)
+    await client.connect()
+    return client
