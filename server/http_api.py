@@ -226,8 +226,9 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         return web.FileResponse(page)
 
     web_dir = Path(__file__).parent / "web"
+    static = [web.static("/static", web_dir, append_version=False)] if web_dir.is_dir() else []
     return [
-        web.static("/static", web_dir, append_version=False),
+        *static,
         web.get("/healthz", healthz),
         web.post("/api/rooms", create_room),
         web.get("/api/rooms", list_rooms),
