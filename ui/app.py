@@ -7,6 +7,7 @@ so coroutines may touch widgets; anything slow goes to a worker or the relay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -22,8 +23,10 @@ def _has_display() -> bool:
     )
 
 
-def run_console(data_dir: str | None = None) -> int:
-    """Start the console window and run until it closes; returns an exit code."""
+def run_console(
+    data_dir: str | None = None, relay_url: str | None = None, room_link: str | None = None
+) -> int:
+    """Start the console and run until it quits; returns an exit code."""
     if not _has_display():
         print(
             "roomcast: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
@@ -36,22 +39,26 @@ def run_console(data_dir: str | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from ui.main_window import MainWindow
+    from console.data_folder import resolve_data_dir
+    from ui.asyncs import spawn
+    from ui.console_app import ConsoleApp
 
+    try:
+        folder = resolve_data_dir(data_dir)
+    except OSError as exc:
+        print(f"roomcast: {exc}", file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Roomcast")
     app.setOrganizationName("Roomcast")
-    window = MainWindow(data_dir=Path(data_dir) if data_dir else None)
-    window.show()
+    console = ConsoleApp(Path(folder), relay_url=relay_url, room_link=room_link)
+    done = asyncio.Event()
+    console.finished.connect(done.set)
 
-    closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)
+    async def _run() -> None:
+        spawn(console.start())
+        await done.wait()
 
-    async def _until_closed() -> None:
-        await closed.wait()
-
-    try:
-        qasync.run(_until_closed())
-    except asyncio.CancelledError:
-        pass
+    with contextlib.suppress(asyncio.CancelledError):
+        qasync.run(_run())
     return 0

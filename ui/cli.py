@@ -29,7 +29,7 @@ def _package_version() -> str:
 def _run_console(args: argparse.Namespace) -> int:
     from ui.app import run_console
 
-    return run_console(data_dir=args.data_dir)
+    return run_console(data_dir=args.data_dir, relay_url=args.relay_url, room_link=args.room)
 
 
 # Each entry adds one subcommand's parser (with `set_defaults(handler=...)`).
@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         default=None,
         help="folder for rooms, recordings and settings (default: the platform's user data folder)",
+    )
+    parser.add_argument(
+        "--relay-url",
+        default=None,
+        metavar="URL",
+        help="use the relay at URL instead of starting the embedded one",
+    )
+    parser.add_argument(
+        "--room",
+        default=None,
+        metavar="LINK",
+        help="open this host or co-host link (http://HOST:PORT/r/ROOM#token=…) at once",
     )
     parser.set_defaults(handler=_run_console)
     if SUBCOMMANDS:

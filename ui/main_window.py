@@ -1,40 +1,290 @@
-"""The console's main window.
+"""The console's main window for one room: header, stage, request queue, audience, the side
+panels and the host's own strip.
 
-The stage, request queue, audience and host strip arrive with the console
-issue; until then the window shows where the host's data lives and says
-plainly what is not built yet.
+One display timer (30 Hz) moves every meter; a 1 Hz timer moves the clocks; room changes
+arrive coalesced from the controller and update the models row by row. Errors show in one
+banner (a burst of the same refusal shows once). Closing while live asks first.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QSplitter,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.room_view import EndRoom, Room, RoomState
+from ui.dialogs import Question
+from ui.header import RoomHeader, ShareLinks
+from ui.host_strip import HostStrip
+from ui.people_views import AudiencePanel, RequestPanel
+from ui.room_controller import RoomController
+from ui.room_models import AudienceModel, RequestModel, StageModel
+from ui.side_panels import SidePanels
+from ui.stage_view import StagePanel
+
+DISPLAY_HZ = 30
+LISTENER_SAMPLE_S = 5
+BANNER_QUIET_S = 4.0  # the same message again within this is part of the same burst
+
+
+class ErrorBanner(QLabel):
+    """One message at a time; repeats within a burst are not shown again."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setWordWrap(True)
+        self.setVisible(False)
+        self._last_text = ""
+        self._last_at = 0.0
+        self.shown = 0
+        self._hide = QTimer(self)
+        self._hide.setSingleShot(True)
+        self._hide.timeout.connect(lambda: self.setVisible(False))
+
+    def show_message(self, text: str, hold_s: float = 8.0) -> None:
+        now = time.monotonic()
+        if text == self._last_text and now - self._last_at < BANNER_QUIET_S and self.isVisible():
+            self._last_at = now
+            return
+        self._last_text, self._last_at = text, now
+        self.shown += 1
+        self.setText(text)
+        self.setVisible(True)
+        self._hide.start(int(hold_s * 1000))
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, data_dir: Path | None = None) -> None:
-        super().__init__()
+    closedForGood = Signal()
+
+    def __init__(
+        self,
+        controller: RoomController,
+        share: ShareLinks,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.session = controller.session
         self.setWindowTitle("Roomcast")
-        self.resize(960, 640)
+        self.resize(1280, 800)
+        self._allow_close = False
+        self.push_to_talk: QKeySequence | None = None
+        self._ptt_down = False
+
+        self.stage_model = StageModel(self)
+        self.stage_model.me = controller.me
+        self.request_model = RequestModel(self)
+        self.audience_model = AudienceModel(self)
+
         central = QWidget(self)
-        layout = QVBoxLayout(central)
-        title = QLabel("Roomcast", central)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = title.font()
-        font.setPointSize(font.pointSize() * 2)
-        title.setFont(font)
-        status = QLabel(
-            "This build has the room rules and the audio engine.\n"
-            "The embedded relay, the stage and the host controls are not built yet.",
-            central,
-        )
-        status.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        status.setObjectName("status")
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(status)
-        layout.addStretch(1)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(10, 8, 10, 6)
+        self.header = RoomHeader(share, central)
+        outer.addWidget(self.header)
+        self.banner = ErrorBanner(central)
+        outer.addWidget(self.banner)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.stage = StagePanel(controller, self.stage_model, splitter)
+        middle = QWidget(splitter)
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(6, 0, 6, 0)
+        self.requests = RequestPanel(controller, self.request_model, middle)
+        self.audience = AudiencePanel(controller, self.audience_model, middle)
+        middle_layout.addWidget(self.requests, 2)
+        middle_layout.addWidget(self.audience, 3)
+        self.side = SidePanels(controller, splitter)
+        splitter.addWidget(self.stage)
+        splitter.addWidget(middle)
+        splitter.addWidget(self.side)
+        splitter.setSizes([470, 390, 380])
+        splitter.setChildrenCollapsible(False)
+        outer.addWidget(splitter, 1)
+
+        self.strip = HostStrip(central)
+        outer.addWidget(self.strip)
+        strip_row = QHBoxLayout()
+        strip_row.addStretch(1)
+        outer.addLayout(strip_row)
         self.setCentralWidget(central)
-        self.data_dir = data_dir
+        self.statusBar().showMessage("Connected to the relay.")
+
+        controller.roomChanged.connect(self.sync_room)
+        controller.speakingChanged.connect(self.stage_model.set_speaking)
+        controller.error.connect(self.banner.show_message)
+        controller.closed.connect(self._on_closed)
+        controller.connectionChanged.connect(self._on_connection)
+        self.header.notice.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.strip.muteToggled.connect(controller.set_muted)
+        self.strip.endRoomWanted.connect(self.ask_end_room)
+
+        self._elapsed = QElapsedTimer()
+        self._elapsed.start()
+        self.display_timer = QTimer(self)
+        self.display_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.display_timer.setInterval(1000 // DISPLAY_HZ)
+        self.display_timer.timeout.connect(self.display_tick)
+        self.display_timer.start()
+        self.second_timer = QTimer(self)
+        self.second_timer.setInterval(1000)
+        self.second_timer.timeout.connect(self.second_tick)
+        self.second_timer.start()
+        self._seconds = 0
+        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
+        if controller.room is not None:
+            self.sync_room(controller.room)
+            self.side.sample_listeners(controller.room)
+
+    # -- the room ---------------------------------------------------------------------------------
+
+    def sync_room(self, room: Room) -> None:
+        self.stage_model.me = self.controller.me
+        self.stage_model.sync_room(room, self.controller.speaking)
+        self.request_model.sync_room(room)
+        self.audience_model.sync_room(room)
+        self.side.sync_room(room)
+        self.header.update_room(room)
+        self.strip.show_muted(self.session.muted)
+        self.strip.end_room.setEnabled(self.controller.allowed(EndRoom()))
+        self.stage.refresh_actions()
+        self.requests.refresh()
+        self.audience.refresh()
+        self.setWindowTitle(f"{room.card.title} — Roomcast")
+
+    def display_tick(self) -> None:
+        elapsed_s = self._elapsed.restart() / 1000.0
+        self.stage_model.tick(self.session.board, elapsed_s)
+        mic = self.session.mic
+        self.strip.tick(
+            self.session.board, elapsed_s, bool(mic is not None and mic.talking_while_muted)
+        )
+
+    def second_tick(self) -> None:
+        self._seconds += 1
+        self.header.tick()
+        self.request_model.tick_seconds()
+        room = self.controller.room
+        if room is None:
+            return
+        self.side.tick_seconds(room, self.session.talk_time.totals())
+        if self._seconds % LISTENER_SAMPLE_S == 0:
+            self.side.sample_listeners(room)
+
+    # -- ending and closing -----------------------------------------------------------------------
+
+    def ask_end_room(self) -> Question:
+        question = Question(
+            self,
+            "End the room?",
+            "Everyone is disconnected and the room's link stops working. This cannot be undone.",
+            "End room",
+            "Keep going",
+            destructive=True,
+        )
+
+        def answered(yes: bool) -> None:
+            if yes:
+                self.controller.submit(EndRoom(), "end the room")
+
+        question.answered.connect(answered)
+        question.show()
+        self.pending_question = question
+        return question
+
+    def is_live(self) -> bool:
+        room = self.controller.room
+        return (
+            room is not None
+            and room.state is RoomState.LIVE
+            and (self.controller.session.client.closed_reason is None)
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._allow_close or not self.is_live() or not self.controller.allowed(EndRoom()):
+            self._shutdown()
+            event.accept()
+            return
+        event.ignore()
+        question = Question(
+            self,
+            "The room is live",
+            "Closing Roomcast ends the room for everyone in it. End the room and close?",
+            "End room and close",
+            "Keep the room going",
+            destructive=True,
+        )
+
+        def answered(yes: bool) -> None:
+            if yes:
+                self.controller.submit(EndRoom(), "end the room")
+                self._allow_close = True
+                QTimer.singleShot(300, self.close)
+
+        question.answered.connect(answered)
+        question.show()
+        self.pending_question = question
+
+    def close_now(self) -> None:
+        self._allow_close = True
+        self.close()
+
+    def _shutdown(self) -> None:
+        self.display_timer.stop()
+        self.second_timer.stop()
+        self.controller.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self.closedForGood.emit()
+
+    def _on_closed(self, text: str) -> None:
+        self.banner.show_message(text, hold_s=3600)
+        self.strip.setEnabled(False)
+        self.statusBar().showMessage(text)
+
+    def _on_connection(self, connected: bool) -> None:
+        if connected:
+            self.statusBar().showMessage("Connected to the relay.", 5000)
+            self.banner.setVisible(False)
+        else:
+            self.statusBar().showMessage("Reconnecting to the relay…")
+            self.banner.show_message("Lost the relay — reconnecting; the room is kept meanwhile.")
+
+    # -- push to talk -----------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.push_to_talk is None or event.type() not in (
+            QEvent.Type.KeyPress,
+            QEvent.Type.KeyRelease,
+        ):
+            return False
+        key_event: QKeyEvent = event  # type: ignore[assignment]
+        if key_event.isAutoRepeat() or not self.isActiveWindow():
+            return False
+        if isinstance(QApplication.focusWidget(), (QLineEdit, QTextEdit, QPlainTextEdit)):
+            return False
+        if QKeySequence(key_event.keyCombination()) != self.push_to_talk:
+            return False
+        down = event.type() == QEvent.Type.KeyPress
+        if down != self._ptt_down:
+            self._ptt_down = down
+            self.controller.set_muted(not down)
+        return True
+
+    def set_push_to_talk(self, key: str) -> None:
+        self.push_to_talk = QKeySequence(key) if key else None
+        self.strip.set_push_to_talk(key)

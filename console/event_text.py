@@ -1,0 +1,130 @@
+"""The moderation log in words: one line per room event, naming who did what to whom."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from console.room_view import name_of
+from server.room import (
+    AskModeChanged,
+    CardEdited,
+    CohostAppointed,
+    CohostRemoved,
+    ConsentAnswered,
+    InviteAccepted,
+    InviteDeclined,
+    InviteExpired,
+    InviteSent,
+    LinkPinned,
+    LinkUnpinned,
+    MarkerAdded,
+    Muted,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantRemoved,
+    Reacted,
+    RecordingStarted,
+    RecordingStopped,
+    ReportFiled,
+    RequestApproved,
+    RequestDeclined,
+    RequestWithdrawn,
+    Role,
+    RoleChanged,
+    Room,
+    RoomCancelled,
+    RoomEnded,
+    RoomRescheduled,
+    RoomStarted,
+    SpeakRequested,
+    Unblocked,
+    UnmuteAsked,
+    Unmuted,
+)
+
+_ROLE_WORDS = {
+    Role.HOST: "the host",
+    Role.COHOST: "a co-host",
+    Role.SPEAKER: "a speaker",
+    Role.LISTENER: "a listener",
+}
+
+# Events that say nothing a moderator reviews later (they have their own panels).
+QUIET = (Reacted, ParticipantJoined, ParticipantLeft)
+
+
+def describe(event: object, room: Room, known: Mapping[str, str] | None = None) -> str | None:
+    """One line for the moderation log, or None for events the log leaves out. `known`: names
+    of people who have left (the room after a removal no longer holds theirs)."""
+    actor = name_of(room, getattr(event, "actor", None), known)
+
+    def who(user_id: str | None) -> str:
+        return name_of(room, user_id, known)
+
+    match event:
+        case RoomStarted():
+            return f"{actor} started the room"
+        case RoomEnded():
+            return f"{actor} ended the room"
+        case RoomCancelled():
+            return f"{actor} cancelled the room"
+        case RoomRescheduled():
+            return f"{actor} rescheduled the room"
+        case CardEdited(card=card):
+            return f"{actor} renamed the room “{card.title}”"
+        case AskModeChanged(mode=mode):
+            return f"{actor} set who may ask to speak: {mode.value}"
+        case SpeakRequested():
+            return f"{actor} asked to speak"
+        case RequestWithdrawn():
+            return f"{actor} withdrew their request"
+        case RequestApproved(user_id=uid):
+            return f"{actor} brought {who(uid)} on stage"
+        case RequestDeclined(user_id=uid):
+            return f"{actor} declined {who(uid)}'s request"
+        case InviteSent(user_id=uid, kind=kind):
+            what = "speak" if kind.value == "speak" else "co-host"
+            return f"{actor} invited {who(uid)} to {what}"
+        case InviteAccepted():
+            return f"{actor} accepted the invitation"
+        case InviteDeclined():
+            return f"{actor} declined the invitation"
+        case InviteExpired(user_id=uid):
+            return f"The invitation to {who(uid)} expired"
+        case RoleChanged(user_id=uid, role=role, previous=previous):
+            if role is Role.LISTENER:
+                return f"{who(uid)} left the stage" + ("" if actor == who(uid) else f" ({actor})")
+            if previous is Role.LISTENER and role is Role.SPEAKER:
+                return None  # the approval or the accepted invitation already says so
+            if previous is Role.LISTENER and event.actor == uid:
+                return f"{who(uid)} is now {_ROLE_WORDS[role]}"
+            return f"{actor} made {who(uid)} {_ROLE_WORDS[role]}"
+        case CohostAppointed(user_id=uid):
+            return f"{actor} appointed a co-host seat ({uid})"
+        case CohostRemoved(user_id=uid):
+            return f"{actor} removed the co-host seat {uid}"
+        case Muted(user_id=uid):
+            return f"{actor} muted themself" if event.actor == uid else f"{actor} muted {who(uid)}"
+        case Unmuted():
+            return None  # self-unmutes are the room's ordinary talk, not moderation
+        case UnmuteAsked(user_id=uid):
+            return f"{actor} asked {who(uid)} to unmute"
+        case ParticipantRemoved(user_id=uid, block=block):
+            return f"{actor} {'blocked' if block else 'removed'} {who(uid)}"
+        case Unblocked(user_id=uid):
+            return f"{actor} unblocked {who(uid)}"
+        case ReportFiled(user_id=uid, reason=reason):
+            return f"{actor} reported {who(uid)}: “{reason}”"
+        case LinkPinned(url=url):
+            return f"{actor} pinned {url}"
+        case LinkUnpinned(url=url):
+            return f"{actor} unpinned {url}"
+        case RecordingStarted():
+            return f"{actor} started recording"
+        case RecordingStopped():
+            return f"{actor} stopped recording"
+        case ConsentAnswered(granted=granted):
+            return f"{actor} {'agreed to' if granted else 'declined'} being recorded"
+        case MarkerAdded(label=label):
+            return f"{actor} added a marker: {label}"
+    return None

@@ -1,0 +1,63 @@
+"""Finding and opening the host's microphone, off the UI thread.
+
+Device scans and opening a stream can take a while (PortAudio restarts, the sound server
+answers); the console calls these from a worker thread. A machine without sound still gets a
+working console: `SilenceTrack` sends silence and the UI says what is wrong.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from audio.device_error import DeviceProblem
+from audio.devices import DeviceCatalog, DeviceError
+from console.client import JoinLink, RoomClient
+from console.identity import Identity
+from console.mic_track import CaptureTrack
+from console.rooms_api import HostedRoom
+from console.tracks import PacedAudioTrack
+
+
+class SilenceTrack(PacedAudioTrack):
+    """Silence at 20 ms a frame: the stand-in while no microphone is open."""
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        return np.zeros(frames, dtype=np.int16)
+
+
+def device_names(catalog: DeviceCatalog) -> tuple[list[str], list[str]]:
+    """Runs on: a worker thread. (inputs, outputs) by name; monitors of outputs left out."""
+    catalog.refresh()
+    inputs = [d.name for d in catalog.inputs() if not d.is_monitor]
+    outputs = [d.name for d in catalog.outputs()]
+    return inputs, outputs
+
+
+def open_microphone(catalog: DeviceCatalog, name: str | None) -> CaptureTrack:
+    """Runs on: a worker thread. Open capture on `name` (None: the default); DeviceError
+    carries a sentence the host can act on."""
+    capture = catalog.open_capture(name or None)
+    if not capture.wait_first_block(timeout_s=5.0):
+        error = capture.check()
+        capture.close()
+        raise error or DeviceError(
+            f"Microphone '{capture.device_name}' sends no sound — pick another input",
+            problem=DeviceProblem.NO_AUDIO,
+            direction="input",
+            device_name=capture.device_name,
+        )
+    return CaptureTrack(capture)
+
+
+async def owner_commands(
+    hosted: HostedRoom, identity: Identity, display_name: str, *commands: object
+) -> None:
+    """Join a room as its host just long enough to send `commands` (start, edit, cancel)."""
+    client = RoomClient(JoinLink.parse(hosted.host_url), identity, display_name, reconnect=False)
+    await client.connect()
+    try:
+        for command in commands:
+            await client.send(command)
+    finally:
+        await client.close(leave=True)

@@ -1,0 +1,48 @@
+"""Fixtures for the console's Qt tests: a qasync loop on the test's QApplication, a real relay
+started by the console's own supervisor, and a way to await conditions without nesting loops.
+
+Coroutines run with `aloop.run_until_complete(...)`: Qt events and asyncio callbacks are
+served by the same loop. Inside a coroutine never call qtbot.wait* (that nests a Qt loop
+inside a running task); await `until(...)` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+
+from console.supervisor import RelaySupervisor
+
+
+@pytest.fixture
+def aloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def relay_child(aloop, tmp_path: Path) -> Iterator[RelaySupervisor]:
+    """A real relay child process on a free loopback port, stopped after the test."""
+    supervisor = RelaySupervisor(tmp_path / "data", port=0)
+    aloop.run_until_complete(supervisor.start())
+    try:
+        yield supervisor
+    finally:
+        aloop.run_until_complete(supervisor.stop())

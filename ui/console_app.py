@@ -1,0 +1,469 @@
+"""The console as a whole: settings, the embedded relay, the start dialog, room windows, the
+rooms list, the moderator view, settings and the tray.
+
+Runs on: the Qt main thread with qasync. Slow things (relay start, HTTP, device scans,
+opening a microphone) are awaited or sent to worker threads; no dialog is exec()'d.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from audio.devices import DeviceCatalog, DeviceError
+from console import settings as settings_store
+from console.client import ClientClosed, CommandRejected, JoinLink
+from console.host_session import HostSession
+from console.identity import Identity
+from console.mic_track import CaptureTrack
+from console.microphones import SilenceTrack, device_names, open_microphone, owner_commands
+from console.room_view import CancelRoom, EditCard, Reschedule, RoomState, StartRoom
+from console.rooms_api import ApiError, HostedRoom, RelayApi, RoomBook
+from console.supervisor import RelayState, RelaySupervisor, SupervisorError
+from ui.asyncs import spawn
+from ui.dialogs import Question
+from ui.header import ShareLinks
+from ui.main_window import MainWindow
+from ui.moderator_view import ModeratorView
+from ui.room_controller import RoomController
+from ui.rooms_list import RoomsList, rows_from_cards
+from ui.settings_dialog import SettingsDialog
+from ui.start_dialog import JoinLinkChoice, NewRoom, Reopen, RoomForm, StartDialog
+from ui.theme import apply_theme
+from ui.tray import OnAirTray
+
+logger = logging.getLogger(__name__)
+
+
+class ConsoleApp(QObject):
+    finished = Signal()
+
+    def __init__(
+        self, data_dir: Path, *, relay_url: str | None = None, room_link: str | None = None
+    ) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.settings = settings_store.load(data_dir)
+        self.identity = Identity.load_or_create(data_dir / "identity.json")
+        self.book = RoomBook(data_dir)
+        self.relay_url = relay_url
+        self.room_link = room_link
+        self.supervisor: RelaySupervisor | None = None
+        self.catalog = DeviceCatalog()
+        self.capture: CaptureTrack | None = None
+        self.window: MainWindow | None = None
+        self.windows: list[MainWindow] = []
+        self.sessions: list[HostSession] = []
+        self.start_dialog: StartDialog | None = None
+        self.rooms_list: RoomsList | None = None
+        self.moderator: ModeratorView | None = None
+        self.tray: OnAirTray | None = None
+        self._device_error_shown = ""
+        self._device_timer = QTimer(self)
+        self._device_timer.setInterval(1000)
+        self._device_timer.timeout.connect(self._check_device)
+
+    # -- start ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.setQuitOnLastWindowClosed(False)
+        apply_theme(app, self.settings.theme)
+        self.start_dialog = StartDialog(self.book.rooms())
+        self.start_dialog.chosen.connect(
+            lambda choice: spawn(self._chosen(choice), self._start_failed)
+        )
+        self.start_dialog.cancelled.connect(lambda: spawn(self.quit()))
+        self.start_dialog.show()
+        try:
+            await self._relay()
+        except SupervisorError as exc:
+            self.start_dialog.show_error(str(exc))
+            return
+        if self.room_link:
+            await self._chosen(JoinLinkChoice(self.room_link))
+
+    async def _relay(self) -> str:
+        if self.relay_url:
+            await RelayApi(self.relay_url).health()
+            self._status(f"Using the relay at {self.relay_url}.")
+            return self.relay_url
+        self.supervisor = RelaySupervisor(
+            self.data_dir,
+            host=self.settings.relay_host,
+            port=self.settings.relay_port,
+            on_change=lambda state, text: self._status(text),
+        )
+        url = await self.supervisor.start()
+        self.relay_url = url
+        return url
+
+    def _status(self, text: str) -> None:
+        if self.start_dialog is not None:
+            self.start_dialog.set_status(text)
+        if self.window is not None:
+            self.window.statusBar().showMessage(text, 8000)
+
+    def _start_failed(self, error: BaseException) -> None:
+        text = getattr(error, "message", None) or str(error)
+        if self.start_dialog is not None:
+            self.start_dialog.show_error(text)
+
+    async def _chosen(self, choice: object) -> None:
+        if self.relay_url is None:
+            await self._relay()
+        assert self.relay_url is not None
+        if isinstance(choice, NewRoom):
+            hosted, _card = await RelayApi(self.relay_url).create_room(
+                self.identity,
+                self.settings.display_name,
+                choice.title,
+                description=choice.description,
+                topics=choice.topics,
+                starts_at=choice.starts_at,
+                ask_mode=choice.ask_mode,
+                tickets=choice.tickets,
+            )
+            self.book.add(hosted)
+            if choice.starts_at is not None:
+                self._close_start_dialog()
+                self.show_rooms_list()
+                return
+            await self.open_room(hosted.host_url, hosted)
+        elif isinstance(choice, Reopen):
+            await self.open_room(choice.room.host_url, choice.room)
+        elif isinstance(choice, JoinLinkChoice):
+            await self.open_room(choice.url, None)
+
+    def _close_start_dialog(self) -> None:
+        if self.start_dialog is not None:
+            self.start_dialog.close()
+            self.start_dialog = None
+
+    # -- a room -----------------------------------------------------------------------------------
+
+    async def _microphone(self) -> tuple[Any, str | None]:
+        loop = asyncio.get_running_loop()
+        try:
+            track = await loop.run_in_executor(
+                None, open_microphone, self.catalog, self.settings.input_device
+            )
+        except DeviceError as exc:
+            return SilenceTrack(), str(exc)
+        self.capture = track
+        return track, None
+
+    async def _speakers(self) -> tuple[Any, str | None]:
+        """The output the room's sound plays on (None, with the reason, if it cannot open)."""
+        loop = asyncio.get_running_loop()
+        try:
+            stream = await loop.run_in_executor(
+                None, lambda: self.catalog.open_playback(self.settings.output_device)
+            )
+        except DeviceError as exc:
+            return None, str(exc)
+        return stream, None
+
+    async def open_room(self, link: str, hosted: HostedRoom | None) -> MainWindow:
+        mic, problem = await self._microphone()
+        playback, speaker_problem = await self._speakers()
+        problem = problem or speaker_problem
+        session = HostSession(
+            JoinLink.parse(link),
+            self.identity,
+            self.settings.display_name,
+            mic=mic,
+            playback=playback,
+            vad_mode=self.settings.speaking_sensitivity,
+        )
+        try:
+            await session.start()
+        except (CommandRejected, ClientClosed, OSError, TimeoutError) as exc:
+            await session.close(leave=False)
+            raise ApiError("refused", getattr(exc, "message", None) or str(exc)) from exc
+        self.sessions.append(session)
+        controller = RoomController(session)
+        token = link.split("#token=", 1)[1] if "#token=" in link else None
+        join_url = link.split("#", 1)[0]
+        window = MainWindow(controller, ShareLinks(join_url, token if hosted else None))
+        self._dress(window, hosted)
+        self.window = window
+        self.windows.append(window)
+        self._close_start_dialog()
+        window.show()
+        if problem:
+            window.banner.show_message(problem, hold_s=30)
+        self._device_timer.start()
+        spawn(self._fill_devices(window))
+        return window
+
+    def _dress(self, window: MainWindow, hosted: HostedRoom | None) -> None:
+        menu = window.menuBar().addMenu("&Roomcast")
+        for text, slot in (
+            ("Your rooms…", self.show_rooms_list),
+            ("Moderator view…", self.show_moderator_view),
+            ("Settings…", self.show_settings),
+        ):
+            action = QAction(text, window)
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        menu.addSeparator()
+        quit_action = QAction("Quit", window)
+        quit_action.triggered.connect(window.close)
+        menu.addAction(quit_action)
+        window.set_push_to_talk(self.settings.push_to_talk_key)
+        window.strip.inputChosen.connect(lambda name: spawn(self._switch_input(window, name)))
+        window.header.coHostLinkWanted.connect(lambda: spawn(self._cohost_link(window, hosted)))
+        window.closedForGood.connect(lambda: spawn(self._window_closed(window)))
+        window.controller.roomChanged.connect(lambda room: self._on_air(room))
+        if QSystemTrayIcon.isSystemTrayAvailable() and self.tray is None:
+            self.tray = OnAirTray(window)
+            self.tray.show()
+
+    def _on_air(self, room: Any) -> None:
+        if self.tray is not None:
+            self.tray.set_live(room.state is RoomState.LIVE, room.card.title)
+
+    async def _fill_devices(self, window: MainWindow) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            inputs, _outputs = await loop.run_in_executor(None, device_names, self.catalog)
+        except DeviceError as exc:
+            window.banner.show_message(str(exc))
+            return
+        window.strip.set_devices(inputs, self.settings.input_device)
+
+    async def _switch_input(self, window: MainWindow, name: str) -> None:
+        self.settings = self.settings.with_changes(input_device=name or None)
+        settings_store.save(self.data_dir, self.settings)
+        mic, problem = await self._microphone()
+        window.session.switch_microphone(mic)
+        self._device_error_shown = ""
+        if problem:
+            window.banner.show_message(problem)
+
+    def _check_device(self) -> None:
+        if self.capture is None or self.window is None:
+            return
+        error = self.capture.capture.check()
+        if error is not None and str(error) != self._device_error_shown:
+            self._device_error_shown = str(error)  # one message per loss, not one per tick
+            self.window.banner.show_message(str(error), hold_s=60)
+
+    async def _cohost_link(self, window: MainWindow, hosted: HostedRoom | None) -> None:
+        if hosted is None or self.relay_url is None:
+            return
+        token = hosted.host_url.split("#token=", 1)[1]
+        try:
+            url = await RelayApi(hosted.base_url).cohost_link(hosted.room_id, token)
+        except ApiError as exc:
+            window.banner.show_message(exc.message)
+            return
+        QApplication.clipboard().setText(url)
+        window.statusBar().showMessage("A co-host link is on the clipboard.", 6000)
+
+    async def _window_closed(self, window: MainWindow) -> None:
+        session = window.session
+        if window in self.windows:
+            self.windows.remove(window)
+        if session in self.sessions:
+            self.sessions.remove(session)
+            await session.close()
+        if window is self.window:
+            await self.quit()
+
+    # -- other windows ----------------------------------------------------------------------------
+
+    def show_rooms_list(self) -> None:
+        if self.rooms_list is None:
+            self.rooms_list = RoomsList()
+            self.rooms_list.refreshWanted.connect(lambda: spawn(self._refresh_rooms()))
+            self.rooms_list.startWanted.connect(
+                lambda rid: spawn(self._start_scheduled(rid), self._list_error)
+            )
+            self.rooms_list.editWanted.connect(self._edit_scheduled)
+            self.rooms_list.cancelWanted.connect(self._cancel_scheduled)
+            self.rooms_list.due.connect(self._room_due)
+            due_timer = QTimer(self.rooms_list)
+            due_timer.setInterval(15_000)
+            due_timer.timeout.connect(
+                lambda: self.rooms_list and self.rooms_list.check_due(time.time())
+            )
+            due_timer.start()
+        self.rooms_list.show()
+        self.rooms_list.raise_()
+        spawn(self._refresh_rooms())
+
+    async def _refresh_rooms(self) -> None:
+        if self.rooms_list is None or self.relay_url is None:
+            return
+        try:
+            cards = await RelayApi(self.relay_url).rooms()
+        except ApiError as exc:
+            self._list_error(exc)
+            return
+        self.rooms_list.show_rows(rows_from_cards(cards, {r.room_id for r in self.book.rooms()}))
+
+    def _list_error(self, error: BaseException) -> None:
+        if self.rooms_list is not None:
+            self.rooms_list.setWindowTitle(f"Your rooms — {getattr(error, 'message', error)}")
+
+    def _room_due(self, room_id: str, title: str) -> None:
+        text = f"“{title}” is due to start — open Your rooms and press Start now."
+        if self.tray is not None:
+            self.tray.showMessage("Roomcast", text)
+        if self.window is not None:
+            self.window.banner.show_message(text, hold_s=60)
+        elif self.start_dialog is not None:
+            self.start_dialog.set_status(text)
+
+    async def _start_scheduled(self, room_id: str) -> None:
+        hosted = self.book.get(room_id)
+        if hosted is None:
+            return
+        window = await self.open_room(hosted.host_url, hosted)
+        window.controller.submit(StartRoom(), "start the room")
+
+    def _edit_scheduled(self, room_id: str) -> None:
+        hosted = self.book.get(room_id)
+        row = (
+            self.rooms_list.model.item(self.rooms_list.model.row_of(room_id))
+            if self.rooms_list
+            else None
+        )
+        if hosted is None or row is None:
+            return
+        form = RoomForm(None, with_tickets=False)
+        form.setWindowTitle(f"Edit “{row.title}”")
+        form.title.setText(row.title)
+        form.schedule.setChecked(True)
+        if row.starts_at:
+            from PySide6.QtCore import QDateTime
+
+            form.starts_at.setDateTime(QDateTime.fromSecsSinceEpoch(int(row.starts_at)))
+        question = Question(
+            None, "Save changes?", "The room's card and start time change for everyone.", "Save"
+        )
+        question.layout().insertWidget(1, form)  # type: ignore[union-attr]
+
+        def answered(yes: bool) -> None:
+            if not yes:
+                return
+            value = form.value()
+            commands: list[object] = [
+                EditCard(value.title or row.title, value.description, value.topics)
+            ]
+            if value.starts_at and value.starts_at != row.starts_at:
+                commands.append(Reschedule(value.starts_at))
+            spawn(self._owner(hosted, *commands), self._list_error)
+
+        question.answered.connect(answered)
+        question.show()
+
+    def _cancel_scheduled(self, room_id: str) -> None:
+        hosted = self.book.get(room_id)
+        if hosted is None:
+            return
+        question = Question(
+            self.rooms_list,
+            "Cancel the room?",
+            "People with a reminder will see it was cancelled.",
+            "Cancel room",
+            "Keep it",
+            destructive=True,
+        )
+        question.answered.connect(
+            lambda yes: yes and spawn(self._owner(hosted, CancelRoom()), self._list_error)
+        )
+        question.show()
+
+    async def _owner(self, hosted: HostedRoom, *commands: object) -> None:
+        await owner_commands(hosted, self.identity, self.settings.display_name, *commands)
+        await self._refresh_rooms()
+
+    def show_moderator_view(self) -> None:
+        if self.moderator is None:
+            self.moderator = ModeratorView()
+            self.moderator.addWanted.connect(
+                lambda url: spawn(self._watch(url), self._watch_failed)
+            )
+            self.moderator.focusWanted.connect(self._focus)
+            for window in self.windows:
+                self.moderator.add_room(window.controller)
+        self.moderator.show()
+        self.moderator.raise_()
+
+    async def _watch(self, url: str) -> None:
+        session = HostSession(JoinLink.parse(url), self.identity, self.settings.display_name)
+        await session.start()
+        self.sessions.append(session)
+        assert self.moderator is not None
+        self.moderator.add_room(RoomController(session, self.moderator))
+        self.moderator.show_error("")
+
+    def _watch_failed(self, error: BaseException) -> None:
+        if self.moderator is not None:
+            self.moderator.show_error(getattr(error, "message", None) or str(error))
+
+    def _focus(self, controller: RoomController) -> None:
+        for window in self.windows:
+            if window.controller is controller:
+                window.showNormal()
+                window.raise_()
+                window.activateWindow()
+                return
+        window = MainWindow(controller, ShareLinks(controller.session.client.link.base_url))
+        self.windows.append(window)
+        window.show()
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, str(self.data_dir), self.window)
+
+        async def fill() -> None:
+            loop = asyncio.get_running_loop()
+            try:
+                inputs, outputs = await loop.run_in_executor(None, device_names, self.catalog)
+            except DeviceError:
+                return
+            dialog.set_devices(inputs, outputs)
+
+        def answered(chosen: object) -> None:
+            if chosen is None:
+                return
+            self.settings = chosen  # type: ignore[assignment]
+            settings_store.save(self.data_dir, self.settings)
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, self.settings.theme)
+            for window in self.windows:
+                window.set_push_to_talk(self.settings.push_to_talk_key)
+                if window.session.mic is not None:
+                    window.session.mic.set_sensitivity(self.settings.speaking_sensitivity)
+
+        dialog.refreshDevices.connect(lambda: spawn(fill()))
+        dialog.answered.connect(answered)
+        dialog.show()
+        spawn(fill())
+        self.settings_dialog = dialog
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    async def quit(self) -> None:
+        self._device_timer.stop()
+        for session in list(self.sessions):
+            await session.close()
+        self.sessions.clear()
+        if self.supervisor is not None and self.supervisor.state is not RelayState.STOPPED:
+            await self.supervisor.stop()
+        self.catalog.close()
+        if self.tray is not None:
+            self.tray.hide()
+        self.finished.emit()

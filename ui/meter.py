@@ -1,0 +1,111 @@
+"""Level meters: ballistics in seconds, drawn as a calm horizontal bar with a peak tick.
+
+`MeterState` turns raw block figures (the relay's 25 Hz `levels`, or the host's own 50 Hz
+microphone readings) into what a meter shows: a VU level (300 ms, IEC 60268-17) and a held
+peak, both driven by elapsed seconds, so the look does not change with the display rate.
+`paint_meter` draws one into a rectangle; the stage list's delegate and `MeterWidget` share it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from audio.levels import FLOOR_DB, PeakMeter, VuMeter, db_to_gain
+
+RANGE_DB = 60.0  # the bar spans -60 .. 0 dBFS
+GREEN, AMBER, RED = QColor("#32c27d"), QColor("#e8a23a"), QColor("#e0413a")
+AMBER_FROM_DB, RED_FROM_DB = -18.0, -6.0
+
+
+class MeterState:
+    """One source's displayed level. `step` once per display tick with the latest reading."""
+
+    __slots__ = ("peak", "peak_db", "vu", "vu_db")
+
+    def __init__(self) -> None:
+        self.vu = VuMeter(0.3)
+        self.peak = PeakMeter(hold_s=0.8, fall_db_per_s=24.0)
+        self.vu_db = FLOOR_DB
+        self.peak_db = FLOOR_DB
+
+    def step(self, rms_db: float, peak_db: float, elapsed_s: float) -> bool:
+        """Advance by `elapsed_s`; True when the picture changed enough to repaint."""
+        vu_db = self.vu.update(db_to_gain(rms_db), elapsed_s)
+        held_db = self.peak.update(peak_db, elapsed_s)
+        changed = (
+            abs(_clamp(vu_db) - _clamp(self.vu_db)) >= 0.2
+            or abs(_clamp(held_db) - _clamp(self.peak_db)) >= 0.2
+        )
+        self.vu_db, self.peak_db = vu_db, held_db
+        return changed
+
+
+def _clamp(level_db: float) -> float:
+    return max(-RANGE_DB, min(0.0, level_db))
+
+
+def fraction(level_db: float) -> float:
+    return (_clamp(level_db) + RANGE_DB) / RANGE_DB
+
+
+def paint_meter(
+    painter: QPainter, rect: QRectF, vu_db: float, peak_db: float, *, muted: bool, track: QColor
+) -> None:
+    """A rounded track, the VU bar (green → amber → red by level), a thin held-peak tick."""
+    painter.save()
+    painter.setPen(Qt.PenStyle.NoPen)
+    radius = rect.height() / 2
+    painter.setBrush(track)
+    painter.drawRoundedRect(rect, radius, radius)
+    if muted:
+        painter.restore()
+        return
+    level = fraction(vu_db)
+    if level > 0.0:
+        bar = QRectF(
+            rect.left(), rect.top(), max(rect.height(), rect.width() * level), rect.height()
+        )
+        colour = GREEN if vu_db < AMBER_FROM_DB else AMBER if vu_db < RED_FROM_DB else RED
+        painter.setBrush(colour)
+        painter.drawRoundedRect(bar, radius, radius)
+    held = fraction(peak_db)
+    if held > 0.0:
+        x = rect.left() + rect.width() * held
+        painter.setBrush(RED if peak_db >= RED_FROM_DB else track.lighter(180))
+        painter.drawRect(QRectF(min(x, rect.right() - 2), rect.top(), 2, rect.height()))
+    painter.restore()
+
+
+class MeterWidget(QWidget):
+    """A stand-alone meter (the host's own strip)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = MeterState()
+        self.muted = False
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Microphone level")
+
+    def sizeHint(self) -> QSize:
+        return QSize(220, 12)
+
+    def step(self, rms_db: float, peak_db: float, elapsed_s: float) -> None:
+        if self.state.step(rms_db, peak_db, elapsed_s):
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        track = self.palette().mid().color()
+        track.setAlpha(90)
+        paint_meter(
+            painter,
+            QRectF(self.rect()).adjusted(0, 1, 0, -1),
+            self.state.vu_db,
+            self.state.peak_db,
+            muted=False,
+            track=track,
+        )
+        painter.end()

@@ -1,0 +1,207 @@
+"""The request queue (first come, first served, with waiting times) and the audience
+(searchable, with invite / remove / block / report)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.room_view import (
+    ApproveRequest,
+    DeclineRequest,
+    InviteToSpeak,
+    RemoveParticipant,
+    Report,
+)
+from ui.keyed_model import KEY_ROLE
+from ui.room_controller import RoomController
+from ui.room_models import AudienceModel, RequestModel
+from ui.stage_view import confirm_remove
+
+APPROVE_NEXT_KEY = "Ctrl+Return"
+
+
+def _title(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+class RequestPanel(QWidget):
+    def __init__(
+        self, controller: RoomController, model: RequestModel, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = _title("Requests to speak", self)
+        layout.addWidget(self.title)
+        self.view = QListView(self)
+        self.view.setObjectName("requestList")
+        self.view.setModel(model)
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.empty = QLabel(
+            "Nobody is waiting. Requests appear here, first come first served.", self
+        )
+        self.empty.setWordWrap(True)
+        self.empty.setEnabled(False)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.empty)
+        buttons = QHBoxLayout()
+        self.approve = QPushButton("Approve", self)
+        self.approve.setObjectName("primary")
+        self.decline = QPushButton("Decline", self)
+        self.approve_next = QPushButton("Approve next", self)
+        self.approve_next.setToolTip(
+            f"Bring the person waiting longest on stage ({APPROVE_NEXT_KEY})"
+        )
+        for button in (self.approve, self.decline, self.approve_next):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.approve.clicked.connect(self._approve_selected)
+        self.decline.clicked.connect(self._decline_selected)
+        self.approve_next.clicked.connect(self.approve_first)
+        self.view.doubleClicked.connect(lambda _index: self._approve_selected())
+        self.shortcut = QShortcut(QKeySequence(APPROVE_NEXT_KEY), self)
+        self.shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.shortcut.activated.connect(self.approve_first)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.refresh())
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(lambda *_: self.refresh())
+        self.refresh()
+
+    def selected_user(self) -> str | None:
+        indexes = self.view.selectionModel().selectedIndexes()
+        if indexes:
+            return str(indexes[0].data(KEY_ROLE))
+        return None
+
+    def refresh(self) -> None:
+        count = self.model.rowCount()
+        self.title.setText(f"Requests to speak ({count})" if count else "Requests to speak")
+        self.empty.setVisible(count == 0)
+        uid = self.selected_user()
+        first = self.model.item(0).user_id if count else None
+        self.approve.setEnabled(uid is not None and self.controller.allowed(ApproveRequest(uid)))
+        self.decline.setEnabled(uid is not None and self.controller.allowed(DeclineRequest(uid)))
+        self.approve_next.setEnabled(
+            first is not None and self.controller.allowed(ApproveRequest(first))
+        )
+
+    def approve_first(self) -> None:
+        if self.model.rowCount():
+            self.controller.submit(
+                ApproveRequest(self.model.item(0).user_id), "approve the request"
+            )
+
+    def _approve_selected(self) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.controller.submit(ApproveRequest(uid), "approve the request")
+
+    def _decline_selected(self) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.controller.submit(DeclineRequest(uid), "decline the request")
+
+
+class AudiencePanel(QWidget):
+    def __init__(
+        self, controller: RoomController, model: AudienceModel, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = model
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = _title("Audience", self)
+        layout.addWidget(self.title)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search the audience…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        layout.addWidget(self.search)
+        self.view = QListView(self)
+        self.view.setObjectName("audienceList")
+        self.view.setModel(self.proxy)
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout.addWidget(self.view, 1)
+        buttons = QHBoxLayout()
+        self.invite = QPushButton("Invite to speak", self)
+        self.remove = QPushButton("Remove", self)
+        self.block = QPushButton("Block", self)
+        self.block.setObjectName("destructive")
+        self.report = QPushButton("Report…", self)
+        for button in (self.invite, self.remove, self.block, self.report):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.invite.clicked.connect(self._invite)
+        self.remove.clicked.connect(lambda: self._remove(block=False))
+        self.block.clicked.connect(lambda: self._remove(block=True))
+        self.report.clicked.connect(self._report)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.refresh())
+        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            signal.connect(lambda *_: self._count_changed())
+        self.refresh()
+
+    def _count_changed(self) -> None:
+        self.title.setText(f"Audience ({self.model.rowCount()})")
+        self.refresh()
+
+    def selected_user(self) -> str | None:
+        indexes = self.view.selectionModel().selectedIndexes()
+        return str(indexes[0].data(KEY_ROLE)) if indexes else None
+
+    def refresh(self) -> None:
+        uid, c = self.selected_user(), self.controller
+        self.invite.setEnabled(uid is not None and c.allowed(InviteToSpeak(uid)))
+        self.remove.setEnabled(uid is not None and c.allowed(RemoveParticipant(uid)))
+        self.block.setEnabled(uid is not None and c.allowed(RemoveParticipant(uid, block=True)))
+        self.report.setEnabled(uid is not None)
+
+    def _invite(self) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.controller.submit(InviteToSpeak(uid), "invite them to speak")
+
+    def _remove(self, block: bool) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.pending_question = confirm_remove(self, self.controller, uid, block)
+
+    def _report(self) -> None:
+        uid = self.selected_user()
+        if uid is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Report")
+        dialog.setLabelText("What happened? (moderators and the log see this)")
+        dialog.setModal(False)
+
+        def done(reason: str) -> None:
+            if reason.strip():
+                self.controller.submit(Report(reason.strip(), uid), "report")
+
+        dialog.textValueSelected.connect(done)
+        dialog.show()
+        self.pending_dialog = dialog

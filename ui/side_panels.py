@@ -1,0 +1,215 @@
+"""The side of the main window: reactions as they arrive, pinned links, the moderation log,
+the reports inbox, and "at a glance" (listeners over time, talk time per speaker)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.event_text import describe
+from console.room_view import PinLink, Room, UnpinLink, name_of
+from console.talk_time import CountHistory
+from ui import theme
+from ui.keyed_model import KEY_ROLE
+from ui.room_controller import RoomController
+from ui.room_models import (
+    LinkModel,
+    LogLine,
+    LogModel,
+    ReactionLine,
+    ReactionModel,
+    ReportModel,
+    TalkTimeModel,
+)
+
+KEEP_LOG_LINES = 2000
+KEEP_REACTIONS = 300
+
+
+def _list(model: object, parent: QWidget, name: str) -> QListView:
+    view = QListView(parent)
+    view.setObjectName(name)
+    view.setModel(model)  # type: ignore[arg-type]
+    view.setUniformItemSizes(True)
+    view.setWordWrap(False)
+    return view
+
+
+class ListenerPlot(QWidget):
+    """Listener count over time: a small filled line with the current and peak figures."""
+
+    def __init__(self, history: CountHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history = history
+        self.setMinimumHeight(110)
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 130)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.rect()).adjusted(8, 22, -8, -8)
+        text = self.palette().text().color()
+        samples = list(self.history.samples)
+        now = samples[-1][1] if samples else 0
+        painter.setPen(text)
+        painter.drawText(
+            QRectF(8, 2, self.width() - 16, 18),
+            Qt.AlignmentFlag.AlignLeft,
+            f"Listeners now {now}   ·   peak {self.history.peak}",
+        )
+        grid = QColor(text)
+        grid.setAlpha(40)
+        painter.setPen(QPen(grid, 1))
+        painter.drawLine(area.bottomLeft(), area.bottomRight())
+        if len(samples) >= 2:
+            t0, t1 = samples[0][0], samples[-1][0]
+            top = max(1, self.history.peak)
+            span = max(1e-6, t1 - t0)
+
+            def point(t: float, c: int) -> QPointF:
+                return QPointF(
+                    area.left() + area.width() * (t - t0) / span,
+                    area.bottom() - area.height() * c / top,
+                )
+
+            line = QPainterPath(point(*samples[0]))
+            for t, c in samples[1:]:
+                line.lineTo(point(t, c))
+            fill = QPainterPath(line)
+            fill.lineTo(area.bottomRight())
+            fill.lineTo(area.bottomLeft())
+            fill.closeSubpath()
+            shade = QColor(theme.ACCENT)
+            shade.setAlpha(60)
+            painter.fillPath(fill, shade)
+            painter.setPen(QPen(theme.ACCENT, 2))
+            painter.drawPath(line)
+        painter.end()
+
+
+class SidePanels(QTabWidget):
+    def __init__(self, controller: RoomController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.reactions = ReactionModel(self)
+        self.links = LinkModel(self)
+        self.log = LogModel(self)
+        self.reports = ReportModel(self)
+        self.talk = TalkTimeModel(self)
+        self.history = CountHistory()
+        self._reaction_count = 0
+        self._totals: Counter[str] = Counter()
+
+        reactions = QWidget(self)
+        layout = QVBoxLayout(reactions)
+        self.reaction_summary = QLabel("No reactions yet.", reactions)
+        self.reaction_summary.setWordWrap(True)
+        layout.addWidget(self.reaction_summary)
+        self.reaction_view = _list(self.reactions, reactions, "reactionList")
+        layout.addWidget(self.reaction_view)
+        self.addTab(reactions, "Reactions")
+
+        links = QWidget(self)
+        layout = QVBoxLayout(links)
+        self.link_view = _list(self.links, links, "linkList")
+        layout.addWidget(self.link_view)
+        row = QHBoxLayout()
+        self.link_url = QLineEdit(links)
+        self.link_url.setPlaceholderText("https://…")
+        self.link_title = QLineEdit(links)
+        self.link_title.setPlaceholderText("Title (optional)")
+        self.pin = QPushButton("Pin", links)
+        self.unpin = QPushButton("Unpin", links)
+        for widget in (self.link_url, self.link_title, self.pin, self.unpin):
+            row.addWidget(widget)
+        layout.addLayout(row)
+        self.pin.clicked.connect(self._pin)
+        self.unpin.clicked.connect(self._unpin)
+        self.addTab(links, "Links")
+
+        self.log_view = _list(self.log, self, "logList")
+        self.addTab(self.log_view, "Log")
+
+        self.report_view = _list(self.reports, self, "reportList")
+        self.report_view.setWordWrap(True)
+        self.report_view.setUniformItemSizes(False)
+        self.addTab(self.report_view, "Reports")
+
+        glance = QWidget(self)
+        layout = QVBoxLayout(glance)
+        self.plot = ListenerPlot(self.history, glance)
+        layout.addWidget(self.plot)
+        title = QLabel("Talk time", glance)
+        title.setObjectName("sectionTitle")
+        layout.addWidget(title)
+        self.talk_view = _list(self.talk, glance, "talkList")
+        layout.addWidget(self.talk_view, 1)
+        self.addTab(glance, "At a glance")
+
+        controller.eventArrived.connect(self.on_event)
+
+    # -- feeding -----------------------------------------------------------------------------------
+
+    def on_event(self, seq: int, event: object, room: Room) -> None:
+        if type(event).__name__ == "Reacted":
+            self._reaction_count += 1
+            emoji = str(getattr(event, "emoji", ""))
+            self._totals[emoji] += 1
+            self.reactions.append(
+                ReactionLine(
+                    self._reaction_count,
+                    name_of(room, str(getattr(event, "actor", "")), self.controller.names),
+                    emoji,
+                    float(getattr(event, "at", time.time())),
+                ),
+                keep=KEEP_REACTIONS,
+            )
+            self.reaction_view.scrollToBottom()
+            self.reaction_summary.setText(
+                "   ".join(f"{e} {n}" for e, n in self._totals.most_common(8))
+            )
+            return
+        text = describe(event, room, self.controller.names)
+        if text is not None:
+            at = float(getattr(event, "at", time.time()))
+            self.log.append(LogLine(seq, at, text), keep=KEEP_LOG_LINES)
+
+    def sync_room(self, room: Room) -> None:
+        self.links.sync_room(room)
+        self.reports.sync_room(room)
+        count = self.reports.rowCount()
+        self.setTabText(3, f"Reports ({count})" if count else "Reports")
+
+    def tick_seconds(self, room: Room, totals: dict[str, float]) -> None:
+        self.talk.sync_totals(room, totals)
+
+    def sample_listeners(self, room: Room) -> None:
+        self.history.add(len(room.listeners()))
+        self.plot.update()
+
+    def _pin(self) -> None:
+        url = self.link_url.text().strip()
+        if url:
+            self.controller.submit(PinLink(url, self.link_title.text().strip()), "pin the link")
+            self.link_url.clear()
+            self.link_title.clear()
+
+    def _unpin(self) -> None:
+        indexes = self.link_view.selectionModel().selectedIndexes()
+        if indexes:
+            self.controller.submit(UnpinLink(str(indexes[0].data(KEY_ROLE))), "unpin the link")

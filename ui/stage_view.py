@@ -1,0 +1,287 @@
+"""The stage: everyone on it, with a live meter, a speaking glow and their mute state, and the
+moderator's actions for the person selected (mute, move to audience, co-host, remove, block).
+
+The list paints through a delegate, so a meter moving repaints one row and nothing else.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.room_view import (
+    InviteToCohost,
+    MoveToAudience,
+    Mute,
+    MuteAll,
+    RemoveCohost,
+    RemoveParticipant,
+    Role,
+)
+from ui import theme
+from ui.dialogs import Question
+from ui.keyed_model import KEY_ROLE
+from ui.meter import paint_meter
+from ui.room_controller import RoomController
+from ui.room_models import LEVEL_ROLE, MUTED_ROLE, ROLE_ROLE, SELF_ROLE, SPEAKING_ROLE, StageModel
+
+ROW_HEIGHT = 56
+AVATAR = 38
+METER_WIDTH = 170
+
+
+def initials(name: str) -> str:
+    parts = [p for p in name.split() if p[:1].isalnum()]
+    return ("".join(p[0] for p in parts[:2]) or name[:1] or "?").upper()
+
+
+def avatar_colour(key: str) -> QColor:
+    return QColor.fromHsl(sum(map(ord, key)) * 37 % 360, 110, 120)
+
+
+class StageDelegate(QStyledItemDelegate):
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(320, ROW_HEIGHT)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(option.rect).adjusted(4, 3, -4, -3)
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        card = QColor(palette.highlight().color()) if selected else QColor(palette.base().color())
+        if selected:
+            card.setAlpha(60)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(card)
+        painter.drawRoundedRect(rect, 8, 8)
+
+        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        key = str(index.data(KEY_ROLE) or name)
+        speaking = bool(index.data(SPEAKING_ROLE))
+        muted = bool(index.data(MUTED_ROLE))
+        role_label = str(index.data(ROLE_ROLE) or "")
+        if index.data(SELF_ROLE):
+            role_label += " · you"
+        vu_db, peak_db = index.data(LEVEL_ROLE) or (-120.0, -120.0)
+
+        avatar = QRectF(rect.left() + 10, rect.center().y() - AVATAR / 2, AVATAR, AVATAR)
+        if speaking:
+            glow = QColor(theme.SPEAKING)
+            for width, alpha in ((9, 50), (5, 110), (3, 255)):
+                glow.setAlpha(alpha)
+                painter.setPen(QPen(glow, width))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawEllipse(avatar.adjusted(-2, -2, 2, 2))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(avatar_colour(key))
+        painter.drawEllipse(avatar)
+        painter.setPen(QColor("white"))
+        font = QFont(option.font)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, initials(name))
+
+        text_left = avatar.right() + 12
+        meter_left = rect.right() - METER_WIDTH - 14
+        text_rect = QRectF(text_left, rect.top() + 7, meter_left - text_left - 8, 20)
+        painter.setPen(palette.text().color())
+        painter.drawText(
+            text_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            painter.fontMetrics().elidedText(
+                name, Qt.TextElideMode.ElideRight, int(text_rect.width())
+            ),
+        )
+        font.setBold(False)
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.88))
+        painter.setFont(font)
+        faded = QColor(palette.text().color())
+        faded.setAlpha(150)
+        painter.setPen(faded)
+        painter.drawText(
+            QRectF(text_left, rect.top() + 27, text_rect.width(), 18),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            role_label,
+        )
+
+        meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
+        track = QColor(palette.mid().color())
+        track.setAlpha(90)
+        paint_meter(painter, meter, vu_db, peak_db, muted=muted, track=track)
+        label_rect = QRectF(meter_left, rect.top() + 6, METER_WIDTH, 18)
+        if muted:
+            painter.setPen(theme.WARNING)
+            painter.drawText(
+                label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "🔇 muted"
+            )
+        elif speaking:
+            painter.setPen(theme.SPEAKING)
+            painter.drawText(
+                label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "speaking"
+            )
+        painter.restore()
+
+
+class StagePanel(QWidget):
+    """The stage list and the actions on the person selected in it."""
+
+    def __init__(
+        self, controller: RoomController, model: StageModel, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        self.title = QLabel("Stage", self)
+        self.title.setObjectName("sectionTitle")
+        header.addWidget(self.title)
+        header.addStretch(1)
+        self.mute_all = QPushButton("Mute all speakers", self)
+        header.addWidget(self.mute_all)
+        layout.addLayout(header)
+
+        self.view = QListView(self)
+        self.view.setObjectName("stageList")
+        self.view.setModel(model)
+        self.view.setItemDelegate(StageDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setFrameShape(QListView.Shape.NoFrame)
+        layout.addWidget(self.view, 1)
+
+        actions = QHBoxLayout()
+        self.mute = QPushButton("Mute", self)
+        self.to_audience = QPushButton("Move to audience", self)
+        self.cohost = QPushButton("Make co-host", self)
+        self.remove = QPushButton("Remove", self)
+        self.block = QPushButton("Block", self)
+        self.block.setObjectName("destructive")
+        for button in (self.mute, self.to_audience, self.cohost, self.remove, self.block):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+
+        self.mute.clicked.connect(lambda: self._act(lambda uid: Mute(uid), "mute"))
+        self.to_audience.clicked.connect(
+            lambda: self._act(lambda uid: MoveToAudience(uid), "move them to the audience")
+        )
+        self.cohost.clicked.connect(self._toggle_cohost)
+        self.remove.clicked.connect(lambda: self._confirm_remove(block=False))
+        self.block.clicked.connect(lambda: self._confirm_remove(block=True))
+        self.mute_all.clicked.connect(lambda: controller.submit(MuteAll(), "mute everyone"))
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.refresh_actions())
+        model.dataChanged.connect(self._on_data_changed)
+        model.rowsInserted.connect(lambda *_: self.refresh_actions())
+        model.rowsRemoved.connect(lambda *_: self.refresh_actions())
+        self.refresh_actions()
+
+    def selected_user(self) -> str | None:
+        indexes = self.view.selectionModel().selectedIndexes()
+        return str(indexes[0].data(KEY_ROLE)) if indexes else None
+
+    def select(self, user_id: str) -> None:
+        row = self.model.row_of(user_id)
+        if row >= 0:
+            self.view.setCurrentIndex(self.model.index(row))
+
+    def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, roles: list[int]) -> None:
+        if roles == [LEVEL_ROLE]:
+            return  # meters move 30 times a second; actions do not depend on them
+        self.refresh_actions()
+
+    def refresh_actions(self) -> None:
+        room, uid, c = self.controller.room, self.selected_user(), self.controller
+        self.title.setText(f"Stage  ({self.model.rowCount()}/13)")
+        self.mute_all.setEnabled(c.allowed(MuteAll()))
+        if room is None or uid is None:
+            for button in (self.mute, self.to_audience, self.cohost, self.remove, self.block):
+                button.setEnabled(False)
+            return
+        self.mute.setEnabled(c.allowed(Mute(uid)))
+        self.to_audience.setEnabled(c.allowed(MoveToAudience(uid)))
+        is_cohost = room.role_of(uid) is Role.COHOST
+        self.cohost.setText("Remove co-host" if is_cohost else "Make co-host")
+        self.cohost.setEnabled(
+            c.allowed(RemoveCohost(uid)) if is_cohost else c.allowed(InviteToCohost(uid))
+        )
+        self.remove.setEnabled(c.allowed(RemoveParticipant(uid)))
+        self.block.setEnabled(c.allowed(RemoveParticipant(uid, block=True)))
+
+    def _act(self, make: object, what: str) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.controller.submit(make(uid), what)  # type: ignore[operator]
+
+    def _toggle_cohost(self) -> None:
+        uid, room = self.selected_user(), self.controller.room
+        if uid is None or room is None:
+            return
+        if room.role_of(uid) is Role.COHOST:
+            self.controller.submit(RemoveCohost(uid), "remove the co-host")
+        else:
+            self.controller.submit(InviteToCohost(uid), "invite them to co-host")
+
+    def _confirm_remove(self, block: bool) -> None:
+        uid, room = self.selected_user(), self.controller.room
+        if uid is None or room is None:
+            return
+        self.pending_question = confirm_remove(self, self.controller, uid, block)
+
+
+def confirm_remove(
+    parent: QWidget, controller: RoomController, user_id: str, block: bool
+) -> Question:
+    """Ask before removing or blocking someone (shared by the stage and the audience)."""
+    room = controller.room
+    name = (
+        room.participants[user_id].display_name if room and user_id in room.participants else "them"
+    )
+    if block:
+        question = Question(
+            parent,
+            f"Block {name}?",
+            f"{name} leaves now and cannot join any of your rooms until you unblock them.",
+            "Block",
+            destructive=True,
+        )
+    else:
+        question = Question(
+            parent,
+            f"Remove {name}?",
+            f"{name} leaves now and cannot rejoin this room.",
+            "Remove",
+            destructive=True,
+        )
+
+    def answered(yes: bool) -> None:
+        if yes:
+            controller.submit(
+                RemoveParticipant(user_id, block=block), "block" if block else "remove"
+            )
+
+    question.answered.connect(answered)
+    question.show()
+    return question

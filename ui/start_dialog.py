@@ -1,0 +1,205 @@
+"""How a session starts: a new room (now or scheduled), one of this console's rooms, or a
+host or co-host link to a room on another relay. Non-modal; answers with `chosen`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.rooms_api import HostedRoom
+
+ASK_MODES = (
+    ("everyone", "Everyone may ask to speak"),
+    ("followed", "Only people I follow"),
+    ("invited", "Nobody asks — I invite"),
+)
+
+
+@dataclass(frozen=True)
+class NewRoom:
+    title: str
+    description: str = ""
+    topics: tuple[str, ...] = ()
+    ask_mode: str = "everyone"
+    starts_at: float | None = None
+    tickets: dict[str, object] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class Reopen:
+    room: HostedRoom
+
+
+@dataclass(frozen=True)
+class JoinLinkChoice:
+    url: str
+
+
+class RoomForm(QWidget):
+    """Title, description, topics, who may ask, schedule and tickets (also used to edit)."""
+
+    def __init__(self, parent: QWidget | None = None, *, with_tickets: bool = True) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.title = QLineEdit(self)
+        self.title.setMaxLength(70)
+        self.title.setPlaceholderText("What is the room about?")
+        self.description = QLineEdit(self)
+        self.description.setMaxLength(280)
+        self.topics = QLineEdit(self)
+        self.topics.setPlaceholderText("up to 3, separated by commas")
+        self.ask_mode = QComboBox(self)
+        for value, label in ASK_MODES:
+            self.ask_mode.addItem(label, value)
+        self.schedule = QCheckBox("Schedule for later", self)
+        self.starts_at = QDateTimeEdit(QDateTime.currentDateTime().addSecs(3600), self)
+        self.starts_at.setCalendarPopup(True)
+        self.starts_at.setEnabled(False)
+        self.schedule.toggled.connect(self.starts_at.setEnabled)
+        form.addRow("Title", self.title)
+        form.addRow("Description", self.description)
+        form.addRow("Topics", self.topics)
+        form.addRow("Who may ask", self.ask_mode)
+        form.addRow(self.schedule, self.starts_at)
+        self.ticketed = QCheckBox("Sell tickets", self)
+        self.price = QDoubleSpinBox(self)
+        self.price.setRange(1.0, 999.0)
+        self.price.setPrefix("$ ")
+        self.quantity = QSpinBox(self)
+        self.quantity.setRange(1, 10_000)
+        self.quantity.setValue(100)
+        self.price.setEnabled(False)
+        self.quantity.setEnabled(False)
+        self.ticketed.toggled.connect(self.price.setEnabled)
+        self.ticketed.toggled.connect(self.quantity.setEnabled)
+        if with_tickets:
+            form.addRow(self.ticketed, self.price)
+            form.addRow("Tickets", self.quantity)
+
+    def value(self) -> NewRoom:
+        topics = tuple(t.strip() for t in self.topics.text().split(",") if t.strip())[:3]
+        starts_at = (
+            self.starts_at.dateTime().toSecsSinceEpoch() if self.schedule.isChecked() else None
+        )
+        tickets = None
+        if self.ticketed.isChecked():
+            tickets = {
+                "price_cents": round(self.price.value() * 100),
+                "currency": "USD",
+                "quantity": self.quantity.value(),
+            }
+        return NewRoom(
+            self.title.text().strip(),
+            self.description.text().strip(),
+            topics,
+            str(self.ask_mode.currentData()),
+            float(starts_at) if starts_at is not None else None,
+            tickets,
+        )
+
+
+class StartDialog(QDialog):
+    chosen = Signal(object)  # NewRoom | Reopen | JoinLinkChoice
+    cancelled = Signal()
+
+    def __init__(self, rooms: list[HostedRoom], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Roomcast — start")
+        self.setModal(False)
+        self.resize(520, 420)
+        layout = QVBoxLayout(self)
+        self.status = QLabel("Starting the relay…", self)
+        self.status.setEnabled(False)
+        layout.addWidget(self.status)
+        self.tabs = QTabWidget(self)
+        self.form = RoomForm(self.tabs)
+        self.tabs.addTab(self.form, "New room")
+        self.rooms = QListWidget(self.tabs)
+        for room in rooms:
+            item = QListWidgetItem(f"{room.title}   ({room.join_url})", self.rooms)
+            item.setData(Qt.ItemDataRole.UserRole, room)
+        self.tabs.addTab(self.rooms, f"My rooms ({len(rooms)})")
+        link_page = QWidget(self.tabs)
+        link_form = QFormLayout(link_page)
+        self.link = QLineEdit(link_page)
+        self.link.setPlaceholderText("http://host:port/r/ROOM#token=…")
+        link_form.addRow("Host or co-host link", self.link)
+        self.tabs.addTab(link_page, "Join with a link")
+        layout.addWidget(self.tabs, 1)
+        self.error = QLabel("", self)
+        self.error.setObjectName("banner")
+        self.error.setVisible(False)
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(self)
+        self.go = buttons.addButton("Go live", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.go.setObjectName("primary")
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self._reject)
+        layout.addWidget(buttons)
+        self.form.schedule.toggled.connect(
+            lambda on: self.go.setText("Schedule" if on else "Go live")
+        )
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+    def _tab_changed(self, index: int) -> None:
+        self.go.setText(("Go live", "Open", "Join")[index])
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(True)
+        self.go.setEnabled(True)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _accept(self) -> None:
+        page = self.tabs.currentIndex()
+        if page == 0:
+            value = self.form.value()
+            if not value.title:
+                self.show_error("Give the room a title — it is what people see before joining.")
+                return
+            if value.starts_at is not None and value.starts_at <= time.time():
+                self.show_error("The start time has passed; pick a later one or go live now.")
+                return
+            choice: object = value
+        elif page == 1:
+            item = self.rooms.currentItem()
+            if item is None:
+                self.show_error("Pick one of your rooms.")
+                return
+            choice = Reopen(item.data(Qt.ItemDataRole.UserRole))
+        else:
+            url = self.link.text().strip()
+            if "/r/" not in url:
+                self.show_error("That is not a room link (http://HOST:PORT/r/ROOM#token=…).")
+                return
+            choice = JoinLinkChoice(url)
+        self.error.setVisible(False)
+        self.go.setEnabled(False)
+        self.chosen.emit(choice)
+
+    def _reject(self) -> None:
+        self.cancelled.emit()
+        self.close()
