@@ -1,0 +1,229 @@
+// What a person can do inside the room: every button of the room view lands here. Each
+// command goes to the relay and the room changes only when its event comes back; a refusal
+// shows the relay's own sentence.
+
+import { announce, h } from './dom.js';
+import { confirmDialog, openDialog, reportDialog } from './dialogs.js';
+import { formatWhen, ROLE_LABELS } from './format.js';
+import { isRecording, nameOf, onStage, person } from './mirror.js';
+import { personActions } from './permissions.js';
+
+export class RoomActions {
+  /** @param {App} app  the controller (app.js): mirror, connection, audio, render */
+  constructor(app) {
+    this.app = app;
+    this.consentDialog = null;
+    this.consentPromptTake = null;
+    this.toastTimer = 0;
+  }
+
+  async startAudio() {
+    try {
+      await this.app.audio.resumePlayback();
+    } catch {
+      this.toast('The browser still blocks sound. Check that this tab is not muted.');
+    }
+  }
+
+  async toggleMic() {
+    const { room, you } = this.app.mirror;
+    const me = person(room, you);
+    if (!me || !onStage(me.role)) return;
+    if (me.muted) {
+      if (!this.app.audio.micStream) {
+        await this.app.audio.retryMic();
+        if (!this.app.audio.micStream) return; // the problem banner explains why
+      }
+      await this.command('unmute', {}, 'Your microphone is on.');
+    } else {
+      await this.command('mute', { user_id: you }, 'Your microphone is off.');
+    }
+  }
+
+  async retryMic() {
+    await this.app.audio.retryMic();
+    if (this.app.audio.micStream) announce('The microphone works now.');
+  }
+
+  muteSelf() {
+    const me = this.app.mirror && person(this.app.mirror.room, this.app.mirror.you);
+    if (me && onStage(me.role) && !me.muted) this.command('mute', { user_id: this.app.mirror.you });
+  }
+
+  answerUnmuteAsk(yes) {
+    this.app.unmuteAskedBy = null;
+    this.app.render();
+    if (yes) this.toggleMic();
+  }
+
+  // -- commands --------------------------------------------------------------------------------
+
+  /** Send a room command; say `success` politely, or show the relay's sentence. */
+  async command(type, body = {}, success = '', onError = null) {
+    if (!this.app.connection) return false;
+    try {
+      await this.app.connection.request(type, body);
+      if (success) announce(success);
+      return true;
+    } catch (error) {
+      const message = error.message || 'That did not work.';
+      if (onError) onError(message);
+      else this.toast(message);
+      return false;
+    }
+  }
+
+  react(emoji) {
+    return this.command('react', { emoji });
+  }
+
+  toggleRequest() {
+    const { room, you } = this.app.mirror;
+    const asking = room.requests.some((r) => r.user_id === you);
+    if (asking) return this.command('withdraw_request', {}, 'You withdrew your request.');
+    const cooldown = room.request_cooldowns?.[you];
+    if (cooldown && cooldown > Date.now() / 1000) {
+      this.toast('The hosts declined your last request; wait a little before asking again.');
+      return null;
+    }
+    return this.command('request_to_speak', {}, 'You asked to speak. The hosts can see your request.');
+  }
+
+  answerInvite(kind, accept) {
+    return accept
+      ? this.command('accept_invite', { kind }, '')
+      : this.command('decline_invite', { kind }, 'You declined the invitation.');
+  }
+
+  async toggleRecording() {
+    const recording = isRecording(this.app.mirror.room);
+    if (recording) {
+      const yes = await confirmDialog({ title: 'Stop recording?', text: 'The recording so far is kept.', yes: 'Stop recording' });
+      if (yes) await this.command('stop_recording', {}, 'Recording stopped.');
+    } else {
+      await this.command('start_recording', {}, 'Recording started; everyone on stage is asked for consent.');
+    }
+  }
+
+  async endRoom() {
+    const yes = await confirmDialog({
+      title: 'End the room for everyone?',
+      text: 'Everyone is disconnected and nobody can join again.',
+      yes: 'End the room',
+      danger: true,
+    });
+    if (yes) await this.command('end_room');
+  }
+
+  async leave() {
+    const left = await this.command('leave');
+    if (!left) {
+      this.app.connection?.stop();
+      this.app.showFinal('left');
+    }
+  }
+
+  retryConnection() {
+    this.app.connection?.retryNow();
+  }
+
+  // -- dialogs ---------------------------------------------------------------------------------
+
+  maybeAskConsent() {
+    const { room, you } = this.app.mirror;
+    const recording = isRecording(room) ? room.recording : null;
+    const pending = recording && recording.consents[you] === 'pending';
+    if (!pending) {
+      if (this.consentDialog && !this.consentDialog.closed && !this.consentDialog.manual) this.consentDialog.close();
+      return;
+    }
+    if (this.consentPromptTake === recording.take) return; // asked this take; the banner stays
+    this.consentPromptTake = recording.take;
+    this.openConsent(false);
+  }
+
+  openConsent(manual) {
+    if (this.consentDialog && !this.consentDialog.closed) return;
+    const { room } = this.app.mirror;
+    const startedBy = room.recording ? nameOf(room, room.recording.started_by) : 'The host';
+    this.consentDialog = openDialog({
+      title: 'This room is being recorded',
+      text: `${startedBy} is recording this room. May your voice be part of the recording?`,
+      className: 'consent-dialog',
+      content: [h('ul', { class: 'consent-points' },
+        h('li', {}, h('strong', {}, 'Yes: '), 'your voice is in the recording the host keeps.'),
+        h('li', {}, h('strong', {}, 'No: '), 'you stay on stage and everyone still hears you live, but your voice is left out of the recording.'),
+        h('li', {}, 'You can change your answer at any time from the recording notice.'))],
+      actions: [
+        { label: 'Yes, record my voice', kind: 'primary', run: () => this._consent(true) },
+        // Focus starts on the answer that records nothing.
+        { label: 'No, leave my voice out', kind: 'plain', autofocus: true, run: () => this._consent(false) },
+      ],
+      onCancel: () => announce('Until you answer yes, your voice is left out of the recording.'),
+    });
+    this.consentDialog.manual = manual;
+  }
+
+  async _consent(granted) {
+    const mine = this.app.mirror.room.recording?.consents[this.app.mirror.you];
+    if ((mine === 'granted') === granted && mine !== 'pending') return true;
+    // false keeps the dialog open, showing the relay's reason in it
+    return this.command('set_consent', { granted },
+      granted ? 'Thank you: your voice is recorded.' : 'Your voice is left out of the recording.',
+      (message) => this.consentDialog?.setError(message));
+  }
+
+  openPerson(userId) {
+    const { room, you } = this.app.mirror;
+    const target = person(room, userId);
+    if (!target) return;
+    const status = onStage(target.role)
+      ? `${ROLE_LABELS[target.role]} · microphone ${target.muted ? 'off' : 'on'}`
+      : `Listener${room.requests.some((r) => r.user_id === userId) ? ' · asked to speak' : ''}`;
+    const actions = personActions(room, you, userId).map((action) => ({
+      label: action.label,
+      kind: action.danger ? 'danger' : 'plain',
+      run: async () => {
+        if (action.report) {
+          setTimeout(() => this._report(target), 0);
+          return true;
+        }
+        if (action.confirm) {
+          const yes = await confirmDialog({ title: action.label, text: action.confirm, yes: action.label, danger: true });
+          if (!yes) return true;
+        }
+        await this.command(action.type, action.body, `${action.label}: done.`);
+        return true;
+      },
+    }));
+    actions.push({ label: 'Close', kind: 'plain' });
+    openDialog({ title: target.display_name, text: `${status}. Joined ${formatWhen(target.joined_at)}.`, actions, className: 'person-dialog' });
+  }
+
+  _report(target) {
+    reportDialog({
+      targetName: target.display_name,
+      submit: (reason) => this._sendReport({ reason, user_id: target.user_id }),
+      onDone: () => announce(`Report sent. Thank you; the moderators will look at it.`),
+    });
+  }
+
+  reportRoom() {
+    reportDialog({
+      targetName: null,
+      submit: (reason) => this._sendReport({ reason }),
+      onDone: () => announce('Report sent. Thank you.'),
+    });
+  }
+
+  async _sendReport(body) {
+    await this.app.connection.request('report', body);
+  }
+
+  toast(message) {
+    this.app.toastEl.textContent = message;
+    this.app.toastEl.hidden = false;
+    clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => { this.app.toastEl.hidden = true; }, 6000);
+  }
+}

@@ -1,0 +1,147 @@
+"""Real audio both ways between Chromium (fake media devices) and bots, through the relay.
+
+Listening is judged by Chromium's own `getStats()` counters; speaking by what a listening
+bot records, compared with what the browser's fake microphone itself produces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from console.tracks import WavTrack
+from server.room import ApproveRequest, InviteToSpeak
+from tests.web.roomkit import (
+    RATE_HZ,
+    join_from_browser,
+    open_room,
+    page_until,
+    rms_db,
+    spectrum_peak_hz,
+    speech_wav,
+    wait_until,
+)
+
+STATS = "() => window.roomcast.stats()"
+
+# Measured in the page: the strongest frequency of the fake microphone, max-held over 1.5 s
+# (the fake device beeps, so one instant may be silence).
+MIC_PEAK_JS = """
+async () => {
+  const stream = window.roomcast.micStream();
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  const held = new Float32Array(analyser.frequencyBinCount).fill(-Infinity);
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    analyser.getFloatFrequencyData(bins);
+    for (let k = 0; k < bins.length; k++) held[k] = Math.max(held[k], bins[k]);
+  }
+  const hzPerBin = ctx.sampleRate / analyser.fftSize;
+  let best = 0;
+  for (let k = Math.ceil(50 / hzPerBin); k < held.length; k++) if (held[k] > held[best]) best = k;
+  await ctx.close();
+  return { peakHz: best * hzPerBin, hzPerBin, peakDb: held[best] };
+}
+"""
+
+
+def test_a_browser_listener_hears_a_bot_speaker_and_sees_its_speaking_ring(
+    relay, browsers, tmp_path: Path
+) -> None:
+    room = open_room(relay, title="Listening test")
+    room.host_speaks(WavTrack(speech_wav(tmp_path)))
+    page = browsers.new_page(room.url)
+    join_from_browser(page, "Lena Listener")
+
+    page_until(
+        page, "async () => ((await window.roomcast.stats()).inbound?.packetsReceived || 0) > 10"
+    )
+    first = page.evaluate(STATS)["inbound"]
+    page.wait_for_timeout(1500)
+    second = page.evaluate(STATS)["inbound"]
+    assert second["packetsReceived"] - first["packetsReceived"] >= 40, (first, second)
+    assert second["totalAudioEnergy"] - first["totalAudioEnergy"] > 1e-4, (first, second)
+
+    # The ring follows the relay's speaking flag: on during the sentence, off in the pause.
+    host_tile = f'.stage-list li[data-user-id="{room.host.user_id}"]'
+    page.wait_for_selector(f'{host_tile}[data-speaking="true"]', timeout=10_000)
+    assert page.locator(f"{host_tile} .speaking-text").text_content() == ", speaking"
+    page.wait_for_selector(f'{host_tile}[data-speaking="false"]', timeout=10_000)
+
+
+def test_a_browser_on_stage_is_heard_by_a_listener_bot(relay, browsers) -> None:
+    room = open_room(relay, title="Speaking test")
+    listener = room.join_bot("Bo Listener", media=True)
+    listener.start_media(send=False)
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Sam Speaker")
+
+    page.get_by_role("button", name="Request to speak").click()
+    wait_until(lambda: any(r.user_id == me for r in room.host.room.requests), what="request")
+    room.host.send(ApproveRequest(me))
+
+    mic_button = page.get_by_role("button", name="Turn microphone on")
+    mic_button.wait_for()
+    # On stage the browser offers again, now sending its (fake) microphone.
+    page_until(
+        page, "async () => ((await window.roomcast.stats()).outbound?.packetsSent || 0) > 20"
+    )
+    page.wait_for_timeout(1000)
+    before = listener.heard()
+    mic_button.click()
+    page.get_by_role("button", name="Turn microphone off").wait_for()
+    wait_until(lambda: not room.live().participants[me].muted, what="relay sees the mic open")
+    start = listener.heard().size
+    page.wait_for_timeout(2500)
+    after = listener.heard()[start:]
+
+    quiet = before[-RATE_HZ:]
+    assert quiet.size == RATE_HZ, "the bot heard the room before the browser spoke"
+    assert rms_db(quiet) < -60, f"muted stage member leaked: {rms_db(quiet):.1f} dBFS"
+    assert after.size > 1.5 * RATE_HZ
+    assert rms_db(after) > -50, f"the browser's microphone is not heard: {rms_db(after):.1f} dBFS"
+
+    mic = page.evaluate(MIC_PEAK_JS)
+    heard_peak = spectrum_peak_hz(after)
+    tolerance = max(3 * mic["hzPerBin"], 0.03 * mic["peakHz"])
+    assert abs(heard_peak - mic["peakHz"]) <= tolerance, (heard_peak, mic)
+
+
+BLOCK_MIC = """
+window.__blockMic = true;
+if (navigator.mediaDevices) {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => window.__blockMic
+    ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError'))
+    : real(constraints);
+}
+"""
+
+
+def test_a_blocked_microphone_is_explained_and_can_be_retried(relay, browsers) -> None:
+    room = open_room(relay, title="Mic trouble")
+    page = browsers.new_page(room.url, init_script=BLOCK_MIC)
+    me = join_from_browser(page, "Milo Mic")
+    room.host.send(InviteToSpeak(me))
+    page.get_by_role("button", name="Accept").click()
+
+    problem = page.locator("#view").get_by_role("alert")
+    expect(problem).to_contain_text("The microphone is blocked for this page")
+    expect(problem).to_contain_text("address bar")
+    expect(problem).to_contain_text("You can keep listening")
+    page.get_by_role("button", name="Turn microphone on").click()
+    page.wait_for_timeout(300)
+    assert room.live().participants[me].muted, "no microphone: nothing was unmuted"
+    assert page.evaluate("async () => (await window.roomcast.stats()).inbound !== null")
+
+    page.evaluate("window.__blockMic = false")
+    page.get_by_role("button", name="Try the microphone again").click()
+    expect(problem).to_be_hidden()
+    page_until(page, "async () => ((await window.roomcast.stats()).outbound?.packetsSent || 0) > 5")
+    page.get_by_role("button", name="Turn microphone on").click()
+    wait_until(lambda: not room.live().participants[me].muted, what="unmuted after the retry")

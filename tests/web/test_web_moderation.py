@@ -1,0 +1,136 @@
+"""Moderation as a browser sees it: removed, the room ending, a co-host moderating from a
+browser, and reports."""
+
+from __future__ import annotations
+
+import aiohttp
+from playwright.sync_api import expect
+
+from server.room import EndRoom, RemoveParticipant, RequestToSpeak, Role, Unmute
+from tests.web.roomkit import join_from_browser, open_room, wait_until
+
+
+def test_a_removed_browser_shows_it_and_cannot_rejoin(relay, browsers) -> None:
+    room = open_room(relay, title="Removal test")
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Rex Removed")
+    room.host.send(RemoveParticipant(me))
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("You were removed from this room")
+    expect(page.locator("#view").get_by_text("You cannot rejoin this room.")).to_be_visible()
+    assert page.evaluate("document.body.dataset.final") == "removed"
+    expect(page.get_by_role("button", name="Leave")).to_have_count(0)
+
+    # Same browser, same identity: the relay refuses it at the door.
+    page.reload()
+    page.wait_for_selector("body[data-phase=card]")
+    page.get_by_role("button", name="Join and listen").click()
+    expect(heading).to_have_text("You were removed from this room")
+    assert me in room.live().removed and me not in room.live().participants
+
+
+def test_the_room_ending_shows_the_ended_state_and_the_card_says_so(relay, browsers) -> None:
+    room = open_room(relay, title="Ending test")
+    page = browsers.new_page(room.url)
+    join_from_browser(page, "Eve Ending")
+    room.host.send(EndRoom())
+    expect(page.get_by_role("heading", level=1)).to_have_text("The room has ended")
+    assert page.evaluate("document.body.dataset.final") == "ended"
+
+    page.reload()
+    page.wait_for_selector("body[data-phase=card]")
+    expect(page.get_by_role("heading", name="This room has ended")).to_be_visible()
+    expect(page.locator("#view").get_by_text("Nobody can join it any more.")).to_be_visible()
+    expect(page.get_by_role("button", name="Join and listen")).to_have_count(0)
+
+
+async def _cohost_link(base_url: str, room_id: str, host_token: str) -> dict:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base_url}/api/rooms/{room_id}/cohost-links",
+            headers={"Authorization": f"Bearer {host_token}"},
+        ) as response,
+    ):
+        assert response.status == 201
+        return await response.json()
+
+
+def test_a_cohost_moderates_from_a_browser(relay, browsers) -> None:
+    room = open_room(relay, title="Co-host test")
+    link = relay.run(_cohost_link(relay.base_url, room.room_id, room.made["host_token"]))
+    guest = room.join_bot("Gus Guest")
+    rowdy = room.join_bot("Rowdy Ray")
+    guest.send(RequestToSpeak())
+
+    page = browsers.new_page(link["url"])
+    expect(page.locator("#view").get_by_text("You opened a host or co-host link")).to_be_visible()
+    me = join_from_browser(page, "Cora Cohost")
+    assert me == link["user_id"] and room.live().role_of(me) is Role.COHOST
+
+    queue = page.get_by_role("list", name="Requests to speak (1)")
+    expect(queue).to_contain_text("Gus Guest")
+    queue.get_by_role("button", name="Bring Gus Guest on stage").click()
+    wait_until(lambda: room.live().role_of(guest.user_id) is Role.SPEAKER, what="approved")
+    expect(page.get_by_role("list", name="On stage (3)")).to_contain_text("Gus Guest")
+
+    guest.send(Unmute())
+    expect(page.locator(f'li[data-user-id="{guest.user_id}"] .mic-state')).to_have_text("Mic on")
+    page.get_by_role("button", name="Options for Gus Guest").click()
+    dialog = page.get_by_role("dialog", name="Gus Guest")
+    # A co-host cannot appoint co-hosts (host only), so that action is not offered.
+    expect(dialog.get_by_role("button", name="Invite to be a co-host")).to_have_count(0)
+    dialog.get_by_role("button", name="Mute their microphone").click()
+    wait_until(lambda: room.live().participants[guest.user_id].muted, what="muted by the co-host")
+    expect(page.get_by_role("button", name="Options for Gus Guest")).to_be_focused()
+
+    page.get_by_role("button", name="Options for Rowdy Ray").click()
+    page.get_by_role("dialog", name="Rowdy Ray").get_by_role(
+        "button", name="Remove from the room"
+    ).click()
+    confirm = page.get_by_role("dialog", name="Remove from the room")
+    expect(confirm).to_contain_text("cannot rejoin this room")
+    confirm.get_by_role("button", name="Remove from the room").click()
+    wait_until(lambda: rowdy.user_id in room.live().removed, what="removed by the co-host")
+    expect(page.get_by_role("button", name="Options for Rowdy Ray")).to_have_count(0)
+
+    # Nobody acts on the host: the host's options hold only "Report".
+    page.get_by_role("button", name="Options for Hana Host").click()
+    host_dialog = page.get_by_role("dialog", name="Hana Host")
+    expect(host_dialog.get_by_role("button")).to_have_text(["Report Hana Host", "Close"])
+    host_dialog.get_by_role("button", name="Close").click()
+
+
+def test_reporting_a_person_and_the_room_by_keyboard(relay, browsers) -> None:
+    room = open_room(relay, title="Report test")
+    troll = room.join_bot("Troll Tom")
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Rosa Reporter")
+
+    options = page.get_by_role("button", name="Options for Troll Tom")
+    options.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog", name="Troll Tom").get_by_role(
+        "button", name="Report Troll Tom"
+    ).press("Enter")
+    report = page.get_by_role("dialog", name="Report Troll Tom")
+    expect(report).to_be_visible()
+    # Arrow keys move through the reasons; the details box is next in the tab order.
+    report.get_by_role("radio", name="Spam or scam").focus()
+    page.keyboard.press("ArrowDown")
+    expect(report.get_by_role("radio", name="Harassment or hate")).to_be_checked()
+    report.get_by_label("Anything the moderators should know").fill("Insults in every reaction.")
+    report.get_by_role("button", name="Send report").press("Enter")
+    expect(report).to_be_hidden()
+
+    page.get_by_role("button", name="Report room").click()
+    page.get_by_role("dialog", name="Report this room").get_by_role(
+        "button", name="Send report"
+    ).click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    reports = wait_until(lambda: len(room.live().reports) == 2 and room.live().reports)
+    assert (reports[0].reporter_id, reports[0].user_id) == (me, troll.user_id)
+    assert reports[0].reason == "Harassment or hate: Insults in every reaction."
+    assert (reports[1].user_id, reports[1].reason) == (None, "Spam or scam")

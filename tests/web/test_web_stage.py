@@ -1,0 +1,142 @@
+"""Stage life from a browser: ask and withdraw, invitations, stepping down, recording
+consent, and reactions seen by another browser."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from server.room import (
+    AskToUnmute,
+    Consent,
+    DeclineRequest,
+    InviteKind,
+    InviteToCohost,
+    InviteToSpeak,
+    Reacted,
+    Role,
+    StartRecording,
+)
+from tests.web.roomkit import join_from_browser, open_room, wait_until
+
+
+def test_ask_withdraw_accept_an_invitation_step_down_and_decline(relay, browsers) -> None:
+    room = open_room(relay, title="Stage test")
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Ada Audience")
+
+    page.get_by_role("button", name="Request to speak").click()
+    expect(page.locator("#view").get_by_text("You are first in line")).to_be_visible()
+    wait_until(lambda: room.live().request_of(me) is not None, what="the request")
+    page.get_by_role("button", name="Withdraw my request").click()
+    expect(page.get_by_role("button", name="Request to speak")).to_be_visible()
+    wait_until(lambda: room.live().request_of(me) is None, what="the withdrawal")
+
+    room.host.send(InviteToSpeak(me))
+    invitation = page.locator("#view").get_by_text("Hana Host invites you to speak on stage.")
+    expect(invitation).to_be_visible()
+    page.get_by_role("button", name="Accept").click()
+    wait_until(lambda: room.live().role_of(me) is Role.SPEAKER, what="on stage")
+    mine = page.locator(f'.stage-list li[data-user-id="{me}"]')
+    expect(mine).to_contain_text("Ada Audience (you)")
+    expect(mine).to_contain_text("Mic off")
+    expect(page.get_by_role("button", name="Turn microphone on")).to_be_visible()
+
+    # A host may only ask; the browser's own click opens the microphone.
+    room.host.send(AskToUnmute(me))
+    asked = page.locator("#view").get_by_text("Hana Host asks you to turn your microphone on.")
+    expect(asked).to_be_visible()
+    page.get_by_role("button", name="Turn my microphone on").click()
+    wait_until(lambda: not room.live().participants[me].muted, what="unmuted on request")
+    expect(asked).to_be_hidden()
+    expect(mine).to_contain_text("Mic on")
+
+    page.get_by_role("button", name="Leave the stage").click()
+    wait_until(lambda: room.live().role_of(me) is Role.LISTENER, what="back in the audience")
+    expect(page.locator(f'.audience-list li[data-user-id="{me}"]')).to_be_visible()
+
+    room.host.send(InviteToCohost(me))
+    expect(page.locator("#view").get_by_text("invites you to be a co-host")).to_be_visible()
+    page.get_by_role("button", name="Decline").click()
+    wait_until(lambda: room.live().invite_for(me, InviteKind.COHOST) is None, what="declined")
+    assert room.live().role_of(me) is Role.LISTENER
+
+    # A declined request cools down: the button says why instead of failing at the relay.
+    page.get_by_role("button", name="Request to speak").click()
+    wait_until(lambda: room.live().request_of(me) is not None, what="asked again")
+    room.host.send(DeclineRequest(me))
+    expect(
+        page.locator("#view").get_by_text("The hosts declined your request for now")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Request to speak")).to_have_attribute(
+        "aria-disabled", "true"
+    )
+
+
+def test_the_consent_prompt_appears_when_recording_starts_and_no_is_honoured(
+    relay, browsers
+) -> None:
+    room = open_room(relay, title="Recorded talk")
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Cleo Consent")
+    listener_page = browsers.new_page(room.url)
+    join_from_browser(listener_page, "Lou Listener")
+    room.host.send(InviteToSpeak(me))
+    page.get_by_role("button", name="Accept").click()
+    wait_until(lambda: room.live().role_of(me) is Role.SPEAKER, what="on stage")
+
+    room.host.send(StartRecording())
+    dialog = page.get_by_role("dialog", name="This room is being recorded")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("your voice is left out of the recording")
+    # Focus starts on the answer that records nothing; answering is one key press.
+    no = dialog.get_by_role("button", name="No, leave my voice out")
+    expect(no).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    wait_until(
+        lambda: room.live().recording.consents.get(me) is Consent.DECLINED,
+        what="the relay has the no",
+    )
+    expect(
+        page.locator("#view").get_by_text("Your voice is left out (you said no)")
+    ).to_be_visible()
+    # Everyone sees that the room is recorded, listeners too (and they are not asked).
+    expect(
+        listener_page.locator("#view").get_by_text("This room is being recorded.")
+    ).to_be_visible()
+    expect(listener_page.get_by_role("dialog")).to_have_count(0)
+
+    page.get_by_role("button", name="Change my answer").click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, record my voice").click()
+    wait_until(
+        lambda: room.live().recording.consents.get(me) is Consent.GRANTED, what="changed to yes"
+    )
+    ledger = [(e.user_id, e.consent) for e in room.live().recording.ledger if e.user_id == me]
+    assert ledger == [(me, Consent.PENDING), (me, Consent.DECLINED), (me, Consent.GRANTED)]
+
+
+def test_reactions_from_one_browser_float_in_another_and_are_rate_limited(relay, browsers) -> None:
+    room = open_room(relay, title="Reactions")
+    seen: list[str] = []
+    room.host.client.on_event.append(
+        lambda seq, event, _room: seen.append(event.emoji) if isinstance(event, Reacted) else None
+    )
+    sender = browsers.new_page(room.url)
+    join_from_browser(sender, "Rita Reacts")
+    watcher = browsers.new_page(room.url)
+    join_from_browser(watcher, "Walt Watches")
+
+    sender.get_by_role("button", name="React with wave").click()
+    # An immediate second press is held back in the page (the relay allows one a second);
+    # force: Playwright itself would wait for the aria-disabled button to be enabled again.
+    fire = sender.get_by_role("button", name="React with fire")
+    expect(fire).to_have_attribute("aria-disabled", "true")
+    fire.click(force=True)
+    floating = watcher.locator(".reaction-float")
+    expect(floating.filter(has_text="👋")).to_have_count(1)
+    expect(floating.filter(has_text="👋")).to_contain_text("Rita Reacts")
+    sender.wait_for_timeout(1200)
+    sender.get_by_role("button", name="React with heart").click()
+    expect(floating.filter(has_text="❤️")).to_have_count(1)
+    wait_until(lambda: len(seen) == 2, what="two reactions at the relay")
+    assert seen == ["👋", "❤️"]
