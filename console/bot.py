@@ -108,12 +108,14 @@ class Bot:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _source(self) -> Any:
+        """A factory of fresh tracks (each media connection needs its own), or None."""
         from console.tracks import ToneTrack, WavTrack
 
-        if self.args.tone is not None:
-            return ToneTrack(self.args.tone)
-        if self.args.speak is not None:
-            return WavTrack(self.args.speak)
+        tone, speak = self.args.tone, self.args.speak
+        if tone is not None:
+            return lambda: ToneTrack(tone)
+        if speak is not None:
+            return lambda: WavTrack(speak)
         return None
 
     async def run(self) -> int:
@@ -138,9 +140,31 @@ class Bot:
         self.client.on_reconnected.append(self._restart_media)
 
         from console.media_link import MediaLink
+        from console.tracks import Recorder
 
-        self.media = MediaLink(self.client, source=self._source())
+        # With --record-to it keeps everything it hears until it leaves.
+        recorder = Recorder(max_seconds=None if self.args.record_to else 10.0)
+        self.media = MediaLink(self.client, source=self._source(), recorder=recorder)
         self._on_stage = bool(role and role.on_stage)
+        try:
+            await self._begin(room)
+        except ClientClosed:
+            return await self._finish()  # removed or ended while still setting up
+
+        waiter = asyncio.create_task(self._follow_stage(stop))
+        closed = asyncio.create_task(self._until_closed(stop))
+        try:
+            if self.args.seconds is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.args.seconds)
+            else:
+                await stop.wait()
+        finally:
+            waiter.cancel()
+            closed.cancel()
+        return await self._finish()
+
+    async def _begin(self, room: Any) -> None:
         await self.media.start(send=self._on_stage)
         if self._on_stage:
             await self._open_mic()
@@ -153,27 +177,22 @@ class Bot:
         if asking and await self._try(RequestToSpeak(), "request to speak"):
             say("asked to speak")
 
-        waiter = asyncio.create_task(self._follow_stage(stop))
-        try:
-            if self.args.seconds is not None:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.args.seconds)
-            else:
-                await stop.wait()
-        finally:
-            waiter.cancel()
-        return await self._finish()
+    async def _until_closed(self, stop: asyncio.Event) -> None:
+        """Removed, the room ended, or signed in elsewhere: the bot is done."""
+        await self.client.wait_for(lambda c: c.closed_reason is not None, timeout_s=1e9)
+        stop.set()
 
     async def _follow_stage(self, stop: asyncio.Event) -> None:
         while True:
             await self._stage_changed.wait()
             self._stage_changed.clear()
-            if self.client.closed_reason is not None:
+            try:
+                await self.media.start(send=self._on_stage)
+                if self._on_stage:
+                    await self._open_mic()
+            except ClientClosed:
                 stop.set()
                 return
-            await self.media.start(send=self._on_stage)
-            if self._on_stage:
-                await self._open_mic()
 
     async def _restart_media(self) -> None:
         await self.media.start(send=self._on_stage)

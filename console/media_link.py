@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
@@ -24,13 +25,16 @@ class MediaLink:
         self,
         client: RoomClient,
         *,
-        source: MediaStreamTrack | None = None,
+        source: MediaStreamTrack | Callable[[], MediaStreamTrack] | None = None,
         ice: IceConfig | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
+        """`source` is what to send on stage: preferably a factory, because aiortc stops a
+        track when its connection closes, so every new connection needs a fresh one."""
         self.client = client
         self.source = source
         self.ice = ice or IceConfig()
-        self.recorder = Recorder()
+        self.recorder = recorder or Recorder()
         self.pc: RTCPeerConnection | None = None
         self.sending = False
 
@@ -39,9 +43,10 @@ class MediaLink:
         await self.close()
         pc = RTCPeerConnection(rtc_configuration(self.ice))
         self.pc = pc
-        self.sending = send and self.source is not None
-        if self.sending and self.source is not None:
-            pc.addTransceiver(self.source, direction="sendrecv")
+        track = self._fresh_track() if send else None
+        self.sending = track is not None
+        if track is not None:
+            pc.addTransceiver(track, direction="sendrecv")
         else:
             pc.addTransceiver("audio", direction="recvonly")
 
@@ -53,6 +58,16 @@ class MediaLink:
             await pc.setLocalDescription(await pc.createOffer())
         answer = await self.client.offer(pc.localDescription.sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    def _fresh_track(self) -> MediaStreamTrack | None:
+        if self.source is None:
+            return None
+        if isinstance(self.source, MediaStreamTrack):
+            if self.source.readyState == "ended":
+                logger.warning("the source track has ended; pass a factory to send again")
+                return None
+            return self.source
+        return self.source()
 
     async def close(self) -> None:
         await self.recorder.stop()

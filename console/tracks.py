@@ -8,6 +8,7 @@ the relay's mixer works in.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fractions
 import time
@@ -108,10 +109,15 @@ class WavTrack(PacedAudioTrack):
 
 
 class Recorder:
-    """Keeps what a received track delivers, as 48 kHz mono float32, and writes a WAV."""
+    """Keeps what a received track delivers, as 48 kHz mono float32, and writes a WAV.
 
-    def __init__(self) -> None:
-        self._blocks: list[npt.NDArray[np.float32]] = []
+    Only the last `max_seconds` are kept (None keeps everything: about 11.5 MB a minute).
+    """
+
+    def __init__(self, max_seconds: float | None = 60.0) -> None:
+        self._blocks: collections.deque[npt.NDArray[np.float32]] = collections.deque()
+        self._kept = 0
+        self._max_samples = None if max_seconds is None else int(max_seconds * SAMPLE_RATE_HZ)
         self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE_HZ)
         self.frames_received = 0
         self._task: asyncio.Task[None] | None = None
@@ -130,7 +136,11 @@ class Recorder:
                 continue
             self.frames_received += 1
             for out in self._resampler.resample(frame):
-                self._blocks.append(out.to_ndarray().reshape(-1).astype(np.float32))
+                block = out.to_ndarray().reshape(-1).astype(np.float32)
+                self._blocks.append(block)
+                self._kept += block.size
+                while self._max_samples is not None and self._kept > self._max_samples:
+                    self._kept -= self._blocks.popleft().size
 
     def samples(self) -> npt.NDArray[np.float32]:
         if not self._blocks:
@@ -139,6 +149,7 @@ class Recorder:
 
     def clear(self) -> None:
         self._blocks.clear()
+        self._kept = 0
 
     def write(self, path: Path) -> None:
         import soundfile

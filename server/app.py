@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from server.config import RelayConfig
-from server.http_api import routes
+from server.http_api import routes, security_headers
 from server.hub import Hub, RoomMediaPort
 from server.session import Session, ephemeral_frame, websocket_handler
 from server.store import Store
@@ -70,7 +70,7 @@ def _media_factory(hub: Hub, config: RelayConfig) -> Any:
 
 
 def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[CONFIG] = config
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -214,16 +214,15 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
 
     async def web_client(request: web.Request) -> web.StreamResponse:
         hub: Hub = request.app[hub_key]
-        room_id = request.match_info["room_id"]
-        if hub.find(room_id) is None:
-            return _error(404, "room_not_found", "There is no room with that link.")
         page = _web_page()
         if page is None:
             return web.Response(
                 status=501,
-                text="The browser client is not part of this build yet; join with `roomcast bot`.",
+                text="The browser client is not part of this build; join with `roomcast bot`.",
             )
-        return web.FileResponse(page)
+        # An unknown room still gets the page (with 404), which then says so in words.
+        status = 200 if hub.find(request.match_info["room_id"]) is not None else 404
+        return web.FileResponse(page, status=status, headers={"Cache-Control": "no-cache"})
 
     web_dir = Path(__file__).parent / "web"
     static = [web.static("/static", web_dir, append_version=False)] if web_dir.is_dir() else []
@@ -237,6 +236,24 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         web.post("/api/rooms/{room_id}/reminders", remind),
         web.get("/r/{room_id}", web_client),
     ]
+
+
+PAGE_HEADERS = {
+    # The page's own <meta> policy cannot forbid framing; without this, another site could
+    # frame the room and trick clicks on Leave, Report or the consent answer.
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    if request.path.startswith(("/r/", "/static/")):
+        response.headers.update(PAGE_HEADERS)
+    return response
 
 
 def _web_page() -> Path | None:

@@ -46,7 +46,7 @@ from server.room import (
     new_room,
 )
 from server.store import Store, StoreError
-from server.visibility import event_visible_to, room_for
+from server.visibility import event_for, room_for
 
 logger = logging.getLogger(__name__)
 
@@ -238,15 +238,18 @@ class Hub:
             raise HubError("store_failed", str(exc)) from exc
         live.room = after
         for offset, event in enumerate(verdict):
-            self._broadcast(live, first_seq + offset, event, before)
+            self._broadcast(live, first_seq + offset, event)
         self._enforce(live, verdict)
         return verdict
 
-    def _broadcast(self, live: LiveRoom, seq: int, event: Event, before: Room) -> None:
-        frame: str | None = None
+    def _broadcast(self, live: LiveRoom, seq: int, event: Event) -> None:
+        frames: dict[int, str] = {}  # one encoding per distinct version of the event
         for user_id, connection in list(live.connections.items()):
-            if event_visible_to(event, live.room, user_id):
-                frame = frame or encode_event(seq, event)
+            seen = event_for(event, live.room, user_id)
+            if seen is not None:
+                frame = frames.get(id(seen))
+                if frame is None:
+                    frame = frames[id(seen)] = encode_event(seq, seen)
                 connection.deliver(frame)
 
     def _enforce(self, live: LiveRoom, events: list[Event]) -> None:
@@ -337,8 +340,9 @@ class Hub:
         live = self._live(room_id)
         frames = []
         for seq, event in self.store.events_after(room_id, after_seq):
-            if event_visible_to(event, live.room, viewer):
-                frames.append(encode_event(seq, event))
+            seen = event_for(event, live.room, viewer)  # type: ignore[arg-type]
+            if seen is not None:
+                frames.append(encode_event(seq, seen))
         return frames
 
     def media_for(self, room_id: str) -> RoomMediaPort:

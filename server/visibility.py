@@ -1,10 +1,12 @@
 """What each person in a room may see of it.
 
 The room state holds things only some people may know: ticket codes and the
-host's contact list (host only), reports and the block list (moderators),
-other people's cool-downs and reaction times (nobody needs them). Snapshots
-are trimmed with `room_for` and events filtered with `event_visible_to`
-before they leave the relay.
+host's contact list (host only), reports and the host's block list, which
+spans all their rooms (moderators). Snapshots are trimmed with `room_for`;
+events go through `event_for`, which drops or redacts them the same way, so
+that a client's mirror (snapshot + events) equals `room_for` of the relay's
+room. What events tell everyone anyway (a decline's cool-down, reaction
+times) is not hidden from snapshots either.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import dataclasses
 
 from server.room import (
     ContactAdded,
+    Event,
+    ParticipantRemoved,
     ContactRemoved,
     ReportFiled,
     Room,
@@ -38,17 +42,17 @@ def room_for(room: Room, viewer: str) -> Room:
         reports=room.reports
         if moderates
         else tuple(r for r in room.reports if r.reporter_id == viewer),
-        request_cooldowns={k: v for k, v in room.request_cooldowns.items() if k == viewer},
-        last_reaction_at={},
     )
 
 
-def event_visible_to(event: object, room: Room, viewer: str) -> bool:
-    """Whether `viewer` receives `event` (judged against the room after the event)."""
+def event_for(event: Event, room: Room, viewer: str) -> Event | None:
+    """The event as `viewer` receives it, or None (judged against the room after the event)."""
     if isinstance(event, (TicketIssued, ContactAdded, ContactRemoved)):
-        return viewer == room.host_id
+        return event if viewer == room.host_id else None
     if isinstance(event, ReportFiled):
-        return event.actor == viewer or is_moderator(room, viewer)
+        return event if event.actor == viewer or is_moderator(room, viewer) else None
     if isinstance(event, Unblocked):
-        return is_moderator(room, viewer)
-    return True
+        return event if is_moderator(room, viewer) else None
+    if isinstance(event, ParticipantRemoved) and event.block and not is_moderator(room, viewer):
+        return dataclasses.replace(event, block=False)  # everyone sees them go, not the block
+    return event

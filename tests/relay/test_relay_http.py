@@ -100,3 +100,24 @@ def test_cohost_links_need_the_host_token(tmp_path):
                 await cohost.close()
 
     asyncio.run(scenario())
+
+
+def test_the_web_page_is_served_with_protective_headers(tmp_path):
+    async def scenario():
+        async with relay(tmp_path) as config, aiohttp.ClientSession() as http:
+            created = await create_room(config, Identity.new())
+            async with http.get(created["join_url"]) as resp:
+                assert resp.status == 200
+                assert "<html" in (await resp.text()).lower()
+                assert resp.headers["X-Frame-Options"] == "DENY"
+                assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+                assert resp.headers["X-Content-Type-Options"] == "nosniff"
+            async with http.get(f"{config.base_url}/r/no-such-room") as resp:
+                assert resp.status == 404
+                assert "<html" in (await resp.text()).lower()  # the page says so in words
+            async with http.get(f"{config.base_url}/static/app.js") as resp:
+                assert resp.status == 200 and resp.headers["X-Frame-Options"] == "DENY"
+            async with http.get(f"{config.base_url}/healthz") as resp:
+                assert "X-Frame-Options" not in resp.headers
+
+    asyncio.run(scenario())

@@ -43,7 +43,7 @@ async def stage_member(created, name, tone_hz, host=None):
         await host.send(ApproveRequest(client.user_id))
         await client.wait_for(lambda c: c.room.role_of(c.user_id) is Role.SPEAKER)
     await client.send(Unmute())
-    media = MediaLink(client, source=ToneTrack(tone_hz))
+    media = MediaLink(client, source=lambda: ToneTrack(tone_hz))
     await media.start(send=True)
     return client, media
 
@@ -260,5 +260,29 @@ def test_levels_reach_moderators_and_speaking_flips_reach_everyone(tmp_path):
                     await media.close()
                 for client in (host, speaker, lis):
                     await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_removed_bot_exits_with_its_code(tmp_path):
+    async def scenario():
+        async with relay(tmp_path, with_media=True) as config:
+            created = await create_room(config, Identity.new())
+            host = await join(created["host_url"], "Hana Host")
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "ui.cli", "bot", created["join_url"], "--seconds", "60", "--name", "Gone Bot"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+            try:
+                await host.wait_for(lambda c: any(p.display_name == "Gone Bot" for p in c.room.participants.values()), timeout_s=20)
+                bot_id = next(u for u, p in host.room.participants.items() if p.display_name == "Gone Bot")
+                await host.send(RemoveParticipant(bot_id))
+                out, _ = await asyncio.to_thread(bot.communicate, timeout=20)
+                assert bot.returncode == 3, out
+                assert "removed from the room" in out
+            finally:
+                if bot.poll() is None:
+                    bot.kill()
+                await host.close()
 
     asyncio.run(scenario())

@@ -183,8 +183,13 @@ def test_removed_and_blocked_people_are_shut_out(tmp_path):
                     await join(created["join_url"], "Rex Again", removed_identity)
                 assert refused.value.code == "removed"
 
+                witness = await join(created["join_url"], "Wendy Witness")
                 await host.send(RemoveParticipant(blocked.user_id, block=True))
                 await blocked.wait_for(lambda c: c.closed_reason == "removed")
+                await witness.wait_for(lambda c: blocked.user_id in c.room.removed)
+                assert witness.room.blocked == frozenset(), "a listener learnt of a block"
+                assert blocked.user_id in host.room.blocked
+                await witness.close()
                 second = await create_room(config, host_identity, title="Next time")
                 with pytest.raises(CommandRejected) as refused:
                     await join(second["join_url"], "Bo Again", blocked_identity)

@@ -29,6 +29,7 @@ COMPARED = (
     "room_id", "host_id", "host_name", "card", "state", "starts_at", "started_at", "ended_at",
     "ask_mode", "participants", "cohost_ids", "requests", "invites",
     "removed", "contacts", "pinned_links", "tickets", "recording", "reports", "limits",
+    "blocked", "request_cooldowns", "last_reaction_at",
 )  # fmt: skip
 
 
@@ -70,9 +71,7 @@ def test_the_browsers_mirror_equals_the_relays_room(relay, browsers) -> None:
     assert isinstance(truth, dict)
     differ = [key for key in COMPARED if mirror[key] != truth[key]]
     assert not differ, {key: (mirror[key], truth[key]) for key in differ}
-    # Events tell everyone what snapshots leave out for non-moderators: when people reacted,
-    # others' cool-downs (request_declined) and blocks (participant_removed). Ours must agree.
-    assert ben.user_id in mirror["blocked"] and truth["blocked"] == []
-    assert mirror["request_cooldowns"].get(me) == truth["request_cooldowns"].get(me)
+    # a block is the host's business: everyone saw Ben go, nobody outside the moderators
+    # learnt that he was blocked
+    assert mirror["blocked"] == [] and ben.user_id in mirror["removed"]
     assert ben.user_id in mirror["request_cooldowns"]
-    assert mirror["last_reaction_at"].keys() == {ann.user_id}
