@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,19 @@ from console.client import ClientClosed, CommandRejected, JoinLink
 from console.host_session import HostSession
 from console.identity import Identity
 from console.mic_track import CaptureTrack
-from console.microphones import SilenceTrack, device_names, open_microphone, owner_commands
-from console.room_view import CancelRoom, EditCard, Reschedule, RoomState, StartRoom
+from console.microphones import SilenceTrack, device_names, open_microphone
+from console.room_view import RoomState
 from console.rooms_api import ApiError, HostedRoom, RelayApi, RoomBook
 from console.supervisor import RelayState, RelaySupervisor, SupervisorError
 from ui.asyncs import spawn
-from ui.dialogs import Question
 from ui.header import ShareLinks
 from ui.main_window import MainWindow
 from ui.moderator_view import ModeratorView
 from ui.room_controller import RoomController
-from ui.rooms_list import RoomsList, rows_from_cards
+from ui.rooms_list import RoomsList
+from ui.scheduled_rooms import ScheduledRooms
 from ui.settings_dialog import SettingsDialog
-from ui.start_dialog import JoinLinkChoice, NewRoom, Reopen, RoomForm, StartDialog
+from ui.start_dialog import JoinLinkChoice, NewRoom, Reopen, StartDialog
 from ui.theme import apply_theme
 from ui.tray import OnAirTray
 
@@ -62,7 +61,7 @@ class ConsoleApp(QObject):
         self.windows: list[MainWindow] = []
         self.sessions: list[HostSession] = []
         self.start_dialog: StartDialog | None = None
-        self.rooms_list: RoomsList | None = None
+        self.scheduled = ScheduledRooms(self)
         self.moderator: ModeratorView | None = None
         self.tray: OnAirTray | None = None
         self._device_error_shown = ""
@@ -283,111 +282,20 @@ class ConsoleApp(QObject):
     # -- other windows ----------------------------------------------------------------------------
 
     def show_rooms_list(self) -> None:
-        if self.rooms_list is None:
-            self.rooms_list = RoomsList()
-            self.rooms_list.refreshWanted.connect(lambda: spawn(self._refresh_rooms()))
-            self.rooms_list.startWanted.connect(
-                lambda rid: spawn(self._start_scheduled(rid), self._list_error)
-            )
-            self.rooms_list.editWanted.connect(self._edit_scheduled)
-            self.rooms_list.cancelWanted.connect(self._cancel_scheduled)
-            self.rooms_list.due.connect(self._room_due)
-            due_timer = QTimer(self.rooms_list)
-            due_timer.setInterval(15_000)
-            due_timer.timeout.connect(
-                lambda: self.rooms_list and self.rooms_list.check_due(time.time())
-            )
-            due_timer.start()
-        self.rooms_list.show()
-        self.rooms_list.raise_()
-        spawn(self._refresh_rooms())
+        self.scheduled.show()
 
-    async def _refresh_rooms(self) -> None:
-        if self.rooms_list is None or self.relay_url is None:
-            return
-        try:
-            cards = await RelayApi(self.relay_url).rooms()
-        except ApiError as exc:
-            self._list_error(exc)
-            return
-        self.rooms_list.show_rows(rows_from_cards(cards, {r.room_id for r in self.book.rooms()}))
+    @property
+    def rooms_list(self) -> RoomsList | None:
+        return self.scheduled.window
 
-    def _list_error(self, error: BaseException) -> None:
-        if self.rooms_list is not None:
-            self.rooms_list.setWindowTitle(f"Your rooms — {getattr(error, 'message', error)}")
-
-    def _room_due(self, room_id: str, title: str) -> None:
-        text = f"“{title}” is due to start — open Your rooms and press Start now."
+    def notify(self, text: str) -> None:
+        """A notice that must reach the host wherever they are looking."""
         if self.tray is not None:
             self.tray.showMessage("Roomcast", text)
         if self.window is not None:
             self.window.banner.show_message(text, hold_s=60)
         elif self.start_dialog is not None:
             self.start_dialog.set_status(text)
-
-    async def _start_scheduled(self, room_id: str) -> None:
-        hosted = self.book.get(room_id)
-        if hosted is None:
-            return
-        window = await self.open_room(hosted.host_url, hosted)
-        window.controller.submit(StartRoom(), "start the room")
-
-    def _edit_scheduled(self, room_id: str) -> None:
-        hosted = self.book.get(room_id)
-        row = (
-            self.rooms_list.model.item(self.rooms_list.model.row_of(room_id))
-            if self.rooms_list
-            else None
-        )
-        if hosted is None or row is None:
-            return
-        form = RoomForm(None, with_tickets=False)
-        form.setWindowTitle(f"Edit “{row.title}”")
-        form.title.setText(row.title)
-        form.schedule.setChecked(True)
-        if row.starts_at:
-            from PySide6.QtCore import QDateTime
-
-            form.starts_at.setDateTime(QDateTime.fromSecsSinceEpoch(int(row.starts_at)))
-        question = Question(
-            None, "Save changes?", "The room's card and start time change for everyone.", "Save"
-        )
-        question.layout().insertWidget(1, form)  # type: ignore[union-attr]
-
-        def answered(yes: bool) -> None:
-            if not yes:
-                return
-            value = form.value()
-            commands: list[object] = [
-                EditCard(value.title or row.title, value.description, value.topics)
-            ]
-            if value.starts_at and value.starts_at != row.starts_at:
-                commands.append(Reschedule(value.starts_at))
-            spawn(self._owner(hosted, *commands), self._list_error)
-
-        question.answered.connect(answered)
-        question.show()
-
-    def _cancel_scheduled(self, room_id: str) -> None:
-        hosted = self.book.get(room_id)
-        if hosted is None:
-            return
-        question = Question(
-            self.rooms_list,
-            "Cancel the room?",
-            "People with a reminder will see it was cancelled.",
-            "Cancel room",
-            "Keep it",
-            destructive=True,
-        )
-        question.answered.connect(
-            lambda yes: yes and spawn(self._owner(hosted, CancelRoom()), self._list_error)
-        )
-        question.show()
-
-    async def _owner(self, hosted: HostedRoom, *commands: object) -> None:
-        await owner_commands(hosted, self.identity, self.settings.display_name, *commands)
-        await self._refresh_rooms()
 
     def show_moderator_view(self) -> None:
         if self.moderator is None:

@@ -84,7 +84,9 @@ def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_m
             assert window.audience_model.row_of(bot.user_id) < 0
             assert bot.user_id in console.controller.room.blocked
             assert "blocked Bob Bot" in window.side.log.index(window.side.log.rowCount() - 1).data()
-            bot.stop()  # the bot stays up until told; it then reports why it is out
+            # a removed bot leaves by itself, saying why, with exit code 3
+            await asyncio.to_thread(bot.process.wait, 20)
+            bot.stop()
             assert bot.process.returncode == 3, bot.lines
 
             # and it cannot come back

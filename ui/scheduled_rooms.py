@@ -1,0 +1,124 @@
+"""The host's scheduled rooms: the rooms list window, and start, edit, cancel from it.
+
+Runs on: the Qt main thread with qasync; relay calls are awaited, dialogs are non-modal.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+
+from console.microphones import owner_commands
+from console.room_view import CancelRoom, EditCard, Reschedule, StartRoom
+from console.rooms_api import ApiError, HostedRoom, RelayApi
+from ui.asyncs import spawn
+from ui.dialogs import Question
+from ui.rooms_list import RoomsList, rows_from_cards
+from ui.start_dialog import RoomForm
+
+if TYPE_CHECKING:
+    from ui.console_app import ConsoleApp
+
+
+class ScheduledRooms(QObject):
+    def __init__(self, app: ConsoleApp) -> None:
+        super().__init__(app)
+        self.app = app
+        self.window: RoomsList | None = None
+
+    def show(self) -> None:
+        if self.window is None:
+            self.window = RoomsList()
+            self.window.refreshWanted.connect(lambda: spawn(self._refresh_rooms()))
+            self.window.startWanted.connect(
+                lambda rid: spawn(self._start_scheduled(rid), self._list_error)
+            )
+            self.window.editWanted.connect(self._edit_scheduled)
+            self.window.cancelWanted.connect(self._cancel_scheduled)
+            self.window.due.connect(self._room_due)
+            due_timer = QTimer(self.window)
+            due_timer.setInterval(15_000)
+            due_timer.timeout.connect(lambda: self.window and self.window.check_due(time.time()))
+            due_timer.start()
+        self.window.show()
+        self.window.raise_()
+        spawn(self._refresh_rooms())
+
+    async def _refresh_rooms(self) -> None:
+        if self.window is None or self.app.relay_url is None:
+            return
+        try:
+            cards = await RelayApi(self.app.relay_url).rooms()
+        except ApiError as exc:
+            self._list_error(exc)
+            return
+        self.window.show_rows(rows_from_cards(cards, {r.room_id for r in self.app.book.rooms()}))
+
+    def _list_error(self, error: BaseException) -> None:
+        if self.window is not None:
+            self.window.setWindowTitle(f"Your rooms — {getattr(error, 'message', error)}")
+
+    def _room_due(self, room_id: str, title: str) -> None:
+        self.app.notify(f"“{title}” is due to start — open Your rooms and press Start now.")
+
+    async def _start_scheduled(self, room_id: str) -> None:
+        hosted = self.app.book.get(room_id)
+        if hosted is None:
+            return
+        window = await self.app.open_room(hosted.host_url, hosted)
+        window.controller.submit(StartRoom(), "start the room")
+
+    def _edit_scheduled(self, room_id: str) -> None:
+        hosted = self.app.book.get(room_id)
+        row = self.window.model.item(self.window.model.row_of(room_id)) if self.window else None
+        if hosted is None or row is None:
+            return
+        form = RoomForm(None, with_tickets=False)
+        form.setWindowTitle(f"Edit “{row.title}”")
+        form.title.setText(row.title)
+        form.schedule.setChecked(True)
+        if row.starts_at:
+            from PySide6.QtCore import QDateTime
+
+            form.starts_at.setDateTime(QDateTime.fromSecsSinceEpoch(int(row.starts_at)))
+        question = Question(
+            None, "Save changes?", "The room's card and start time change for everyone.", "Save"
+        )
+        question.layout().insertWidget(1, form)  # type: ignore[union-attr]
+
+        def answered(yes: bool) -> None:
+            if not yes:
+                return
+            value = form.value()
+            commands: list[object] = [
+                EditCard(value.title or row.title, value.description, value.topics)
+            ]
+            if value.starts_at and value.starts_at != row.starts_at:
+                commands.append(Reschedule(value.starts_at))
+            spawn(self._owner(hosted, *commands), self._list_error)
+
+        question.answered.connect(answered)
+        question.show()
+
+    def _cancel_scheduled(self, room_id: str) -> None:
+        hosted = self.app.book.get(room_id)
+        if hosted is None:
+            return
+        question = Question(
+            self.window,
+            "Cancel the room?",
+            "People with a reminder will see it was cancelled.",
+            "Cancel room",
+            "Keep it",
+            destructive=True,
+        )
+        question.answered.connect(
+            lambda yes: yes and spawn(self._owner(hosted, CancelRoom()), self._list_error)
+        )
+        question.show()
+
+    async def _owner(self, hosted: HostedRoom, *commands: object) -> None:
+        await owner_commands(hosted, self.app.identity, self.app.settings.display_name, *commands)
+        await self._refresh_rooms()
