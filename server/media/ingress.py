@@ -60,7 +60,7 @@ class SpeakerIngress:
         self,
         payload_type: int,
         capacity: int = DEFAULT_CAPACITY,
-        trim_window_ticks: int = 50,
+        trim_window_ticks: int = 25,
         trim_guard_s: float = 0.004,
     ) -> None:
         self.payload_type = payload_type

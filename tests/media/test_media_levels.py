@@ -33,10 +33,13 @@ def test_levels_arrive_at_25_hz_and_read_the_tone_level() -> None:
                 what="ann's level",
             )
             await asyncio.sleep(0.3)
-            start = time.perf_counter()
+            start, ticks = time.perf_counter(), room.stats().ticks
             await asyncio.sleep(1.0)
             window = [lv for t, lv in recorder.levels if t >= start]
-            assert 20 <= len(window) <= 30, f"{len(window)} level reports in one second"
+            ticks = room.stats().ticks - ticks
+            # One report per two 20 ms ticks (25 Hz), however busy the machine is.
+            assert ticks >= 25
+            assert abs(len(window) - ticks / 2) <= 2, (len(window), ticks)
             assert all(set(lv) == {"ann", "bob"} for lv in window), "every stage member"
             rms = np.median([lv["ann"].rms_db for lv in window])
             peak = np.median([lv["ann"].peak_db for lv in window])
