@@ -55,4 +55,22 @@ lint: $(STAMP)
 	@$(BIN)/mypy audio server console ui
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# The Linux installer (installer/BUILDING.md): `make installer` builds dist/roomcast/ (a
+# PyInstaller one-folder bundle), its .tar.gz and a .deb; `make installer-test` runs the
+# frozen build's self-test from the unpacked tarball and checks the .deb's contents.
+INSTALLER_STAMP := $(VENV)/.installer-installed
+
+.PHONY: installer installer-test
+
+$(INSTALLER_STAMP): pyproject.toml $(STAMP)
+	@echo "Installing PyInstaller into $(VENV)"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[installer]'
+	@touch $(INSTALLER_STAMP)
+
+installer: system-run $(INSTALLER_STAMP)
+	@$(BIN)/python installer/build.py
+
+installer-test: system-run $(STAMP)
+	@$(BIN)/python installer/frozen_test.py

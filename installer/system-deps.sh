@@ -21,7 +21,7 @@ run_packages=(
 )
 # What the suite adds: a virtual screen, speech fixtures, ffprobe/ffmpeg for
 # exported files, and the browser the web-client tests drive.
-test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium)
+test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils)
 
 packages=("${run_packages[@]}")
 case "$purpose" in

@@ -51,6 +51,7 @@ def run_console(
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Roomcast")
     app.setOrganizationName("Roomcast")
+    app.setDesktopFileName("roomcast")  # Wayland matches the window to the menu entry
     console = ConsoleApp(Path(folder), relay_url=relay_url, room_link=room_link)
     done = asyncio.Event()
     console.finished.connect(done.set)

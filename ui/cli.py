@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from console import bot
 from server import relay_cli
+from ui import selftest_gui
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -37,6 +38,7 @@ def _run_console(args: argparse.Namespace) -> int:
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     relay_cli.register,
     bot.register,
+    selftest_gui.register,  # `self-test` (console.selftest), with Qt's `--gui` check
 ]
 
 
