@@ -2,7 +2,7 @@
 
     roomcast bot JOIN_URL [--name N] [--token T] [--speak FILE.wav | --tone HZ]
                  [--react EMOJI] [--request-to-speak] [--approve-requests]
-                 [--record-to FILE.wav] [--seconds S]
+                 [--consent yes|no] [--record-to FILE.wav] [--seconds S]
 
 It joins (as host or co-host with a token), listens, and — on stage — sends
 its tone or file. It prints one line per thing that happens to it. Exit
@@ -24,10 +24,12 @@ from console.client import ClientClosed, CommandRejected, JoinLink, RoomClient
 from console.identity import Identity
 from server.room import (
     ApproveRequest,
+    Consent,
     React,
     RequestToSpeak,
     Role,
     RoleChanged,
+    SetConsent,
     SpeakRequested,
     Unmute,
 )
@@ -68,6 +70,12 @@ def register(subparsers: Any) -> None:
         help="approve every speak request (needs --token)",
     )
     parser.add_argument(
+        "--consent",
+        choices=["yes", "no"],
+        default=None,
+        help="answer when the room records the bot's voice (unanswered: not recorded)",
+    )
+    parser.add_argument(
         "--record-to", type=Path, default=None, metavar="FILE.wav", help="write what the bot hears"
     )
     parser.add_argument(
@@ -105,7 +113,8 @@ class Bot:
         self.media: Any = None
         self._on_stage = False
         self._stage_changed = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._consent_pending = False
 
     def _source(self) -> Any:
         """A factory of fresh tracks (each media connection needs its own), or None."""
@@ -165,6 +174,11 @@ class Bot:
         return await self._finish()
 
     async def _begin(self, room: Any) -> None:
+        # a recording may have started before the bot was listening for events
+        if self.args.consent is not None and self._asked_for_consent(
+            self.client.room, self.client.user_id
+        ):
+            await self._try(SetConsent(self.args.consent == "yes"), "answer consent")
         await self.media.start(send=self._on_stage)
         if self._on_stage:
             await self._open_mic()
@@ -200,15 +214,27 @@ class Bot:
     def _on_event(self, seq: int, event: object, room: Any) -> None:
         me = self.client.user_id
         if isinstance(event, SpeakRequested) and self.args.approve_requests:
-            task = asyncio.ensure_future(self._approve(event.actor))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._approve(event.actor))
+        if self.args.consent is not None and self._asked_for_consent(room, me):
+            self._spawn(self._try(SetConsent(self.args.consent == "yes"), "answer consent"))
         if isinstance(event, RoleChanged) and event.user_id == me:
             say(f"now {event.role.value}")
             on_stage = event.role is not Role.LISTENER
             if on_stage != self._on_stage:
                 self._on_stage = on_stage
                 self._stage_changed.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _asked_for_consent(self, room: Any, me: str | None) -> bool:
+        """The room records and waits for this bot's answer (once per question)."""
+        recording = room.recording if room.is_recording else None
+        pending = recording is not None and recording.consents.get(me) is Consent.PENDING
+        asked, self._consent_pending = pending and not self._consent_pending, pending
+        return asked
 
     async def _open_mic(self) -> None:
         room, me = self.client.room, self.client.user_id

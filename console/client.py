@@ -100,6 +100,8 @@ class RoomClient:
         self.on_levels: list[Callable[[dict[str, Any]], None]] = []
         self.on_speaking: list[Callable[[str, bool], None]] = []
         self.on_reconnected: list[Callable[[], Awaitable[None]]] = []
+        # The relay's recording writer failed (a full disk): the message is for the host, as is.
+        self.on_recording_failed: list[Callable[[str], None]] = []
         self.speaking: dict[str, bool] = {}
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -126,6 +128,8 @@ class RoomClient:
             raise
 
     async def _connect(self) -> None:
+        if self._closing:
+            raise ClientClosed("closed")
         if self._http is None:
             self._http = aiohttp.ClientSession()
         resume = self.seq if self.room is not None else None
@@ -270,11 +274,19 @@ class RoomClient:
             for speaking_callback in self.on_speaking:
                 speaking_callback(user_id, flag)
             self._changed.set()
+        elif kind == "recording_failed":
+            message = str(
+                body.get("message") or "The recording stopped: the relay could not write it."
+            )
+            for failed_callback in self.on_recording_failed:
+                failed_callback(message)
 
     async def _reconnect(self) -> None:
         delay_s = 0.2
         for _ in range(self.max_reconnects):
             await asyncio.sleep(delay_s)
+            if self._closing:
+                return
             try:
                 await self.connect()
             except (TimeoutError, aiohttp.ClientError, OSError, ClientClosed):

@@ -21,6 +21,7 @@ from aiohttp import web
 from server.config import RelayConfig
 from server.http_api import routes, security_headers
 from server.hub import Hub, RoomMediaPort
+from server.recorder import RoomRecorders
 from server.session import Session, ephemeral_frame, websocket_handler
 from server.store import Store
 
@@ -76,6 +77,13 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = Store.open(config.data_dir)
         hub = Hub(store, resume_grace_s=config.resume_grace_s)
+        hub.recorders = RoomRecorders(config.data_dir, hub.recording_failed)
+        reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)
+        for report in reports:
+            if report.recovered:
+                logger.warning(
+                    "recording %s recovered after a crash: %s", report.folder, report.message
+                )
         if with_media:
             hub.media_factory = _media_factory(hub, config)
         app[HUB] = hub
@@ -86,6 +94,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         yield
         housekeeping.cancel()
         await hub.close()
+        hub.recorders.close()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)

@@ -21,8 +21,10 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from server.media.room_media import RecordingSink
 from server.media.values import StageState
-from server.protocol import encode_event, encode_snapshot
+from server.protocol import encode_envelope, encode_event, encode_snapshot
+from server.recorder import RoomRecorders
 from server.room import (
     SYSTEM,
     AppointCohost,
@@ -41,6 +43,7 @@ from server.room import (
     RoomEnded,
     RoomState,
     SetTicketing,
+    StopRecording,
     apply_all,
     decide,
     new_room,
@@ -76,6 +79,7 @@ class RoomMediaPort(Protocol):
     def set_stage(self, stage: Mapping[str, StageState]) -> None: ...
     async def disconnect(self, user_id: str) -> None: ...
     async def close(self) -> None: ...
+    def record_to(self, sink: RecordingSink | None) -> None: ...
 
 
 MediaFactory = Callable[[str], RoomMediaPort]
@@ -118,11 +122,13 @@ class Hub:
         *,
         resume_grace_s: float = 30.0,
         media_factory: MediaFactory | None = None,
+        recorders: RoomRecorders | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.resume_grace_s = resume_grace_s
         self.media_factory = media_factory
+        self.recorders = recorders
         self.clock = clock
         self.rooms: dict[str, LiveRoom] = {}
         self._tasks: set[asyncio.Task[object]] = set()
@@ -260,6 +266,8 @@ class Hub:
             elif isinstance(event, ParticipantLeft):
                 self._drop(live, event.actor, None, "")
             elif isinstance(event, (RoomEnded, RoomCancelled)):
+                if self.recorders is not None:
+                    self.recorders.on_events(live.room, events, live.media)
                 for user_id in list(live.connections):
                     self._drop(live, user_id, CLOSE_ROOM_OVER, "room_ended")
                 for timer in live.leave_timers.values():
@@ -270,6 +278,8 @@ class Hub:
                     live.media = None
                 return
         self._update_stage(live)
+        if self.recorders is not None:
+            self.recorders.on_events(live.room, events, live.media)
 
     def _drop(self, live: LiveRoom, user_id: str, code: int | None, reason: str) -> None:
         timer = live.leave_timers.pop(user_id, None)
@@ -353,7 +363,23 @@ class Hub:
             live.media = self.media_factory(room_id)
             self._spawn(live.media.start())
             self._update_stage(live)
+            if self.recorders is not None:
+                self.recorders.attach(live.room, live.media)
         return live.media
+
+    def recording_failed(self, room_id: str, message: str) -> None:
+        """The writer stopped (a full disk, say): the room goes on, unrecorded, and says so."""
+        live = self.rooms.get(room_id)
+        if live is None:
+            return
+        logger.error("room %s: recording stopped: %s", room_id, message)
+        frame = encode_envelope("recording_failed", {"message": message})
+        for connection in live.connections.values():
+            connection.deliver(frame)
+        if live.room.is_recording:
+            # Acting for the host: the recording runs on the host's relay, and what it
+            # records must match what everyone is told.
+            self.submit(room_id, live.room.host_id, StopRecording())
 
     # -- housekeeping --------------------------------------------------------------------------
 

@@ -15,9 +15,9 @@ import dataclasses
 
 from server.room import (
     ContactAdded,
+    ContactRemoved,
     Event,
     ParticipantRemoved,
-    ContactRemoved,
     ReportFiled,
     Room,
     TicketIssued,

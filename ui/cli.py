@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from console import bot
+from console import bot, export_cli
 from server import relay_cli
 from ui import selftest_gui
 
@@ -38,6 +38,7 @@ def _run_console(args: argparse.Namespace) -> int:
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     relay_cli.register,
     bot.register,
+    export_cli.register,
     selftest_gui.register,  # `self-test` (console.selftest), with Qt's `--gui` check
 ]
 

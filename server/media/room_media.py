@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from server.media import ice as ice_setup
 from server.media.clock import TICK_S, TickClock
@@ -30,6 +31,12 @@ from server.media.stage_mix import StageMix
 from server.media.values import LevelSample, MediaError, MediaStats, PeerStats, StageState
 
 logger = logging.getLogger(__name__)
+
+class RecordingSink(Protocol):
+    """Where a recording's blocks go, once per tick (audio.recording.RecordingWriter)."""
+
+    def write_tick(self, tick_index: int, tracks: Mapping[str, Samples]) -> None: ...
+
 
 LevelsCallback = Callable[[dict[str, LevelSample]], None]
 SpeakingCallback = Callable[[str, bool], None]
@@ -67,6 +74,7 @@ class RoomMedia:
         self._on_levels = on_levels
         self._on_speaking = on_speaking
         self._levels_every = max(1, round(1.0 / (levels_hz * TICK_S)))
+        self._recording: tuple[RecordingSink, int | None] | None = None
         self._peers: dict[str, Peer] = {}
         self._latest_offer: dict[str, int] = {}
         self._offer_count = 0
@@ -176,6 +184,8 @@ class RoomMedia:
             if pulled is not None:
                 blocks[user_id] = pulled.samples
                 consumed.append((user_id, pulled.rtp_timestamp, pulled.arrival_s))
+        if self._recording is not None:
+            self._record(tick, blocks)
         listening = self._fanout.refresh(tick)
         out = self._stage.tick(blocks, encode=listening)
         for user_id, speaking in out.flips:
@@ -189,6 +199,33 @@ class RoomMedia:
                 self._on_levels(levels)
             except Exception:
                 logger.exception("room %s: levels callback failed", self.room_id)
+
+    # --- recording -------------------------------------------------------------------
+
+    def record_to(self, sink: RecordingSink | None) -> None:
+        """Start (or, with None, stop) handing each tick's recordable blocks to `sink`.
+
+        Only stage members who are unmuted and `recordable` (consented) are handed over; the
+        sink numbers ticks from the first one it gets, so every file starts together.
+        """
+        self._recording = None if sink is None else (sink, None)
+
+    def _record(self, tick: int, blocks: Mapping[str, Samples]) -> None:
+        assert self._recording is not None
+        sink, origin = self._recording
+        if origin is None:
+            origin = tick
+            self._recording = (sink, origin)
+        recordable = {}
+        for user_id, block in blocks.items():
+            state = self._stage.state(user_id)
+            if state is not None and state.recordable:
+                recordable[user_id] = block
+        try:
+            sink.write_tick(tick - origin, recordable)
+        except Exception:  # a recording must never stop the room
+            logger.exception("room %s: recording sink failed", self.room_id)
+            self._recording = None
 
     def _record_latency(self, tick: int, consumed: list[tuple[str, int, float]]) -> None:
         start, end = self._fanout.last_send_start_s, self._fanout.last_send_end_s

@@ -30,8 +30,13 @@ async def start_relay(data_dir: Path, port: int) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )  # fmt: skip
-    line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=30)
-    assert "roomcast relay listening on http://127.0.0.1:" in line, line
+    seen = []
+    for _ in range(50):  # log lines (a recovered recording, say) may come first
+        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), timeout=30)
+        seen.append(line)
+        if "roomcast relay listening on http://127.0.0.1:" in line or not line:
+            break
+    assert "roomcast relay listening on http://127.0.0.1:" in seen[-1], "".join(seen)
     return process
 
 

@@ -1,0 +1,418 @@
+"""Recording a room on the relay's mixer clock: one FLAC per consenting speaker plus the mix.
+
+The relay calls `write_tick` once per 20 ms tick with the blocks of the speakers who consented
+(it alone decides who that is; this writer never sees anyone else). The writer copies the
+blocks into a bounded queue and returns; a writer thread does all disk I/O. Every file starts
+at the recording's tick 0: a speaker first heard at tick k gets k ticks of silence first, a tick
+the clock skipped is silence in every file, so sample n is the same instant in every file.
+
+The mix is the limited sum of the recorded tracks (unless the relay passes one), so it can
+never hold anyone who has no track.
+
+Crash safety: blocks reach the kernel every `batch_ticks` (200 ms by default) and are fsynced
+every `fsync_interval_s`; libFLAC holds at most 85 ms more. A killed relay therefore loses
+well under a second; `audio.recording_recovery.recover` repairs the folder at the next start.
+
+A failed write (full disk, size limit, unplugged drive) stops the recording, not the room:
+the files written so far stay, `error` says what happened in words a host can act on, and
+`write_tick` keeps returning at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from audio.mixer import LimiterBank
+from audio.recording_failure import (
+    RecordingFailure,
+    folder_taken,
+    internal_failure,
+    write_failure,
+)
+from audio.recording_files import FlacSink, FolderLock, SinkWriteError, TrackSink, to_pcm16
+from audio.recording_journal import (
+    Journal,
+    JournalCommand,
+    LedgerCommand,
+    LedgerEntry,
+    MarkerCommand,
+    ParticipantCommand,
+)
+from audio.recording_manifest import (
+    MANIFEST_NAME,
+    MIX_NAME,
+    TRACKS_DIR,
+    Manifest,
+    RecordingState,
+    TrackEntry,
+    iso_utc,
+    save_manifest,
+    track_file_name,
+)
+from audio.voice_gate import VoiceGate
+
+logger = logging.getLogger(__name__)
+
+Float32Array = npt.NDArray[np.float32]
+Int16Array = npt.NDArray[np.int16]
+SinkFactory = Callable[[Path, int], TrackSink]
+
+_SILENCE_CHUNK_FRAMES = 48_000 * 10
+
+
+class _FolderTaken(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Tick:
+    index: int
+    speakers: tuple[str, ...]
+    blocks: Float32Array  # (speakers, tick_frames), a copy
+    mix: Float32Array | None
+
+
+@dataclass(slots=True)
+class _Track:
+    entry: TrackEntry
+    sink: TrackSink
+    gate: VoiceGate
+    pending: list[Float32Array] = field(default_factory=list)
+    talk_ticks: int = 0
+
+
+class RecordingWriter:
+    """Runs on: the caller (the relay's event loop) for every public method; disk I/O runs on
+    the writer thread this object starts."""
+
+    def __init__(
+        self,
+        folder: Path | str,
+        sample_rate_hz: int = 48_000,
+        *,
+        room_id: str = "",
+        room_title: str = "",
+        first_tick: int | None = None,
+        max_queue_ticks: int = 500,
+        batch_ticks: int = 10,
+        fsync_interval_s: float = 1.0,
+        manifest_interval_s: float = 5.0,
+        now: Callable[[], float] = time.time,
+        sink_factory: SinkFactory = FlacSink,
+        on_error: Callable[[RecordingFailure], None] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.sample_rate_hz = sample_rate_hz
+        self.tick_frames = sample_rate_hz // 50
+        self.tick_s = self.tick_frames / sample_rate_hz
+        self.batch_ticks = batch_ticks
+        self.fsync_interval_s = fsync_interval_s
+        self.manifest_interval_s = manifest_interval_s
+        self.on_error = on_error
+        """Called once if the recording fails. Runs on: the writer thread."""
+        self.error: RecordingFailure | None = None
+        self.dropped_ticks = 0  # the queue was full: those ticks are silence in the files
+        self.ticks_written = 0
+        self._now = now
+        self._sink_factory = sink_factory
+        self._first_tick = first_tick
+        self._queue: queue.Queue[_Tick] = queue.Queue(maxsize=max_queue_ticks)
+        self._controls: deque[JournalCommand] = deque()
+        self._stopping = threading.Event()
+        self._closed = threading.Event()
+        self._manifest = Manifest(
+            room_id=room_id,
+            room_title=room_title,
+            started_at=iso_utc(now()),
+            sample_rate_hz=sample_rate_hz,
+            tick_frames=self.tick_frames,
+        )
+        # Writer-thread state from here on.
+        self._lock = FolderLock(self.folder)
+        self._owns_folder = False  # False until we hold the folder's lock
+        self._origin: int | None = None
+        self._next = 0  # next tick (relative to the origin) the files expect
+        self._last_tick_seen: int | None = None
+        self._tracks: dict[str, _Track] = {}
+        self._mix_sink: TrackSink | None = None
+        self._mix_pending: list[Float32Array] = []
+        self._mix_limiter = LimiterBank(1, sample_rate_hz)
+        self._pending_ticks = 0
+        self._journal = Journal(self._manifest, self.tick_s)
+        self._silence = np.zeros(self.tick_frames, dtype=np.float32)
+        self._thread = threading.Thread(
+            target=self._run, name=f"recording:{self.folder.name}", daemon=True
+        )
+        self._thread.start()
+
+    # -- the caller's side: copy, enqueue, return ----------------------------------------------
+
+    def write_tick(
+        self,
+        tick_index: int,
+        tracks: Mapping[str, npt.NDArray[np.floating]],
+        mix: npt.NDArray[np.floating] | None = None,
+        *,
+        wait: bool = False,
+    ) -> None:
+        """Hand over one tick: a (tick_frames,) float block per consenting speaker who sent
+        audio. Leave `mix` None and the writer mixes the tracks (the recorded mix then cannot
+        hold anyone without a track); pass one only if it is made of these tracks alone.
+
+        When the writer is `max_queue_ticks` behind, the tick is dropped (it becomes silence,
+        counted in `dropped_ticks`) so the caller never waits; `wait=True` waits instead, for
+        feeding faster than real time (tests, tools), never on the relay's loop."""
+        if self.error is not None or self._stopping.is_set():
+            return
+        speakers = tuple(tracks)
+        try:
+            # One copy of all blocks in one call (the relay reuses its buffers): ~4 us for 13.
+            blocks = np.array([tracks[s] for s in speakers], dtype=np.float32)
+        except ValueError:
+            blocks = np.zeros(0, dtype=np.float32)  # ragged: reported just below
+        if blocks.shape != (len(speakers), self.tick_frames):
+            if not speakers:
+                blocks = np.zeros((0, self.tick_frames), dtype=np.float32)
+            else:
+                shapes = {s: np.shape(tracks[s]) for s in speakers}
+                raise ValueError(f"every block must have {self.tick_frames} samples: {shapes}")
+        mix_copy = None if mix is None else np.array(mix, dtype=np.float32)
+        item = _Tick(tick_index, speakers, blocks, mix_copy)
+        while wait and self.error is None:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.dropped_ticks += 1
+
+    def add_marker(self, tick_index: int | None, label: str, by: str) -> None:
+        """A chapter mark at `tick_index` (None: the latest tick handed over)."""
+        self._controls.append(MarkerCommand(tick_index, label, by, self._now()))
+
+    def set_participant(self, user_id: str, display_name: str) -> None:
+        self._controls.append(ParticipantCommand(user_id, display_name))
+
+    def set_consent_ledger(self, entries: Iterable[LedgerEntry]) -> None:
+        """Replace the manifest's consent ledger (every answer, in order)."""
+        self._controls.append(LedgerCommand.of(entries))
+
+    def stop(self) -> None:
+        """Finish the files and the manifest on the writer thread; returns at once."""
+        self._stopping.set()
+
+    def wait_closed(self, timeout_s: float | None = None) -> bool:
+        """Block until the writer thread is done (not for the event loop: use a thread)."""
+        return self._closed.wait(timeout_s)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    @property
+    def queued_ticks(self) -> int:
+        return self._queue.qsize()
+
+    # -- the writer thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._open()
+            last_sync = last_manifest = last_flush = time.monotonic()
+            while True:
+                self._apply_controls()
+                item: _Tick | None
+                try:
+                    item = self._queue.get(timeout=0.05)
+                except queue.Empty:
+                    item = None
+                if item is not None:
+                    self._take(item)
+                clock = time.monotonic()
+                if self._pending_ticks >= self.batch_ticks or (
+                    self._pending_ticks and clock - last_flush >= 0.2
+                ):
+                    self._flush()
+                    last_flush = clock
+                if clock - last_sync >= self.fsync_interval_s:
+                    self._sync()
+                    last_sync = clock
+                if clock - last_manifest >= self.manifest_interval_s:
+                    self._save(state="recording")
+                    last_manifest = clock
+                if self._stopping.is_set() and self._queue.empty():
+                    break
+            self._apply_controls()
+            self._finish()
+        except _FolderTaken:
+            self._fail(folder_taken(self.folder))
+        except SinkWriteError as exc:
+            self._fail(write_failure(exc, self.folder, self.ticks_written * self.tick_s))
+        except Exception as exc:
+            logger.exception("recording writer for %s failed", self.folder)
+            self._fail(internal_failure(exc, self.folder, self.ticks_written * self.tick_s))
+        finally:
+            self._lock.release()
+            self._closed.set()
+
+    def _open(self) -> None:
+        try:
+            (self.folder / TRACKS_DIR).mkdir(parents=True, exist_ok=True)
+            if not self._lock.acquire():
+                raise _FolderTaken
+            if (self.folder / MANIFEST_NAME).exists():  # never write over a recording
+                self._lock.release()
+                raise _FolderTaken
+        except OSError as exc:
+            raise SinkWriteError(self.folder, exc) from exc
+        self._owns_folder = True
+        self._save(state="recording")
+        self._mix_sink = self._sink_factory(self.folder / MIX_NAME, self.sample_rate_hz)
+
+    def _take(self, tick: _Tick) -> None:
+        if self._origin is None:
+            self._origin = tick.index if self._first_tick is None else self._first_tick
+            self._manifest.origin_tick = self._origin
+        relative = tick.index - self._origin
+        if relative < self._next:
+            return  # a tick we already have (the clock never goes back; a caller bug)
+        if relative > self._next:
+            self._write_silence(relative - self._next)  # the clock skipped: keep alignment
+        self._last_tick_seen = tick.index
+        rows = {user_id: row for row, user_id in enumerate(tick.speakers)}
+        for user_id in tick.speakers:
+            if user_id not in self._tracks:
+                self._open_track(user_id, relative)
+        for user_id, track in self._tracks.items():
+            row = rows.get(user_id)
+            if row is None:
+                track.pending.append(self._silence)  # not sending, muted, or consent withdrawn
+                continue
+            block = tick.blocks[row]
+            track.pending.append(block)
+            if track.gate.update(block):
+                track.talk_ticks += 1
+        if tick.mix is not None:
+            mix = tick.mix
+        else:
+            summed = tick.blocks.sum(axis=0, dtype=np.float64)
+            mix = self._mix_limiter.process(summed[None, :])[0].astype(np.float32)
+        self._mix_pending.append(mix)
+        self._pending_ticks += 1
+        self._next = relative + 1
+
+    def _open_track(self, user_id: str, first_tick: int) -> None:
+        name = self._manifest.participants.get(user_id, user_id)
+        file = track_file_name(name, user_id)
+        taken = {t.file for t in self._manifest.tracks}
+        suffix = 2
+        while file in taken:
+            file = track_file_name(f"{name}-{suffix}", user_id)
+            suffix += 1
+        sink = self._sink_factory(self.folder / file, self.sample_rate_hz)
+        entry = TrackEntry(file, user_id, name, first_tick)
+        self._tracks[user_id] = _Track(entry, sink, VoiceGate(self.sample_rate_hz))
+        self._manifest.tracks.append(entry)
+        # Silence for every tick before this one: those already flushed and those pending.
+        self._write_zeros(sink, first_tick * self.tick_frames)
+        self._save(state="recording")
+
+    def _write_zeros(self, sink: TrackSink, frames: int) -> None:
+        while frames > 0:
+            take = min(frames, _SILENCE_CHUNK_FRAMES)
+            sink.write(np.zeros(take, dtype=np.int16))
+            frames -= take
+
+    def _write_silence(self, ticks: int) -> None:
+        self._flush()
+        for sink in self._sinks():
+            self._write_zeros(sink, ticks * self.tick_frames)
+        self._next += ticks
+        self.ticks_written += ticks
+
+    def _sinks(self) -> list[TrackSink]:
+        sinks = [t.sink for t in self._tracks.values()]
+        return [*sinks, self._mix_sink] if self._mix_sink is not None else sinks
+
+    def _flush(self) -> None:
+        if not self._pending_ticks:
+            return
+        for track in self._tracks.values():
+            if track.pending:
+                track.sink.write(to_pcm16(np.concatenate(track.pending)))
+                track.pending.clear()
+        if self._mix_sink is not None and self._mix_pending:
+            self._mix_sink.write(to_pcm16(np.concatenate(self._mix_pending)))
+            self._mix_pending.clear()
+        self.ticks_written += self._pending_ticks
+        self._pending_ticks = 0
+
+    def _sync(self) -> None:
+        for sink in self._sinks():
+            sink.sync()
+
+    def _apply_controls(self) -> None:
+        changed = False
+        while self._controls:
+            self._journal.apply(self._controls.popleft())
+            changed = True
+        placed = self._journal.place_markers(self._origin, self._last_tick_seen)
+        if changed or placed:
+            self._save(state="recording")
+
+    def _save(self, state: RecordingState) -> None:
+        manifest = self._manifest
+        manifest.state = state
+        manifest.ticks = self.ticks_written
+        manifest.duration_s = round(self.ticks_written * self.tick_s, 3)
+        manifest.dropped_ticks = self.dropped_ticks
+        for track in self._tracks.values():
+            track.entry.talk_time_s = round(track.talk_ticks * self.tick_s, 2)
+        for line in manifest.consent_ledger:
+            line.display_name = manifest.name_of(line.user_id)
+        try:
+            save_manifest(self.folder, manifest)
+        except OSError as exc:
+            raise SinkWriteError(self.folder / MANIFEST_NAME, exc) from exc
+
+    def _finish(self) -> None:
+        self._flush()
+        for sink in self._sinks():
+            sink.close()
+        self._manifest.stopped_at = iso_utc(self._now())
+        self._save(state="stopped")
+
+    def _fail(self, failure: RecordingFailure) -> None:
+        self.error = failure  # first: write_tick stops queueing at once
+        logger.warning("%s", failure.message)
+        for sink in self._sinks():
+            abandon = getattr(sink, "abandon", None)
+            with contextlib.suppress(Exception):
+                (abandon or sink.close)()
+        if self._owns_folder:
+            self._manifest.error = failure.message
+            self._manifest.stopped_at = iso_utc(self._now())
+            with contextlib.suppress(Exception):
+                self._save(state="failed")  # may fail too on a full disk: recovery copes
+        while not self._queue.empty():  # free the memory of ticks that will not be written
+            with contextlib.suppress(queue.Empty):
+                self._queue.get_nowait()
+        if self.on_error is not None:
+            try:
+                self.on_error(failure)
+            except Exception:
+                logger.exception("on_error callback failed")

@@ -1,0 +1,204 @@
+"""A recording folder's manifest: what was recorded, by whom, with whose consent.
+
+The folder holds `manifest.json`, `mix.flac` and `tracks/<safe-name>-<user_id>.flac`; every file
+starts at the recording's tick 0 (late joiners are padded with silence), so sample n of one file
+is sample n of every other. The manifest is rewritten whole and atomically (temporary file,
+fsync, rename), so a crash leaves the previous version, never half of one.
+
+Times of day are ISO 8601 UTC strings; times in the recording are seconds from its start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = "roomcast-recording"
+MANIFEST_VERSION = 1
+MIX_NAME = "mix.flac"
+TRACKS_DIR = "tracks"
+EXPORTS_DIR = "exports"
+LOCK_NAME = ".recording.lock"
+TICK_FRAMES = 960  # 20 ms at 48 kHz: one tick of the relay's mixer clock
+
+RecordingState = Literal["recording", "stopped", "failed"]
+
+
+class RecordingFolderError(Exception):
+    """A folder that is not a readable recording; the message says what to do."""
+
+
+@dataclass
+class TrackEntry:
+    file: str  # relative to the folder, with forward slashes
+    user_id: str
+    display_name: str
+    first_tick: int  # first tick with this speaker's audio; silence before it
+    talk_time_s: float = 0.0
+
+
+@dataclass
+class MarkerEntry:
+    tick: int
+    time_s: float
+    label: str
+    by: str  # user id
+    by_name: str
+    at: str  # wall clock, ISO 8601 UTC
+
+
+@dataclass
+class ConsentLine:
+    """One answer in the consent ledger (`answer`: pending = asked, granted, declined)."""
+
+    user_id: str
+    display_name: str
+    at: str
+    answer: str
+
+
+@dataclass
+class AuditLine:
+    at: str
+    action: str
+    user_id: str = ""
+    display_name: str = ""
+    detail: str = ""
+
+
+@dataclass
+class Manifest:
+    room_id: str = ""
+    room_title: str = ""
+    state: RecordingState = "recording"
+    recovered: bool = False
+    started_at: str = ""
+    stopped_at: str | None = None
+    sample_rate_hz: int = 48_000
+    tick_frames: int = TICK_FRAMES
+    origin_tick: int | None = None  # the room clock's tick that is this recording's tick 0
+    ticks: int = 0  # ticks written (a lower bound while recording)
+    duration_s: float = 0.0
+    mix_file: str = MIX_NAME
+    tracks: list[TrackEntry] = field(default_factory=list)
+    markers: list[MarkerEntry] = field(default_factory=list)
+    consent_ledger: list[ConsentLine] = field(default_factory=list)
+    participants: dict[str, str] = field(default_factory=dict)  # user id -> display name
+    dropped_ticks: int = 0  # ticks the writer could not keep up with (written as silence)
+    error: str | None = None
+    audit: list[AuditLine] = field(default_factory=list)
+    format: str = MANIFEST_FORMAT
+    version: int = MANIFEST_VERSION
+
+    def track_of(self, user_id: str) -> TrackEntry | None:
+        return next((t for t in self.tracks if t.user_id == user_id), None)
+
+    def name_of(self, user_id: str) -> str:
+        return self.participants.get(user_id) or user_id
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        if data.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"format is {data.get('format')!r}, not {MANIFEST_FORMAT!r}")
+        if int(data.get("version", 0)) > MANIFEST_VERSION:
+            raise ValueError(
+                f"version {data['version']} is newer than this Roomcast reads "
+                f"({MANIFEST_VERSION}); update Roomcast"
+            )
+        plain = {
+            k: v
+            for k, v in data.items()
+            if k in cls.__dataclass_fields__
+            and k not in ("tracks", "markers", "consent_ledger", "audit")
+        }
+        manifest = cls(**plain)
+        manifest.tracks = [TrackEntry(**t) for t in data.get("tracks", [])]
+        manifest.markers = [MarkerEntry(**m) for m in data.get("markers", [])]
+        manifest.consent_ledger = [ConsentLine(**c) for c in data.get("consent_ledger", [])]
+        manifest.audit = [AuditLine(**a) for a in data.get("audit", [])]
+        return manifest
+
+
+def iso_utc(epoch_s: float) -> str:
+    moment = datetime.fromtimestamp(epoch_s, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def clock_text(seconds: float) -> str:
+    """hh:mm:ss (whole seconds, rounded down)."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def safe_name(text: str, fallback: str = "speaker", max_chars: int = 40) -> str:
+    """A file-name-safe slug: ASCII lower case, digits and dashes ("Zoë K." -> "zoe-k")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _UNSAFE.sub("-", ascii_text.lower()).strip("-")[:max_chars].strip("-")
+    return slug or fallback
+
+
+def track_file_name(display_name: str, user_id: str) -> str:
+    return f"{TRACKS_DIR}/{safe_name(display_name)}-{safe_name(user_id, 'user', 64)}.flac"
+
+
+def load_manifest(folder: Path) -> Manifest:
+    """Read `folder/manifest.json`; RecordingFolderError says what is wrong, in plain words."""
+    path = folder / MANIFEST_NAME
+    if not folder.is_dir():
+        raise RecordingFolderError(f"No recording at {folder}: the folder does not exist.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordingFolderError(
+            f"{folder} is not a Roomcast recording: it has no {MANIFEST_NAME}."
+        ) from None
+    except OSError as exc:
+        raise RecordingFolderError(f"Could not read {path}: {exc.strerror}.") from exc
+    try:
+        return Manifest.from_dict(json.loads(text))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise RecordingFolderError(
+            f"{path} is damaged ({exc}); the recording's audio files may still be usable."
+        ) from exc
+
+
+def save_manifest(folder: Path, manifest: Manifest) -> None:
+    """Write the manifest atomically: a crash leaves the old one or the new one, never half."""
+    path = folder / MANIFEST_NAME
+    temporary = folder / (MANIFEST_NAME + ".tmp")
+    data = manifest.to_json().encode("utf-8")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_directory(folder)
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    with contextlib.suppress(OSError):
+        os.fsync(fd)
+    os.close(fd)

@@ -1,0 +1,204 @@
+"""Recovery of a recording that did not stop cleanly (killed relay, power cut, full disk).
+
+Such a folder has FLAC files whose headers say "length unknown" and may end in half a frame,
+and a manifest still in state "recording" (or "failed"). `recover` decodes every file up to
+its last whole frame, writes it again as a complete FLAC (to a temporary name, then renamed),
+pads the shorter ones with silence at the end so all files keep the same length, measures
+talk time again, and marks the manifest `"recovered": true`.
+
+Run it at start-up for every folder (`recover_all`), off the event loop: it reads and writes
+every file once or twice (about 2 s per hour of track on this machine).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile
+
+from audio.recording_files import FolderLock, read_tolerant
+from audio.recording_manifest import (
+    MANIFEST_NAME,
+    MIX_NAME,
+    TRACKS_DIR,
+    AuditLine,
+    Manifest,
+    RecordingFolderError,
+    TrackEntry,
+    clock_text,
+    iso_utc,
+    load_manifest,
+    save_manifest,
+)
+from audio.recording_mixdown import render_mix
+from audio.voice_gate import VoiceGate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveredFile:
+    file: str
+    seconds: float  # audio that decoded (before padding)
+    status: str  # "repaired", "unreadable" (left out of the manifest), "found" (not listed)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    folder: Path
+    recovered: bool  # False: nothing needed doing (or the folder is busy)
+    busy: bool  # a writer is recording into it right now
+    duration_s: float
+    files: tuple[RecoveredFile, ...]
+    message: str
+
+
+def needs_recovery(manifest: Manifest) -> bool:
+    return manifest.state != "stopped"
+
+
+def recover(folder: Path | str, now: float | None = None) -> RecoveryReport:
+    """Turn a crashed recording folder into complete, decodable files; a no-op otherwise."""
+    folder = Path(folder)
+    lock = FolderLock(folder)
+    if not folder.is_dir():
+        raise RecordingFolderError(f"No recording at {folder}: the folder does not exist.")
+    if not lock.acquire():
+        return RecoveryReport(
+            folder, False, True, 0.0, (), f"{folder} is still being recorded; left alone."
+        )
+    try:
+        try:
+            manifest = load_manifest(folder)
+            rebuilt = False
+        except RecordingFolderError:
+            if not (folder / MIX_NAME).exists() and not list((folder / TRACKS_DIR).glob("*.flac")):
+                raise
+            manifest = _manifest_from_files(folder)  # crashed before the first manifest write
+            rebuilt = True
+        if not rebuilt and not needs_recovery(manifest):
+            return RecoveryReport(
+                folder, False, False, manifest.duration_s, (), f"{folder} is complete."
+            )
+        return _repair(folder, manifest, rebuilt, time.time() if now is None else now)
+    finally:
+        lock.release()
+
+
+def recover_all(recordings_root: Path | str) -> list[RecoveryReport]:
+    """`recover` every recording folder under the root; a damaged one does not stop the rest."""
+    reports: list[RecoveryReport] = []
+    root = Path(recordings_root)
+    if not root.is_dir():
+        return reports
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if not (folder / MANIFEST_NAME).exists() and not (folder / MIX_NAME).exists():
+            continue
+        try:
+            reports.append(recover(folder))
+        except (RecordingFolderError, OSError) as exc:
+            logger.warning("could not recover %s: %s", folder, exc)
+            reports.append(RecoveryReport(folder, False, False, 0.0, (), str(exc)))
+    return reports
+
+
+def _manifest_from_files(folder: Path) -> Manifest:
+    manifest = Manifest(started_at=iso_utc(folder.stat().st_mtime))
+    for path in sorted((folder / TRACKS_DIR).glob("*.flac")):
+        name, _, user_id = path.stem.rpartition("-")
+        manifest.tracks.append(TrackEntry(f"{TRACKS_DIR}/{path.name}", user_id, name or user_id, 0))
+    return manifest
+
+
+def _count_frames(path: Path) -> int:
+    return sum(chunk.shape[0] for chunk in read_tolerant(path))
+
+
+def _repair(folder: Path, manifest: Manifest, rebuilt: bool, now: float) -> RecoveryReport:
+    rate = manifest.sample_rate_hz
+    files: list[RecoveredFile] = []
+    listed = [manifest.mix_file, *(t.file for t in manifest.tracks)]
+    on_disk = {f"{TRACKS_DIR}/{p.name}" for p in (folder / TRACKS_DIR).glob("*.flac")}
+    frames: dict[str, int] = {}
+    for file in listed:
+        try:
+            frames[file] = _count_frames(folder / file)
+        except (OSError, av.FFmpegError, IndexError):
+            files.append(RecoveredFile(file, 0.0, "unreadable"))
+    for stray in sorted(on_disk - set(listed)):
+        files.append(RecoveredFile(stray, 0.0, "found"))  # reported, kept, not listed
+    target = max(frames.values(), default=0)
+    talk_s: dict[str, float] = {}
+    for file, count in frames.items():
+        talk_s[file] = _rewrite(folder / file, rate, target, measure_talk=file != manifest.mix_file)
+        files.append(RecoveredFile(file, round(count / rate, 3), "repaired"))
+    manifest.tracks = [t for t in manifest.tracks if t.file in frames]
+    if manifest.mix_file not in frames:  # the tracks are whole: mix them again
+        partial = folder / (manifest.mix_file + ".partial")
+        render_mix(folder, manifest, partial, total_frames=target)
+        os.replace(partial, folder / manifest.mix_file)
+    for track in manifest.tracks:
+        track.talk_time_s = round(talk_s.get(track.file, 0.0), 2)
+    manifest.ticks = target // manifest.tick_frames
+    manifest.duration_s = round(target / rate, 3)
+    if manifest.stopped_at is None:
+        newest = max(((folder / f).stat().st_mtime for f in frames), default=now)
+        manifest.stopped_at = iso_utc(newest)
+    was = manifest.state
+    manifest.state = "stopped"
+    manifest.recovered = True
+    lost = [f.file for f in files if f.status == "unreadable"]
+    detail = (
+        f"state was {was!r}{' (manifest rebuilt from the files)' if rebuilt else ''}; "
+        f"{len(frames)} file(s) repaired to {clock_text(target / rate)}"
+        + (f"; unreadable, left out: {', '.join(lost)}" if lost else "")
+    )
+    manifest.audit.append(AuditLine(iso_utc(now), "recovered", detail=detail))
+    save_manifest(folder, manifest)
+    message = f"Recovered {folder.name}: {clock_text(target / rate)} in {len(frames)} file(s)" + (
+        f"; could not read {', '.join(lost)}" if lost else ""
+    )
+    logger.info("%s", message)
+    return RecoveryReport(folder, True, False, target / rate, tuple(files), message)
+
+
+def _rewrite(path: Path, rate: int, target_frames: int, measure_talk: bool) -> float:
+    """Decode what is readable, write it as a complete FLAC padded to `target_frames`; return
+    the talk time found in it (seconds)."""
+    temporary = path.with_name(path.name + ".recovering")
+    gate = VoiceGate(rate) if measure_talk else None
+    tick = rate // 50
+    talk_ticks = 0
+    written = 0
+    leftover = np.zeros(0, dtype=np.float32)
+    try:
+        with soundfile.SoundFile(temporary, "w", rate, 1, "PCM_16", format="FLAC") as out:
+            for chunk in read_tolerant(path):
+                out.write(chunk)
+                written += chunk.shape[0]
+                if gate is not None:
+                    samples = np.concatenate([leftover, chunk.astype(np.float32) / 32768.0])
+                    whole = samples.shape[0] // tick * tick
+                    for block in samples[:whole].reshape(-1, tick):
+                        talk_ticks += gate.update(block)
+                    leftover = samples[whole:]
+            padding = target_frames - written
+            while padding > 0:
+                take = min(padding, rate * 10)
+                out.write(np.zeros(take, dtype=np.int16))
+                padding -= take
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    return talk_ticks * tick / rate

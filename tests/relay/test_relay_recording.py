@@ -1,0 +1,158 @@
+"""Recording with consent, through a real relay and real peers (DESIGN §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import soundfile
+
+from console.identity import Identity
+from server.room import AddMarker, SetConsent, StartRecording, StopRecording
+from tests.relay.relaykit import create_room, join, relay
+from tests.relay.spectrum import band_level_db
+from tests.relay.test_relay_media import stage_member
+from tests.relay.test_relay_restart import free_port, start_relay
+
+HEARD_DB = -40.0
+ABSENT_DB = -60.0  # a consenting tone reads about -15 dB; a left-out one is simply not there
+
+
+def manifest_of(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+async def finished(recordings: Path, timeout_s: float = 20.0) -> Path:
+    """The one recording folder, once its writer has closed it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        folders = [p for p in recordings.iterdir() if p.is_dir()] if recordings.is_dir() else []
+        if folders and manifest_of(folders[0]).get("state") == "stopped":
+            return folders[0]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no finished recording in {recordings}")
+
+
+def test_a_declining_speaker_is_absent_from_every_file_and_the_manifest_says_so(tmp_path):
+    async def scenario():
+        async with relay(tmp_path, with_media=True) as config:
+            created = await create_room(config, Identity.new(), title="Recorded talk")
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            ben, ben_media = await stage_member(created, "Ben Declines", 660, host=host)
+            cat, cat_media = await stage_member(created, "Cat Consents", 880, host=host)
+            clients, medias = (host, ben, cat), (host_media, ben_media, cat_media)
+            try:
+                await asyncio.sleep(1.0)
+                await host.send(StartRecording())  # pressing Record is the host's yes
+                await ben.send(SetConsent(False))
+                await cat.send(SetConsent(True))
+                await asyncio.sleep(10.0)
+                await host.send(AddMarker("Halfway"))
+                await asyncio.sleep(10.0)
+                await host.send(StopRecording())
+                folder = await finished(tmp_path / "recordings")
+            finally:
+                for media in medias:
+                    await media.close()
+                for client in clients:
+                    await client.close()
+
+        manifest = manifest_of(folder)
+        tracks = {t["user_id"]: folder / t["file"] for t in manifest["tracks"]}
+        assert set(tracks) == {host.user_id, cat.user_id}, "only those who said yes have a track"
+        ledger = {(line["user_id"], line["answer"]) for line in manifest["consent_ledger"]}
+        assert (ben.user_id, "declined") in ledger
+        assert (cat.user_id, "granted") in ledger
+        assert [m["label"] for m in manifest["markers"]] == ["Halfway"]
+        assert 9.0 < manifest["markers"][0]["time_s"] < 12.0
+
+        mix, rate = soundfile.read(str(folder / manifest["mix_file"]), dtype="float32")
+        assert rate == 48_000 and 19.0 < mix.size / rate < 22.0
+        assert band_level_db(mix, 440) > HEARD_DB and band_level_db(mix, 880) > HEARD_DB
+        assert band_level_db(mix, 660) < ABSENT_DB, "the declining speaker is in the mix"
+        for user_id, path in tracks.items():
+            samples, _ = soundfile.read(str(path), dtype="float32")
+            assert samples.size == mix.size, "tracks are sample-aligned with the mix"
+            assert band_level_db(samples, 660) < ABSENT_DB
+            own = 440 if user_id == host.user_id else 880
+            other = 880 if own == 440 else 440
+            assert band_level_db(samples, own) > HEARD_DB
+            assert band_level_db(samples, other) < ABSENT_DB
+
+    asyncio.run(scenario())
+
+
+def test_a_relay_killed_mid_recording_leaves_files_that_decode(tmp_path):
+    async def scenario():
+        port = free_port()
+        from server.config import RelayConfig
+
+        config = RelayConfig(data_dir=tmp_path, port=port)
+        process = await start_relay(tmp_path, port)
+        host = host_media = None
+        try:
+            created = await create_room(config, Identity.new(), title="Crash test")
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            await asyncio.sleep(0.5)
+            await host.send(StartRecording())
+            await asyncio.sleep(4.0)
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            await host_media.close()
+            await host.close(leave=False)
+            process = await start_relay(tmp_path, port)  # recovers at start
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+
+        folders = [p for p in (tmp_path / "recordings").iterdir() if p.is_dir()]
+        first = min(folders)  # the take that was cut short (a new one may follow the restart)
+        manifest = manifest_of(first)
+        assert manifest["recovered"] is True and manifest["state"] == "stopped"
+        mix, rate = soundfile.read(str(first / manifest["mix_file"]), dtype="float32")
+        assert mix.size / rate > 2.5, "more than about a second was lost"
+        assert band_level_db(mix, 440) > HEARD_DB
+        for track in manifest["tracks"]:
+            samples, _ = soundfile.read(str(first / track["file"]), dtype="float32")
+            assert samples.size == mix.size
+
+    asyncio.run(scenario())
+
+
+def test_the_bot_answers_the_consent_question_as_told(tmp_path):
+    async def scenario():
+        import subprocess
+        import sys
+
+        import aiohttp
+
+        from server.room import Consent
+
+        async with relay(tmp_path, with_media=True) as config:
+            created = await create_room(config, Identity.new())
+            host = await join(created["host_url"], "Hana Host")
+            url = f"{config.base_url}/api/rooms/{created['room_id']}/cohost-links"
+            headers = {"Authorization": f"Bearer {created['host_token']}"}
+            async with aiohttp.ClientSession() as http, http.post(url, headers=headers) as resp:
+                link = await resp.json()
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "ui.cli", "bot", link["url"], "--consent", "no", "--seconds", "30", "--name", "Shy Bot"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+            try:
+                await host.wait_for(lambda c: link["user_id"] in c.room.participants, timeout_s=40)
+                await host.send(StartRecording())
+                await host.wait_for(
+                    lambda c: c.room.recording.consents.get(link["user_id"]) is Consent.DECLINED,
+                    timeout_s=20,
+                )
+            finally:
+                bot.terminate()
+                await asyncio.to_thread(bot.wait, 10)  # the relay runs in this loop: never block it
+                await host.close()
+
+    asyncio.run(scenario())
