@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any
 
-import av
 import numpy as np
 import numpy.typing as npt
 from aiortc import MediaStreamTrack
-from aiortc.mediastreams import MediaStreamError
 
 from audio.streams import PlaybackStream
 from console.client import ClientClosed, CommandRejected, JoinLink, RoomClient
@@ -45,32 +42,13 @@ class RoomAudioSink(Recorder):
     """Drains the room's sound: to a playback stream if any, and the last `keep_s` kept."""
 
     def __init__(self, playback: PlaybackStream | None = None, keep_s: float = 5.0) -> None:
-        super().__init__()
+        super().__init__(max_seconds=keep_s)
         self.playback = playback
-        self._recent: deque[npt.NDArray[np.float32]] = deque(maxlen=max(1, int(keep_s / 0.02)))
 
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if not isinstance(frame, av.AudioFrame):
-                continue
-            self.frames_received += 1
-            for out in self._resampler.resample(frame):
-                block = out.to_ndarray().reshape(-1).astype(np.float32)
-                self._recent.append(block)
-                if self.playback is not None:
-                    self.playback.write(block)
-
-    def samples(self) -> npt.NDArray[np.float32]:
-        if not self._recent:
-            return np.zeros(0, dtype=np.float32)
-        return np.concatenate(list(self._recent))
-
-    def clear(self) -> None:
-        self._recent.clear()
+    def keep(self, block: npt.NDArray[np.float32]) -> None:
+        super().keep(block)
+        if self.playback is not None:
+            self.playback.write(block)
 
 
 class HostSession:

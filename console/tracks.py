@@ -136,11 +136,14 @@ class Recorder:
                 continue
             self.frames_received += 1
             for out in self._resampler.resample(frame):
-                block = out.to_ndarray().reshape(-1).astype(np.float32)
-                self._blocks.append(block)
-                self._kept += block.size
-                while self._max_samples is not None and self._kept > self._max_samples:
-                    self._kept -= self._blocks.popleft().size
+                self.keep(out.to_ndarray().reshape(-1).astype(np.float32))
+
+    def keep(self, block: npt.NDArray[np.float32]) -> None:
+        """One received block (48 kHz mono float32); subclasses may send it on as well."""
+        self._blocks.append(block)
+        self._kept += block.size
+        while self._max_samples is not None and self._kept > self._max_samples:
+            self._kept -= self._blocks.popleft().size
 
     def samples(self) -> npt.NDArray[np.float32]:
         if not self._blocks:
