@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 FILE_NAME = "console-settings.json"
 THEMES = ("system", "light", "dark")
+_OPTIONAL_INTS = {"retention_days"}  # int or None (the loop below keeps str for optionals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class Settings:
     push_to_talk_key: str = ""  # a QKeySequence string, "" for none
     # Where recordings and exports go; None: the data folder.
     recordings_dir: str | None = None
+    # Recordings older than this many days are deleted when the console starts; None: kept.
+    retention_days: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_changes(self, **changes: Any) -> Settings:
@@ -61,6 +64,9 @@ def load(data_dir: Path) -> Settings:
         # keep a value only when it has the type the default has (None allowed for optionals)
         if value is None and default is None:
             values[name] = None
+        elif name in _OPTIONAL_INTS:
+            if isinstance(value, int) and not isinstance(value, bool):
+                values[name] = value
         elif default is None and isinstance(value, str):
             values[name] = value
         elif isinstance(default, bool) or isinstance(value, bool):
@@ -73,6 +79,8 @@ def load(data_dir: Path) -> Settings:
         settings = replace(settings, theme="system")
     if not 0 <= settings.speaking_sensitivity <= 3:
         settings = replace(settings, speaking_sensitivity=3)
+    if settings.retention_days is not None and settings.retention_days <= 0:
+        settings = replace(settings, retention_days=None)
     if not 0 <= settings.relay_port <= 65535:
         settings = replace(settings, relay_port=8470)
     return settings

@@ -49,6 +49,7 @@ def run_console(
         print(f"roomcast: {exc}", file=sys.stderr)
         return 2
     app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
     app.setApplicationName("Roomcast")
     app.setOrganizationName("Roomcast")
     app.setDesktopFileName("roomcast")  # Wayland matches the window to the menu entry

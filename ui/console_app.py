@@ -30,6 +30,8 @@ from ui.asyncs import spawn
 from ui.header import ShareLinks
 from ui.main_window import MainWindow
 from ui.moderator_view import ModeratorView
+from ui.recordings_desk import RecordingsDesk
+from ui.recordings_model import recordings_root
 from ui.room_controller import RoomController
 from ui.rooms_list import RoomsList
 from ui.scheduled_rooms import ScheduledRooms
@@ -68,6 +70,14 @@ class ConsoleApp(QObject):
         self._device_timer = QTimer(self)
         self._device_timer.setInterval(1000)
         self._device_timer.timeout.connect(self._check_device)
+        # where the embedded relay (data dir `<ours>/relay`, console/supervisor.py) records
+        self.recordings = RecordingsDesk(
+            recordings_root(data_dir / "relay"),
+            self.settings.retention_days,
+            self._save_retention,
+            self.notify,
+            self,
+        )
 
     # -- start ------------------------------------------------------------------------------------
 
@@ -87,6 +97,7 @@ class ConsoleApp(QObject):
         except SupervisorError as exc:
             self.start_dialog.show_error(str(exc))
             return
+        spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
         if self.room_link:
             await self._chosen(JoinLinkChoice(self.room_link))
 
@@ -209,11 +220,17 @@ class ConsoleApp(QObject):
         for text, slot in (
             ("Your rooms…", self.show_rooms_list),
             ("Moderator view…", self.show_moderator_view),
+            ("Recordings…", self.recordings.show_library),
+            ("Export the latest recording…", lambda: spawn(self.recordings.export_latest(window))),
             ("Settings…", self.show_settings),
         ):
             action = QAction(text, window)
             action.triggered.connect(slot)
             menu.addAction(action)
+        window.recording_bar.libraryWanted.connect(self.recordings.show_library)
+        window.recording_bar.exportWanted.connect(
+            lambda: spawn(self.recordings.export_latest(window))
+        )
         menu.addSeparator()
         quit_action = QAction("Quit", window)
         quit_action.triggered.connect(window.close)
@@ -332,6 +349,10 @@ class ConsoleApp(QObject):
         self.windows.append(window)
         window.show()
 
+    def _save_retention(self, days: int | None) -> None:
+        self.settings = self.settings.with_changes(retention_days=days)
+        settings_store.save(self.data_dir, self.settings)
+
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.settings, str(self.data_dir), self.window)
 
@@ -346,7 +367,9 @@ class ConsoleApp(QObject):
         def answered(chosen: object) -> None:
             if chosen is None:
                 return
-            self.settings = chosen  # type: ignore[assignment]
+            assert isinstance(chosen, settings_store.Settings)
+            # retention is set in the recordings library, maybe while this dialog was open
+            self.settings = chosen.with_changes(retention_days=self.recordings.retention_days)
             settings_store.save(self.data_dir, self.settings)
             app = QApplication.instance()
             if isinstance(app, QApplication):
@@ -372,6 +395,7 @@ class ConsoleApp(QObject):
         if self.supervisor is not None and self.supervisor.state is not RelayState.STOPPED:
             await self.supervisor.stop()
         self.catalog.close()
+        self.recordings.close()
         if self.tray is not None:
             self.tray.hide()
         self.finished.emit()

@@ -30,6 +30,7 @@ from ui.dialogs import Question
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
 from ui.people_views import AudiencePanel, RequestPanel
+from ui.recording_bar import RecordingBar
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel, StageModel
 from ui.side_panels import SidePanels
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.header)
         self.banner = ErrorBanner(central)
         outer.addWidget(self.banner)
+        self.recording_bar = RecordingBar(controller, central)
+        outer.addWidget(self.recording_bar)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.stage = StagePanel(controller, self.stage_model, splitter)
@@ -129,6 +132,7 @@ class MainWindow(QMainWindow):
         controller.closed.connect(self._on_closed)
         controller.connectionChanged.connect(self._on_connection)
         self.header.notice.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.recording_bar.notice.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.strip.muteToggled.connect(controller.set_muted)
         self.strip.endRoomWanted.connect(self.ask_end_room)
 
@@ -158,6 +162,7 @@ class MainWindow(QMainWindow):
         self.audience_model.sync_room(room)
         self.side.sync_room(room)
         self.header.update_room(room)
+        self.recording_bar.sync_room(room)
         self.strip.show_muted(self.session.muted)
         self.strip.end_room.setEnabled(self.controller.allowed(EndRoom()))
         self.stage.refresh_actions()
@@ -176,6 +181,7 @@ class MainWindow(QMainWindow):
     def second_tick(self) -> None:
         self._seconds += 1
         self.header.tick()
+        self.recording_bar.tick()
         self.request_model.tick_seconds()
         room = self.controller.room
         if room is None:

@@ -38,6 +38,7 @@ class RoomController(QObject):
     connectionChanged = Signal(bool)
     closed = Signal(str)  # a sentence for people
     error = Signal(str)
+    recordingFailed = Signal(str)  # the relay stopped the recording (a full disk): its words
 
     def __init__(self, session: HostSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +51,7 @@ class RoomController(QObject):
         client = session.client
         client.on_event.append(self._on_event)
         client.on_speaking.append(self._on_speaking)
+        client.on_recording_failed.append(self.recordingFailed.emit)
         self._watch = QTimer(self)
         self._watch.setInterval(500)
         self._watch.timeout.connect(self._check_connection)

@@ -2,8 +2,8 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m tests.ui.screenshots
 
-Writes docs/screenshots/console-{main,queue,moderator,settings}.png. Not a test: run by hand
-and look at the pictures.
+Writes docs/screenshots/console-{main,queue,moderator,settings,recording,export,recordings}.png.
+Not a test: run by hand and look at the pictures.
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ from console.rooms_api import RelayApi
 from console.settings import Settings
 from console.supervisor import RelaySupervisor
 from console.tracks import ToneTrack
-from server.room import React, RequestToSpeak
+from server.room import AddMarker, React, RequestToSpeak, SetConsent, StopRecording
 from tests.fixtures_audio import SENTENCES, speech
 from tests.ui.botkit import ToneBot, until
 from tests.ui.consolekit import open_console
+from ui.export_dialog import ExportDialog
 from ui.moderator_view import ModeratorView
+from ui.recordings_library import RecordingsLibrary
+from ui.recordings_model import recordings_root
 from ui.room_controller import RoomController
 from ui.settings_dialog import SettingsDialog
 from ui.theme import apply_theme
@@ -165,6 +168,7 @@ async def scene() -> None:
     dialog.show()
     await asyncio.sleep(0.5)
     dialog.grab().save(str(OUT / "console-settings.png"))
+    await recording_shots(console, people[:4], recordings_root(relay.relay_dir))
     print("wrote", *sorted(p.name for p in OUT.glob("console-*.png")))
     for person in people:
         await person.close()  # type: ignore[attr-defined]
@@ -172,6 +176,44 @@ async def scene() -> None:
         await session.close()
     await console.close()
     await relay.stop()
+
+
+async def recording_shots(console, speakers, root: Path) -> None:
+    """Recording (two said yes, one no, one has not answered), the export, the library."""
+    window = console.window
+    window.recording_bar.ask_to_record().yes.click()
+    await until(lambda: console.session.room.is_recording)
+    for bot, yes in zip(speakers[:3], (True, True, False), strict=True):
+        await bot.client.send(SetConsent(yes))
+    await asyncio.sleep(4.0)
+    await console.session.send(AddMarker("Introductions"))
+    await asyncio.sleep(8.0)
+    window.recording_bar.marker_label.setText("Q&A")
+    window.side.setCurrentIndex(0)
+    await asyncio.sleep(0.5)
+    window.grab().save(str(OUT / "console-recording.png"))
+
+    await console.session.send(AddMarker("Q&A"))
+    await asyncio.sleep(3.0)
+    await console.session.send(StopRecording())
+    library = RecordingsLibrary(root, retention_days=90)
+    library.resize(980, 360)
+    library.show()
+    await until(
+        lambda: library.model.rowCount() == 1 and library.model.row_at(0).state == "stopped"
+    )
+    library.select(0)
+    await asyncio.sleep(0.5)
+    library.grab().save(str(OUT / "console-recordings.png"))
+
+    dialog = ExportDialog(library.model.row_at(0))
+    dialog.show()
+    dialog.start.click()
+    await until(lambda: dialog.report is not None or dialog.job is None, 120)
+    await asyncio.sleep(0.3)
+    dialog.grab().save(str(OUT / "console-export.png"))
+    dialog.close()
+    library.close()
 
 
 def main() -> None:
