@@ -39,6 +39,7 @@ class StandInClient:
         self.on_event: list[Any] = []
         self.on_speaking: list[Any] = []
         self.on_levels: list[Any] = []
+        self.on_recording_failed: list[Any] = []
         self.speaking: dict[str, bool] = {}
         self.closed_reason = None
         self.connected = True

@@ -36,7 +36,10 @@ async def start_relay(data_dir: Path, port: int) -> subprocess.Popen[str]:
         seen.append(line)
         if "roomcast relay listening on http://127.0.0.1:" in line or not line:
             break
-    assert "roomcast relay listening on http://127.0.0.1:" in seen[-1], "".join(seen)
+    if "roomcast relay listening on http://127.0.0.1:" not in seen[-1]:
+        process.kill()  # never leave a relay behind a failed test
+        process.wait()
+        raise AssertionError("the relay did not start:\n" + "".join(seen))
     return process
 
 
