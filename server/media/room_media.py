@@ -32,6 +32,7 @@ from server.media.values import LevelSample, MediaError, MediaStats, PeerStats, 
 
 logger = logging.getLogger(__name__)
 
+
 class RecordingSink(Protocol):
     """Where a recording's blocks go, once per tick (audio.recording.RecordingWriter)."""
 

@@ -85,7 +85,9 @@ def check_module(source: str, module: str, is_package: bool = False) -> list[Vio
         if top in QT_MODULES and layer != "ui":
             bad("Qt is for ui/ only")
         if module == "server.room" or module.startswith("server.room."):
-            if top == "server" and (imported == "server.room" or imported.startswith("server.room.")):
+            if top == "server" and (
+                imported == "server.room" or imported.startswith("server.room.")
+            ):
                 continue
             if top not in sys.stdlib_module_names:
                 bad("server/room must use the standard library only")
@@ -95,7 +97,9 @@ def check_module(source: str, module: str, is_package: bool = False) -> list[Vio
         if RANK[top] > RANK[layer]:
             bad(f"{layer} is below {top}: arrows point ui → console → server → audio")
         elif layer == "console" and top == "server":
-            if not any(imported == p or imported.startswith(p + ".") for p in CONSOLE_MAY_USE_SERVER):
+            if not any(
+                imported == p or imported.startswith(p + ".") for p in CONSOLE_MAY_USE_SERVER
+            ):
                 bad("console may use only server.room, server.protocol and server.media.ice")
         elif layer == "ui" and top == "server" and module not in COMPOSITION_ROOTS:
             bad("ui talks to the relay through console/, never by importing server")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import subprocess
 import sys
 
@@ -42,7 +43,9 @@ def test_a_missing_library_fails_the_self_test_with_what_to_install(monkeypatch,
     probes = [(name, no_portaudio if name == "PortAudio" else probe) for name, probe in
               selftest.LIBRARY_PROBES]  # fmt: skip
     monkeypatch.setattr(selftest, "LIBRARY_PROBES", tuple(probes))
-    code = asyncio.run(selftest.SelfTest(timeout_s=30).run())
+    # in a thread of its own: a browser test's session may hold this thread's event loop
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        code = pool.submit(asyncio.run, selftest.SelfTest(timeout_s=30).run()).result()
     out = capsys.readouterr().out
     assert code == 1
     assert "  FAIL  libraries: cannot use PortAudio (OSError: PortAudio library not found)" in out

@@ -274,8 +274,15 @@ def test_a_removed_bot_exits_with_its_code(tmp_path):
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
             try:
-                await host.wait_for(lambda c: any(p.display_name == "Gone Bot" for p in c.room.participants.values()), timeout_s=20)
-                bot_id = next(u for u, p in host.room.participants.items() if p.display_name == "Gone Bot")
+                await host.wait_for(
+                    lambda c: any(
+                        p.display_name == "Gone Bot" for p in c.room.participants.values()
+                    ),
+                    timeout_s=20,
+                )
+                bot_id = next(
+                    u for u, p in host.room.participants.items() if p.display_name == "Gone Bot"
+                )
                 await host.send(RemoveParticipant(bot_id))
                 out, _ = await asyncio.to_thread(bot.communicate, timeout=20)
                 assert bot.returncode == 3, out

@@ -303,7 +303,11 @@ def test_joining_again_from_a_second_connection_replaces_the_first(tmp_path):
 def test_a_ticketed_room_admits_only_ticket_holders(tmp_path):
     async def scenario():
         async with relay(tmp_path) as config:
-            created = await create_room(config, Identity.new(), tickets={"price_cents": 500, "currency": "EUR", "quantity": 2})
+            created = await create_room(
+                config,
+                Identity.new(),
+                tickets={"price_cents": 500, "currency": "EUR", "quantity": 2},
+            )
             host = await join(created["host_url"], "Hana Host")
             try:
                 await host.send(IssueTicket("GOLD-0001"))
@@ -314,8 +318,12 @@ def test_a_ticketed_room_admits_only_ticket_holders(tmp_path):
                     await join(created["join_url"], "Wrong Ticket", ticket_code="FAKE-9999")
                 assert refused.value.code == "ticket_invalid"
                 buyer_identity = Identity.new()
-                buyer = await join(created["join_url"], "Bea Buyer", buyer_identity, ticket_code="GOLD-0001")
-                assert buyer.room.tickets.holders == {"GOLD-0001": buyer.user_id}  # sees only their own
+                buyer = await join(
+                    created["join_url"], "Bea Buyer", buyer_identity, ticket_code="GOLD-0001"
+                )
+                assert buyer.room.tickets.holders == {
+                    "GOLD-0001": buyer.user_id
+                }  # sees only their own
                 assert buyer.room.tickets.issued == frozenset({"GOLD-0001"})
                 await buyer.close()
                 with pytest.raises(CommandRejected) as refused:

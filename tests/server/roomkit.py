@@ -27,7 +27,9 @@ def run(room: Room, actor: str, command: object, now: float = T0) -> Room:
 
 def live_room(room_id: str = "r1", host: str = HOST) -> Room:
     """A live room with its host, a speaker ("spk"), a listener ("lis") and a request ("asker")."""
-    made = new_room(room_id, host, "Hana Host", RoomCard("Evening talk", "about sound", ("audio",)), T0)
+    made = new_room(
+        room_id, host, "Hana Host", RoomCard("Evening talk", "about sound", ("audio",)), T0
+    )
     assert isinstance(made, Room), made
     room = run(made, host, Join("Hana Host"))
     for uid, name in (("spk", "Sam Speaker"), ("lis", "Lee Listener"), ("asker", "Ash Asker")):

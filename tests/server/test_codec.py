@@ -17,7 +17,9 @@ st.register_type_strategy(float, st.floats(allow_nan=False, allow_infinity=False
 st.register_type_strategy(int, st.integers(min_value=-(2**53), max_value=2**53))
 
 
-@pytest.mark.parametrize("cls", sorted([*EVENT_TYPES.values(), *COMMAND_TYPES.values()], key=lambda c: c.__name__))
+@pytest.mark.parametrize(
+    "cls", sorted([*EVENT_TYPES.values(), *COMMAND_TYPES.values()], key=lambda c: c.__name__)
+)
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_every_message_type_round_trips(cls, data):

@@ -49,20 +49,36 @@ BAD_FRAMES = [
     pytest.param(frame("make_me_host"), ErrorCode.UNKNOWN_TYPE, id="unknown type"),
     pytest.param(frame("ok"), ErrorCode.UNKNOWN_TYPE, id="a server-only type"),
     pytest.param(frame("ping", []), ErrorCode.INVALID_FIELD, id="body a list"),
-    pytest.param(frame("react", {"emoji": "🔥", "x": 1}), ErrorCode.UNKNOWN_FIELD, id="unknown body field"),
+    pytest.param(
+        frame("react", {"emoji": "🔥", "x": 1}), ErrorCode.UNKNOWN_FIELD, id="unknown body field"
+    ),
     pytest.param(frame("react", {}), ErrorCode.MISSING_FIELD, id="missing body field"),
     pytest.param(frame("react", {"emoji": 5}), ErrorCode.INVALID_FIELD, id="number for text"),
     pytest.param(frame("mute", {"user_id": None}), ErrorCode.INVALID_FIELD, id="null for text"),
-    pytest.param(frame("set_ask_mode", {"mode": "anyone"}), ErrorCode.INVALID_FIELD, id="enum value unknown"),
-    pytest.param(frame("remove_participant", {"user_id": "a", "block": "yes"}), ErrorCode.INVALID_FIELD, id="text for bool"),
+    pytest.param(
+        frame("set_ask_mode", {"mode": "anyone"}), ErrorCode.INVALID_FIELD, id="enum value unknown"
+    ),
+    pytest.param(
+        frame("remove_participant", {"user_id": "a", "block": "yes"}),
+        ErrorCode.INVALID_FIELD,
+        id="text for bool",
+    ),
     pytest.param(frame("react", {"emoji": "\ud800"}), ErrorCode.INVALID_FIELD, id="lone surrogate"),
     pytest.param(frame("ping", request_id=True), ErrorCode.INVALID_ID, id="id true"),
     pytest.param(frame("ping", request_id=1.5), ErrorCode.INVALID_ID, id="id fractional"),
     pytest.param(frame("ping", request_id="x" * 65), ErrorCode.INVALID_ID, id="id too long"),
     pytest.param(frame("ping", request_id=[1]), ErrorCode.INVALID_ID, id="id a list"),
-    pytest.param(frame("offer", {"sdp": "v=0" + "a" * 60_000}), ErrorCode.INVALID_FIELD, id="sdp too long"),
-    pytest.param("[" * 5000 + "]" * 5000, ErrorCode.MALFORMED_JSON, id="deep nesting beyond the parser"),
-    pytest.param(frame("ping", {"a": json.loads("[" * 20 + "1" + "]" * 20)}), ErrorCode.INVALID_FIELD, id="deep nesting"),
+    pytest.param(
+        frame("offer", {"sdp": "v=0" + "a" * 60_000}), ErrorCode.INVALID_FIELD, id="sdp too long"
+    ),
+    pytest.param(
+        "[" * 5000 + "]" * 5000, ErrorCode.MALFORMED_JSON, id="deep nesting beyond the parser"
+    ),
+    pytest.param(
+        frame("ping", {"a": json.loads("[" * 20 + "1" + "]" * 20)}),
+        ErrorCode.INVALID_FIELD,
+        id="deep nesting",
+    ),
 ]
 
 
@@ -87,14 +103,19 @@ def test_bad_frame_changes_no_room(raw, code):
 
 def test_error_reply_echoes_a_readable_id():
     room = live_room()
-    reply = json.loads(handle_command_frame(room, HOST, frame("nope", request_id="req-7"), T0).reply)
+    reply = json.loads(
+        handle_command_frame(room, HOST, frame("nope", request_id="req-7"), T0).reply
+    )
     assert reply["id"] == "req-7"
     assert reply["body"]["code"] == "unknown_type"
 
 
 def test_hello_decodes_with_defaults():
     request = decode_request(
-        frame("hello", {"room_id": "r1", "client_id": "c", "client_secret": "s", "display_name": "Ana"})
+        frame(
+            "hello",
+            {"room_id": "r1", "client_id": "c", "client_secret": "s", "display_name": "Ana"},
+        )
     )
     assert request.message == Hello("r1", "c", "s", "Ana")
     assert request.id == 1

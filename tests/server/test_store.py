@@ -25,7 +25,9 @@ from server.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
 from tests.server.roomkit import HOST, T0, live_room
 
 
-def commit(store: Store, room: Room, last_seq: int, actor: str, command: object, now: float) -> tuple[Room, int]:
+def commit(
+    store: Store, room: Room, last_seq: int, actor: str, command: object, now: float
+) -> tuple[Room, int]:
     events = decide(room, actor, command, now)  # type: ignore[arg-type]
     assert isinstance(events, list), events
     room = apply_all(room, events)
@@ -73,7 +75,9 @@ def test_blocks_span_the_hosts_rooms_until_unblocked(store):
     assert store.blocked_by("another-host") == frozenset()
 
     # the host's next room starts with the block list from the store
-    second = new_room("r2", HOST, "Hana Host", RoomCard("Next one"), T0 + 100, blocked=store.blocked_by(HOST))
+    second = new_room(
+        "r2", HOST, "Hana Host", RoomCard("Next one"), T0 + 100, blocked=store.blocked_by(HOST)
+    )
     assert isinstance(second, Room)
     verdict = decide(second, "lis", Join("Lee Listener"), T0 + 101)
     assert not isinstance(verdict, list)
@@ -92,7 +96,9 @@ def test_tickets_are_mirrored_with_their_holder(store):
     room, seq = commit(store, room, seq, HOST, SetTicketing(500, "EUR", 2), T0 + 1)
     room, seq = commit(store, room, seq, HOST, IssueTicket("AAAA-1111"), T0 + 2)
     room, seq = commit(store, room, seq, HOST, IssueTicket("BBBB-2222"), T0 + 3)
-    room, seq = commit(store, room, seq, "buyer", Join("Bea Buyer", ticket_code="AAAA-1111"), T0 + 4)
+    room, seq = commit(
+        store, room, seq, "buyer", Join("Bea Buyer", ticket_code="AAAA-1111"), T0 + 4
+    )
     assert store.ticket_holders("t1") == {"AAAA-1111": "buyer", "BBBB-2222": None}
     assert store.load_room("t1").room.tickets.holders == {"AAAA-1111": "buyer"}
 
