@@ -192,11 +192,6 @@ class RoomClient:
         reply = await self._request("ping", _body(Ping()))
         return float(reply["now"])
 
-    async def send_raw(self, text: str) -> None:
-        """Send a frame as it is (tests of the relay's handling of bad input)."""
-        assert self._ws is not None
-        await self._ws.send_str(text)
-
     async def _request(
         self, kind: str, body: dict[str, Any], timeout_s: float = 15.0
     ) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from server.config import RelayConfig
 from server.http_api import routes, security_headers
 from server.hub import Hub, RoomMediaPort
 from server.recorder import RoomRecorders
-from server.session import Session, ephemeral_frame, websocket_handler
+from server.session import websocket_handler
 from server.store import Store
 
 logger = logging.getLogger(__name__)
@@ -38,9 +38,6 @@ def _media_factory(hub: Hub, config: RelayConfig) -> Any:
 
     def make(room_id: str) -> RoomMediaPort:
         def on_levels(levels: dict[str, Any]) -> None:
-            live = hub.rooms.get(room_id)
-            if live is None:
-                return
             body = {
                 uid: {
                     "peak_db": round(s.peak_db, 1),
@@ -49,20 +46,10 @@ def _media_factory(hub: Hub, config: RelayConfig) -> Any:
                 }
                 for uid, s in levels.items()
             }
-            frame = ephemeral_frame("levels", {"levels": body})
-            for uid, connection in live.connections.items():
-                role = live.room.role_of(uid)
-                if role is not None and role.moderates and isinstance(connection, Session):
-                    connection.deliver_ephemeral(frame)
+            hub.broadcast_ephemeral(room_id, "levels", {"levels": body}, moderators_only=True)
 
         def on_speaking(user_id: str, speaking: bool) -> None:
-            live = hub.rooms.get(room_id)
-            if live is None:
-                return
-            frame = ephemeral_frame("speaking", {"user_id": user_id, "speaking": speaking})
-            for connection in live.connections.values():
-                if isinstance(connection, Session):
-                    connection.deliver_ephemeral(frame)
+            hub.broadcast_ephemeral(room_id, "speaking", {"user_id": user_id, "speaking": speaking})
 
         media: RoomMediaPort = RoomMedia(room_id, ice, on_levels=on_levels, on_speaking=on_speaking)
         return media

@@ -19,7 +19,7 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.media.room_media import RecordingSink
 from server.media.values import StageState
@@ -66,6 +66,9 @@ class Connection(Protocol):
 
     def deliver(self, frame: str) -> None:
         """Queue a frame for sending; never blocks."""
+
+    def deliver_ephemeral(self, frame: str) -> None:
+        """Queue a frame that may be skipped when the connection is behind (levels, speaking)."""
 
     def close(self, code: int, reason: str) -> None:
         """Close after the frames already queued have gone."""
@@ -366,6 +369,21 @@ class Hub:
             if self.recorders is not None:
                 self.recorders.attach(live.room, live.media)
         return live.media
+
+    def broadcast_ephemeral(
+        self, room_id: str, kind: str, body: dict[str, Any], *, moderators_only: bool = False
+    ) -> None:
+        """A frame outside the event log (levels, speaking): not sequenced, skippable."""
+        live = self.rooms.get(room_id)
+        if live is None:
+            return
+        frame = encode_envelope(kind, body)
+        for user_id, connection in live.connections.items():
+            if moderators_only:
+                role = live.room.role_of(user_id)
+                if role is None or not role.moderates:
+                    continue
+            connection.deliver_ephemeral(frame)
 
     def recording_failed(self, room_id: str, message: str) -> None:
         """The writer stopped (a full disk, say): the room goes on, unrecorded, and says so."""

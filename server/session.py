@@ -41,7 +41,6 @@ from server.protocol import (
     Request,
     RequestId,
     decode_request,
-    encode_envelope,
     encode_error,
     encode_ok,
     encode_protocol_error,
@@ -351,10 +350,6 @@ def _peek_id(data: str) -> RequestId:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-
-
-def ephemeral_frame(kind: str, body: dict[str, Any]) -> str:
-    return encode_envelope(kind, body)
 
 
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:

@@ -70,7 +70,6 @@ def test_a_listener_sending_host_commands_and_garbage_changes_nothing(tmp_path):
                         await listener.send(command)
                     assert refused.value.code == "not_allowed" and refused.value.message
 
-                replies: list[dict] = []
                 listener_ws = listener._ws
                 garbage = [
                     "{not json",
@@ -99,7 +98,6 @@ def test_a_listener_sending_host_commands_and_garbage_changes_nothing(tmp_path):
                     "invalid_field",
                     "frame_too_large",
                 ]
-                assert not replies
                 await asyncio.sleep(0.1)
                 assert host.seq == seq_before
                 stored = Store.open(tmp_path)
