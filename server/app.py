@@ -1,7 +1,8 @@
 """The relay as an aiohttp application, and how to run it.
 
 `make_app` wires the store, the hub, the HTTP routes and the WebSocket; the
-media engine is created per room on the first offer. `serve` runs it until
+media plane is a pool of worker processes (server/media/coordinator.py), started with the
+app, where each room's media is placed on its first offer. `serve` runs it until
 cancelled (used by `roomcast relay` and by tests that want a real relay on a
 free loopback port).
 """
@@ -20,7 +21,8 @@ from aiohttp import web
 
 from server.config import RelayConfig
 from server.http_api import routes, security_headers
-from server.hub import Hub, RoomMediaPort
+from server.hub import Hub
+from server.media.coordinator import MediaWorkers
 from server.recorder import RoomRecorders
 from server.session import websocket_handler
 from server.store import Store
@@ -29,32 +31,46 @@ logger = logging.getLogger(__name__)
 
 HUB = web.AppKey("hub", Hub)
 CONFIG = web.AppKey("config", RelayConfig)
+MEDIA = web.AppKey("media", MediaWorkers)
 
 
-def _media_factory(hub: Hub, config: RelayConfig) -> Any:
-    from server.media import IceConfig, RoomMedia
+def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> MediaWorkers:
+    """The media plane: worker processes, wired to the hub's broadcasts and the recorders."""
+    from server.media.coordinator import MediaWorkers, default_worker_count
+    from server.media.ice import IceConfig
+
+    def on_levels(room_id: str, levels: dict[str, Any]) -> None:
+        body = {
+            uid: {
+                "peak_db": round(s.peak_db, 1),
+                "rms_db": round(s.rms_db, 1),
+                "speaking": s.speaking,
+            }
+            for uid, s in levels.items()
+        }
+        hub.broadcast_ephemeral(room_id, "levels", {"levels": body}, moderators_only=True)
+
+    def on_speaking(room_id: str, user_id: str, speaking: bool) -> None:
+        hub.broadcast_ephemeral(room_id, "speaking", {"user_id": user_id, "speaking": speaking})
+
+    def on_media_lost(room_id: str, user_ids: list[str]) -> None:
+        # Their audio ran in a worker that died: their page or bot offers again.
+        hub.send_ephemeral_to(
+            room_id,
+            user_ids,
+            "media_restart",
+            {"message": "The audio server restarted; reconnecting your audio."},
+        )
 
     ice = IceConfig(announce_addresses=config.announce_addresses, stun_urls=config.stun_urls)
-
-    def make(room_id: str) -> RoomMediaPort:
-        def on_levels(levels: dict[str, Any]) -> None:
-            body = {
-                uid: {
-                    "peak_db": round(s.peak_db, 1),
-                    "rms_db": round(s.rms_db, 1),
-                    "speaking": s.speaking,
-                }
-                for uid, s in levels.items()
-            }
-            hub.broadcast_ephemeral(room_id, "levels", {"levels": body}, moderators_only=True)
-
-        def on_speaking(user_id: str, speaking: bool) -> None:
-            hub.broadcast_ephemeral(room_id, "speaking", {"user_id": user_id, "speaking": speaking})
-
-        media: RoomMediaPort = RoomMedia(room_id, ice, on_levels=on_levels, on_speaking=on_speaking)
-        return media
-
-    return make
+    return MediaWorkers(
+        config.media_workers or default_worker_count(),
+        ice,
+        on_levels=on_levels,
+        on_speaking=on_speaking,
+        on_recording_failed=recorders.failed,
+        on_media_lost=on_media_lost,
+    )
 
 
 def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application:
@@ -71,8 +87,12 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
                 logger.warning(
                     "recording %s recovered after a crash: %s", report.folder, report.message
                 )
+        workers = None
         if with_media:
-            hub.media_factory = _media_factory(hub, config)
+            workers = _media_workers(hub, hub.recorders, config)
+            await workers.start()
+            hub.media_factory = workers.port
+            app[MEDIA] = workers
         app[HUB] = hub
         restored = hub.restore()
         if restored:
@@ -81,6 +101,8 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         yield
         housekeeping.cancel()
         await hub.close()
+        if workers is not None:
+            await workers.close()
         hub.recorders.close()
         store.close()
 

@@ -34,6 +34,8 @@ class RelayConfig:
     max_pending_frames: int = 2000
     # How often invitations are checked for expiry.
     housekeeping_interval_s: float = 2.0
+    # Media worker processes (peers, mixers, fan-out, recorders); None: one per core.
+    media_workers: int | None = None
 
     @property
     def base_url(self) -> str:

@@ -17,11 +17,11 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from server.media.room_media import RecordingSink
 from server.media.values import StageState
 from server.protocol import encode_envelope, encode_event, encode_snapshot
 from server.recorder import RoomRecorders
@@ -82,7 +82,12 @@ class RoomMediaPort(Protocol):
     def set_stage(self, stage: Mapping[str, StageState]) -> None: ...
     async def disconnect(self, user_id: str) -> None: ...
     async def close(self) -> None: ...
-    def record_to(self, sink: RecordingSink | None) -> None: ...
+    def start_recording(self, folder: Path, room_title: str) -> None: ...
+    def describe_recording(
+        self, participants: Mapping[str, str], ledger: Sequence[object]
+    ) -> None: ...
+    def add_marker(self, label: str, actor: str) -> None: ...
+    def stop_recording(self) -> None: ...
 
 
 MediaFactory = Callable[[str], RoomMediaPort]
@@ -384,6 +389,19 @@ class Hub:
                 if role is None or not role.moderates:
                     continue
             connection.deliver_ephemeral(frame)
+
+    def send_ephemeral_to(
+        self, room_id: str, user_ids: Iterable[str], kind: str, body: dict[str, Any]
+    ) -> None:
+        """An unsequenced frame for these people only (say, "offer your audio again")."""
+        live = self.rooms.get(room_id)
+        if live is None:
+            return
+        frame = encode_envelope(kind, body)
+        for user_id in user_ids:
+            connection = live.connections.get(user_id)
+            if connection is not None:
+                connection.deliver_ephemeral(frame)
 
     def recording_failed(self, room_id: str, message: str) -> None:
         """The writer stopped (a full disk, say): the room goes on, unrecorded, and says so."""

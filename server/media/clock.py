@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -51,10 +52,18 @@ class TickClock:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def start(self, name: str = "mixer-clock") -> None:
+    def start(self, name: str = "mixer-clock", origin_s: float | None = None) -> None:
+        """Start ticking. With `origin_s` (a `now()` reading, CLOCK_MONOTONIC by default, which
+        every process on the machine shares), tick n is due at origin + n periods: a clock
+        stopped and started again, here or in another process, continues the same numbering
+        (and so the same RTP timeline) instead of starting over at 0."""
         if self.running:
             return
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=name)
+        if origin_s is not None:
+            self.start_s = origin_s
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(origin_s is not None), name=name
+        )
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -67,9 +76,13 @@ class TickClock:
     def deadline(self, tick: int) -> float:
         return self.start_s + tick * self.period_s
 
-    async def _run(self) -> None:
-        self.start_s = self._now()
-        tick = 0
+    async def _run(self, keep_origin: bool) -> None:
+        if keep_origin:
+            # The first tick due from now on (never a burst to catch up on the idle time).
+            tick = max(0, math.ceil((self._now() - self.start_s) / self.period_s))
+        else:
+            self.start_s = self._now()
+            tick = 0
         while True:
             delay = self.deadline(tick) - self._now()
             if delay > 0:

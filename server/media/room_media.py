@@ -41,6 +41,9 @@ class RecordingSink(Protocol):
 
 LevelsCallback = Callable[[dict[str, LevelSample]], None]
 SpeakingCallback = Callable[[str, bool], None]
+AudienceCallback = Callable[[int, bytes, int, bool], None]
+"""(tick, Opus payload, audio level in -dBov, voice): the audience packet, for other workers."""
+PeerLostCallback = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,10 @@ class RoomMedia:
         on_levels: LevelsCallback,
         on_speaking: SpeakingCallback,
         levels_hz: float = 25.0,
+        *,
+        tick_origin_s: float | None = None,
+        on_audience: AudienceCallback | None = None,
+        on_peer_lost: PeerLostCallback | None = None,
     ) -> None:
         if levels_hz <= 0:
             raise ValueError("levels_hz must be positive")
@@ -82,18 +89,73 @@ class RoomMedia:
         self._stage = StageMix()
         self._fanout = FanOut()
         self._clock = TickClock(self._tick)
+        self._tick_origin_s = tick_origin_s
+        self._on_audience = on_audience
+        self._on_peer_lost = on_peer_lost
+        self._forwarding = False
+        self._started = False
         self._latencies_s: deque[float] = deque(maxlen=2_000)
         self._closed = False
+        self._background: set[asyncio.Task[None]] = set()
         self.tick_trace: Callable[[TickTrace], None] | None = None
         """Measurement seam: called after every tick that sent anything (None: off)."""
 
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the 20 ms clock (idempotent)."""
+        """Let the 20 ms clock run (idempotent). It ticks only while there is someone to mix
+        for or to send to (a peer here, listeners in other workers, a recording): an empty
+        room costs no CPU."""
         if self._closed:
             raise RuntimeError(f"room {self.room_id}: media is closed")
-        self._clock.start(name=f"mixer-clock-{self.room_id}")
+        self._started = True
+        self._wake()
+
+    def _wanted(self) -> bool:
+        return bool(self._peers) or self._forwarding or self._recording is not None
+
+    def _wake(self) -> None:
+        if self._started and not self._closed and self._wanted():
+            self._clock.start(name=f"mixer-clock-{self.room_id}", origin_s=self._tick_origin_s)
+
+    async def _rest_if_idle(self) -> None:
+        if not self._wanted() and self._clock.running:
+            await self._clock.stop()
+            logger.info("room %s: nobody to mix for; the clock rests", self.room_id)
+
+    def host_from(self, tick_origin_s: float) -> None:
+        """Run this room's mixer here, numbering ticks from `tick_origin_s` (see TickClock)."""
+        self._tick_origin_s = tick_origin_s
+
+    @property
+    def peer_count(self) -> int:
+        return len(self._peers)
+
+    @property
+    def clock_running(self) -> bool:
+        return self._clock.running
+
+    def set_forwarding(self, forwarding: bool) -> None:
+        """Whether other workers carry listeners of this room (they need the mix each tick)."""
+        self._forwarding = forwarding
+        if forwarding:
+            self._wake()
+        else:
+            self._spawn_rest()
+
+    def _spawn_rest(self) -> None:
+        if not self._clock.running:
+            return
+        task = asyncio.ensure_future(self._rest_if_idle())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def feed(self, tick: int, payload: bytes, level: int, voice: bool) -> None:
+        """Send another worker's audience packet to this worker's listeners of the room.
+
+        Runs on: the worker's loop, when the packet arrives (the mixer lives elsewhere)."""
+        if self._fanout.refresh(tick):
+            self._fanout.send(tick, payload, {}, level, voice)
 
     async def close(self) -> None:
         """Stop the clock and close every peer connection."""
@@ -131,6 +193,7 @@ class RoomMedia:
         if peer.outlet is not None:
             self._fanout.add(peer.outlet)
         self._watch(peer)
+        self._wake()
         logger.info(
             "room %s: %s connected (%s)",
             self.room_id,
@@ -149,6 +212,7 @@ class RoomMedia:
         if peer is not None:
             await peer.close()
             logger.info("room %s: %s disconnected", self.room_id, user_id)
+        await self._rest_if_idle()
 
     def _watch(self, peer: Peer) -> None:
         """Stop sending to a connection that failed (the relay still calls disconnect)."""
@@ -159,6 +223,8 @@ class RoomMedia:
             if state in ("failed", "closed") and self._peers.get(peer.user_id) is peer:
                 logger.info("room %s: %s connection %s", self.room_id, peer.user_id, state)
                 self._fanout.remove(peer.user_id)
+                if state == "failed" and self._on_peer_lost is not None:
+                    self._on_peer_lost(peer.user_id)
 
     def set_stage(self, stage: Mapping[str, StageState]) -> None:
         """Everyone on stage and their state; anyone absent is a listener (audio ignored)."""
@@ -188,12 +254,15 @@ class RoomMedia:
         if self._recording is not None:
             self._record(tick, blocks)
         listening = self._fanout.refresh(tick)
-        out = self._stage.tick(blocks, encode=listening)
+        out = self._stage.tick(blocks, encode=listening or self._forwarding)
         for user_id, speaking in out.flips:
             self._notify_speaking(user_id, speaking)
         if out.audience is not None:
-            self._fanout.send(tick, out.audience, out.own, out.audio_level_dbov, out.voice)
-            self._record_latency(tick, consumed)
+            if self._forwarding and self._on_audience is not None:
+                self._on_audience(tick, out.audience, out.audio_level_dbov, out.voice)
+            if listening:
+                self._fanout.send(tick, out.audience, out.own, out.audio_level_dbov, out.voice)
+                self._record_latency(tick, consumed)
         if tick % self._levels_every == 0 and self._stage.members:
             levels = self._stage.levels()
             try:
@@ -210,6 +279,10 @@ class RoomMedia:
         sink numbers ticks from the first one it gets, so every file starts together.
         """
         self._recording = None if sink is None else (sink, None)
+        if sink is None:
+            self._spawn_rest()
+        else:
+            self._wake()
 
     def _record(self, tick: int, blocks: Mapping[str, Samples]) -> None:
         assert self._recording is not None

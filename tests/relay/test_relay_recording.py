@@ -16,7 +16,7 @@ from server.room import AddMarker, SetConsent, StartRecording, StopRecording
 from tests.relay.relaykit import create_room, join, relay
 from tests.relay.spectrum import band_level_db
 from tests.relay.test_relay_media import stage_member
-from tests.relay.test_relay_restart import free_port, start_relay
+from tests.relay.test_relay_restart import crash_relay, free_port, relay_family, start_relay
 
 HEARD_DB = -40.0
 ABSENT_DB = -60.0  # a consenting tone reads about -15 dB; a left-out one is simply not there
@@ -100,8 +100,7 @@ def test_a_relay_killed_mid_recording_leaves_files_that_decode(tmp_path):
             await asyncio.sleep(0.5)
             await host.send(StartRecording())
             await asyncio.sleep(4.0)
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+            crash_relay(process)  # the control process and every media worker at once
             await host_media.close()
             await host.close(leave=False)
             process = await start_relay(tmp_path, port)  # recovers at start
@@ -119,6 +118,49 @@ def test_a_relay_killed_mid_recording_leaves_files_that_decode(tmp_path):
         for track in manifest["tracks"]:
             samples, _ = soundfile.read(str(first / track["file"]), dtype="float32")
             assert samples.size == mix.size
+
+    asyncio.run(scenario())
+
+
+def test_a_crash_of_the_control_process_alone_loses_no_recorded_audio(tmp_path):
+    """The media workers outlive a kill -9 of the relay's control process long enough to
+    finish the take's files: nothing is cut, nothing needs repair."""
+
+    async def scenario():
+        port = free_port()
+        from server.config import RelayConfig
+
+        config = RelayConfig(data_dir=tmp_path, port=port)
+        process = await start_relay(tmp_path, port)
+        host = host_media = None
+        try:
+            created = await create_room(config, Identity.new(), title="Crash test")
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            await asyncio.sleep(0.5)
+            await host.send(StartRecording())
+            await asyncio.sleep(3.0)
+            workers = relay_family(process.pid)[1:]
+            assert workers, "the relay runs its media in worker processes"
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            deadline = time.monotonic() + 20
+            while any(os.path.exists(f"/proc/{pid}") for pid in workers):
+                assert time.monotonic() < deadline, "a media worker outlived its relay"
+                await asyncio.sleep(0.1)
+        finally:
+            if process.poll() is None:
+                crash_relay(process)
+            if host_media is not None:
+                await host_media.close()
+            if host is not None:
+                await host.close(leave=False)
+
+        folder = await finished(tmp_path / "recordings")
+        manifest = manifest_of(folder)
+        assert manifest["state"] == "stopped" and not manifest.get("recovered")
+        mix, rate = soundfile.read(str(folder / manifest["mix_file"]), dtype="float32")
+        assert mix.size / rate > 2.5
+        assert band_level_db(mix, 440) > HEARD_DB
 
     asyncio.run(scenario())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -20,6 +21,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def relay_family(pid: int) -> list[int]:
+    """The relay's process and its media workers (what a crash of the whole relay takes)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as children:
+            return [pid, *(int(child) for child in children.read().split())]
+    except OSError:
+        return [pid]
+
+
+def crash_relay(process: subprocess.Popen[str]) -> None:
+    """kill -9 of the relay and every media worker at once, as a power cut would."""
+    for pid in relay_family(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 async def start_relay(data_dir: Path, port: int) -> subprocess.Popen[str]:

@@ -1,0 +1,286 @@
+"""The messages between the relay's control process and its media workers, and their framing.
+
+The control process (rules, sessions, store) never touches audio; each media worker
+(`server/media/worker.py`) runs peers, mixers, fan-out and recorders. They talk over one
+stream socket per worker with the small, typed messages below: commands go down (offers,
+stage, recording), reports come up (answers, levels, speaking, failures). Every frame is a
+4-byte big-endian length and a pickled message. Both ends are our own processes on a
+socketpair the control process made, but the unpickler still admits only this module's
+messages and the plain values they carry, so a confused peer cannot run anything.
+
+Audience packets between workers (a room's mix, once per tick, to each other worker that
+has listeners of that room) use `AudienceFrame`: a fixed header and the Opus payload, with
+no pickling on the 20 ms path.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.media.values import LevelSample, MediaStats, PeerStats, StageState
+
+MAX_MESSAGE_BYTES = 1 << 20
+_LENGTH = struct.Struct("!I")
+
+# -- control -> worker --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HostRoom:
+    """Run this room's mixer here. `tick_origin_s` (CLOCK_MONOTONIC, shared by every process on
+    the machine) numbers the ticks, so a mixer restarted in another worker continues the same
+    RTP timeline for listeners who never noticed."""
+
+    room_id: str
+    tick_origin_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    call_id: int
+    room_id: str
+    user_id: str
+    offer_sdp: str
+    send_allowed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    room_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetStage:
+    room_id: str
+    stage: dict[str, StageState]
+
+
+@dataclass(frozen=True, slots=True)
+class SetForward:
+    """Where the room's mixer sends each tick's audience packet: the other workers (by index)
+    that carry listeners of the room."""
+
+    room_id: str
+    workers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRoom:
+    room_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    room_id: str
+    folder: str
+    room_title: str
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeRecording:
+    """Names of the people on stage and the consent ledger (server.room ConsentEntry values)."""
+
+    room_id: str
+    participants: dict[str, str]
+    ledger: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AddMarker:
+    room_id: str
+    label: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    room_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRequest:
+    call_id: int
+
+
+# -- worker -> control --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerReady:
+    index: int
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    call_id: int
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    call_id: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    room_id: str
+    levels: dict[str, LevelSample]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingChanged:
+    room_id: str
+    user_id: str
+    speaking: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFailed:
+    room_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeerLost:
+    """A participant's connection failed (ICE or DTLS gave up) in this worker."""
+
+    room_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStats:
+    call_id: int
+    index: int
+    rooms: dict[str, MediaStats] = field(default_factory=dict)
+    audience_frames_in: int = 0
+    audience_frames_out: int = 0
+    audience_frames_dropped: int = 0
+    cpu_s: float = 0.0
+
+
+MESSAGE_TYPES: tuple[type, ...] = (
+    HostRoom,
+    Connect,
+    Disconnect,
+    SetStage,
+    SetForward,
+    CloseRoom,
+    StartRecording,
+    DescribeRecording,
+    AddMarker,
+    StopRecording,
+    StatsRequest,
+    WorkerReady,
+    Answered,
+    Refused,
+    Levels,
+    SpeakingChanged,
+    RecordingFailed,
+    PeerLost,
+    WorkerStats,
+)
+
+# What a frame may contain besides the messages: the values they carry.
+_ALLOWED: dict[tuple[str, str], type] = {
+    (t.__module__, t.__qualname__): t
+    for t in (*MESSAGE_TYPES, StageState, LevelSample, MediaStats, PeerStats)
+}
+_ALLOWED_PREFIX = "server.room."  # ConsentEntry, Consent: the ledger's values
+
+
+class ProtocolViolation(Exception):
+    """A frame that is not one of ours (too long, or naming something we do not send)."""
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _ALLOWED.get((module, name))
+        if allowed is not None:
+            return allowed
+        if module.startswith(_ALLOWED_PREFIX) and name[:1].isupper():
+            value = super().find_class(module, name)
+            if isinstance(value, type):
+                return value
+        raise ProtocolViolation(f"{module}.{name} is not a media message")
+
+
+def encode_message(message: object) -> bytes:
+    if type(message) not in MESSAGE_TYPES:
+        raise TypeError(f"{type(message).__name__} is not a media message")
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"media message too large ({len(body)} bytes)")
+    return _LENGTH.pack(len(body)) + body
+
+
+def decode_message(body: bytes) -> object:
+    try:
+        message = _Unpickler(io.BytesIO(body)).load()
+    except ProtocolViolation:
+        raise
+    except Exception as exc:
+        raise ProtocolViolation(f"unreadable media message ({type(exc).__name__})") from exc
+    if type(message) not in MESSAGE_TYPES:
+        raise ProtocolViolation(f"{type(message).__name__} is not a media message")
+    return message
+
+
+class FrameReader:
+    """Splits a byte stream into frame bodies (length-prefixed)."""
+
+    def __init__(self, max_bytes: int = MAX_MESSAGE_BYTES) -> None:
+        self._buffer = bytearray()
+        self._max = max_bytes
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        bodies: list[bytes] = []
+        start = 0
+        while len(self._buffer) - start >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(self._buffer, start)
+            if size > self._max:
+                raise ProtocolViolation(f"frame of {size} bytes is over the limit")
+            end = start + _LENGTH.size + size
+            if end > len(self._buffer):
+                break
+            bodies.append(bytes(self._buffer[start + _LENGTH.size : end]))
+            start = end
+        if start:
+            del self._buffer[:start]
+        return bodies
+
+
+# -- audience packets between workers ---------------------------------------------------------
+
+_AUDIENCE = struct.Struct("!BQBB")  # room id length, tick, audio level (-dBov), voice flag
+
+
+def encode_audience(room_id: bytes, tick: int, level: int, voice: bool, payload: bytes) -> bytes:
+    """One tick of a room's audience mix for another worker (a length-prefixed frame)."""
+    body_size = _AUDIENCE.size + len(room_id) + len(payload)
+    return b"".join(
+        (
+            _LENGTH.pack(body_size),
+            _AUDIENCE.pack(len(room_id), tick, level, 1 if voice else 0),
+            room_id,
+            payload,
+        )
+    )
+
+
+def decode_audience(body: bytes) -> tuple[str, int, int, bool, bytes]:
+    """(room id, tick, level, voice, Opus payload) of one audience frame body."""
+    if len(body) < _AUDIENCE.size:
+        raise ProtocolViolation("audience frame too short")
+    id_length, tick, level, voice = _AUDIENCE.unpack_from(body, 0)
+    start = _AUDIENCE.size
+    room_id = body[start : start + id_length].decode("utf-8", "replace")
+    return room_id, tick, level, bool(voice), body[start + id_length :]
