@@ -147,6 +147,7 @@ class Bot:
         say(f"joined {room.card.title!r} as {role.value if role else '?'} ({me})")
         self.client.on_event.append(self._on_event)
         self.client.on_reconnected.append(self._restart_media)
+        self.client.on_media_restart.append(self._restart_media)
 
         from console.media_link import MediaLink
         from console.tracks import Recorder

@@ -100,6 +100,10 @@ class RoomClient:
         self.on_levels: list[Callable[[dict[str, Any]], None]] = []
         self.on_speaking: list[Callable[[str, bool], None]] = []
         self.on_reconnected: list[Callable[[], Awaitable[None]]] = []
+        # The relay's audio worker carrying our connection restarted: offer media again.
+        self.on_media_restart: list[Callable[[], Awaitable[None]]] = []
+        self.media_restarts = 0
+        self._callbacks: set[asyncio.Task[None]] = set()
         # The relay's recording writer failed (a full disk): the message is for the host, as is.
         self.on_recording_failed: list[Callable[[str], None]] = []
         self.speaking: dict[str, bool] = {}
@@ -269,12 +273,27 @@ class RoomClient:
             for speaking_callback in self.on_speaking:
                 speaking_callback(user_id, flag)
             self._changed.set()
+        elif kind == "media_restart":
+            self.media_restarts += 1
+            logger.info("relay: %s", body.get("message", "media restarted"))
+            for restart in self.on_media_restart:
+                self._spawn(restart())
         elif kind == "recording_failed":
             message = str(
                 body.get("message") or "The recording stopped: the relay could not write it."
             )
             for failed_callback in self.on_recording_failed:
                 failed_callback(message)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._callbacks.add(task)
+        task.add_done_callback(self._callback_done)
+
+    def _callback_done(self, task: asyncio.Task[None]) -> None:
+        self._callbacks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("media restart failed: %r", task.exception())
 
     async def _reconnect(self) -> None:
         delay_s = 0.2

@@ -76,6 +76,7 @@ class HostSession:
         self.client.on_speaking.append(self.talk_time.flip)
         self.client.on_event.append(self._on_event)
         self.client.on_reconnected.append(self._renew_media)
+        self.client.on_media_restart.append(self._renew_media)
 
     # -- life -----------------------------------------------------------------------------------
 

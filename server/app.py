@@ -125,7 +125,17 @@ async def _housekeeping(hub: Hub, interval_s: float) -> None:
 async def running_relay(
     config: RelayConfig, *, with_media: bool = True
 ) -> AsyncIterator[RelayConfig]:
-    """Run a relay inside the current loop; yields its config with the real port.
+    """Run a relay inside the current loop; yields its config with the real port."""
+    async with running_app(config, with_media=with_media) as (bound, _):
+        yield bound
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    config: RelayConfig, *, with_media: bool = True
+) -> AsyncIterator[tuple[RelayConfig, web.Application]]:
+    """Run a relay inside the current loop; yields its config with the real port, and the
+    application (tests reach its media workers through `app[MEDIA]`).
 
     The socket is bound first, so with port 0 the links the relay hands out
     already carry the port it got.
@@ -141,13 +151,12 @@ async def running_relay(
         sock.close()
         raise
     bound = replace(config, port=sock.getsockname()[1])
-    runner = web.AppRunner(
-        make_app(bound, with_media=with_media), handle_signals=False, shutdown_timeout=2.0
-    )
+    app = make_app(bound, with_media=with_media)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
-        yield bound
+        yield bound, app
     finally:
         await runner.cleanup()
         sock.close()

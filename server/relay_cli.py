@@ -20,6 +20,7 @@ from typing import Any
 
 from server.config import DEFAULT_PORT, RelayConfig
 from server.data_dir import resolve_data_dir
+from server.media.worker_args import worker_arguments
 
 
 def register(subparsers: Any) -> None:
@@ -58,6 +59,14 @@ def register(subparsers: Any) -> None:
         "--public-url", default=None, help="base URL for the links the relay hands out"
     )
     parser.add_argument(
+        "--media-workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes carrying the rooms' audio (peers, mixers, fan-out, recorders); "
+        "default: one per core",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     parser.add_argument(
@@ -76,6 +85,25 @@ def register(subparsers: Any) -> None:
     )
     parser.set_defaults(handler=run)
 
+    # The relay starts its media workers as `roomcast media-worker …` from the frozen build
+    # (from source it runs `python -m server.media.worker`); not for people, so not listed.
+    worker = subparsers.add_parser("media-worker")
+    worker_arguments(worker)
+    worker.set_defaults(handler=_run_worker)
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    from server.media.worker import run as run_worker
+
+    return run_worker(args)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
@@ -93,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         announce_addresses=tuple(args.announce_address or ("127.0.0.1",)),
         stun_urls=tuple(args.stun or ()),
         public_url=args.public_url,
+        media_workers=args.media_workers,
     )
     console = Path(args.console_pid_file) if args.console_pid_file else None
     try:

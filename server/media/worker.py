@@ -36,6 +36,7 @@ from typing import Any
 from server.media.ice import IceConfig
 from server.media.room_media import RoomMedia
 from server.media.values import LevelSample, MediaError
+from server.media.worker_args import worker_arguments
 from server.media.worker_protocol import (
     AddMarker,
     Answered,
@@ -432,17 +433,6 @@ class MediaWorker:
 # -- the process ------------------------------------------------------------------------------
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = parser or argparse.ArgumentParser(prog="roomcast media-worker")
-    parser.add_argument("--fd", type=int, required=True, help="the control socket's descriptor")
-    parser.add_argument("--index", type=int, required=True)
-    parser.add_argument("--runtime-dir", required=True)
-    parser.add_argument("--announce-address", action="append", default=None)
-    parser.add_argument("--stun", action="append", default=None)
-    parser.add_argument("--log-level", default="WARNING")
-    return parser
-
-
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level,
@@ -475,7 +465,9 @@ async def _main(worker: MediaWorker, control: socket.socket) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
+    return run(
+        worker_arguments(argparse.ArgumentParser(prog="roomcast media-worker")).parse_args(argv)
+    )
 
 
 if __name__ == "__main__":

@@ -288,6 +288,11 @@ export class App {
         else this.speaking.delete(body.user_id);
         this.render();
         break;
+      case 'media_restart':
+        // The relay's audio process carrying our connection restarted: offer again at once
+        // (ICE would take many seconds to notice on its own).
+        this.syncAudio(true);
+        break;
       default:
         break; // levels (moderators' meters) are not drawn in the browser yet
     }
