@@ -27,7 +27,17 @@ _WHERE = {
     "StageState": "server.media.values",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "IceConfig",
+    "LevelSample",
+    "MediaError",
+    "MediaStats",
+    "PeerStats",
+    "RoomMedia",
+    "StageState",
+    "TickTrace",
+    "rtc_configuration",
+]
 
 
 def __getattr__(name: str) -> Any:

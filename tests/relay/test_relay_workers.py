@@ -147,7 +147,9 @@ def test_a_listener_whose_worker_is_killed_hears_again_and_nobody_else_notices(t
                 assert room is not None
                 assert room.role_of(ann.user_id) is Role.LISTENER
                 assert room.role_of(host.user_id) is Role.HOST
-                await wait_until(lambda: pool.pids().get(1 - home, victim) != victim, "a new worker")
+                await wait_until(
+                    lambda: pool.pids().get(1 - home, victim) != victim, "a new worker"
+                )
             finally:
                 for client, media in [(ann, ann_media), (bob, bob_media), (host, host_media)]:
                     await media.close()
@@ -180,8 +182,10 @@ def test_when_the_mixer_worker_dies_the_room_gets_a_new_mixer(tmp_path):
                 await wait_until(lambda: proxy.home == 1 - home, "a new home for the mixer")
                 ann_media.recorder.clear()
                 await wait_until(
-                    lambda: ann_media.recorder.samples().size > 48_000
-                    and abs(dominant_hz(ann_media.recorder.samples()[-24_000:]) - 440) < 5,
+                    lambda: (
+                        ann_media.recorder.samples().size > 48_000
+                        and abs(dominant_hz(ann_media.recorder.samples()[-24_000:]) - 440) < 5
+                    ),
                     "the speaker heard again",
                     timeout_s=15,
                 )
