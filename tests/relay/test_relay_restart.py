@@ -40,10 +40,10 @@ def crash_relay(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=10)
 
 
-async def start_relay(data_dir: Path, port: int) -> subprocess.Popen[str]:
+async def start_relay(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "relay", "--port", str(port), "--data-dir", str(data_dir),
-         "--log-level", "WARNING"],
+         "--log-level", "WARNING", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
