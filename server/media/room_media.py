@@ -95,6 +95,7 @@ class RoomMedia:
         self._forwarding = False
         self._started = False
         self._latencies_s: deque[float] = deque(maxlen=2_000)
+        self._hop_latencies_s: deque[float] = deque(maxlen=2_000)
         self._closed = False
         self._background: set[asyncio.Task[None]] = set()
         self.tick_trace: Callable[[TickTrace], None] | None = None
@@ -150,12 +151,19 @@ class RoomMedia:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def feed(self, tick: int, payload: bytes, level: int, voice: bool) -> None:
+    def feed(
+        self, tick: int, payload: bytes, level: int, voice: bool, mixed_at_s: float | None = None
+    ) -> None:
         """Send another worker's audience packet to this worker's listeners of the room.
+        `mixed_at_s` (perf_counter in the home worker; CLOCK_MONOTONIC is machine-wide) gives
+        the hop's added latency: encoded there -> sent here, mid-listener.
 
         Runs on: the worker's loop, when the packet arrives (the mixer lives elsewhere)."""
         if self._fanout.refresh(tick):
             self._fanout.send(tick, payload, {}, level, voice)
+            if mixed_at_s is not None:
+                middle = (self._fanout.last_send_start_s + self._fanout.last_send_end_s) / 2.0
+                self._hop_latencies_s.append(middle - mixed_at_s)
 
     async def close(self) -> None:
         """Stop the clock and close every peer connection."""
@@ -340,6 +348,7 @@ class RoomMedia:
                 ingress_underruns=ingress.underruns if ingress else 0,
             )
         latencies = sorted(self._latencies_s)
+        hops = sorted(self._hop_latencies_s)
         clock = self._clock
         return MediaStats(
             listeners=self._fanout.ready_count,
@@ -355,6 +364,8 @@ class RoomMedia:
             encodes=self._stage.encodes,
             relay_latency_ms_p50=_percentile_ms(latencies, 0.5),
             relay_latency_ms_p95=_percentile_ms(latencies, 0.95),
+            hop_latency_ms_p50=_percentile_ms(hops, 0.5),
+            hop_latency_ms_p95=_percentile_ms(hops, 0.95),
             peers=peers,
         )
 

@@ -81,6 +81,10 @@ class MediaStats:
     """Speaker packet read by the relay -> the mix carrying it sent, mid-listener, p50."""
     relay_latency_ms_p95: float
     peers: dict[str, PeerStats] = field(default_factory=dict)
+    hop_latency_ms_p50: float = 0.0
+    """In a worker carrying listeners of a room mixed elsewhere: the mix encoded in the home
+    worker -> sent here, mid-listener (the cost of crossing between workers), p50."""
+    hop_latency_ms_p95: float = 0.0
 
     @property
     def drops(self) -> dict[str, int]:

@@ -29,6 +29,7 @@ import resource
 import signal
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -311,7 +312,7 @@ class MediaWorker:
         key = self._room_keys.get(room_id)
         if key is None:
             key = self._room_keys[room_id] = room_id.encode("utf-8")
-        frame = encode_audience(key, tick, level, voice, payload)
+        frame = encode_audience(key, tick, level, voice, time.perf_counter(), payload)
         for index in targets:
             transport = self._link_transport(index)
             if transport is None or transport.get_write_buffer_size() > LINK_BUFFER_LIMIT_BYTES:
@@ -346,13 +347,13 @@ class MediaWorker:
     def audience_in(self, body: bytes) -> None:
         """Runs on: this worker's loop, as soon as another worker's packet arrives."""
         try:
-            room_id, tick, level, voice, payload = decode_audience(body)
+            frame = decode_audience(body)
         except ProtocolViolation:
             return
         self.audience_frames_in += 1
-        media = self.rooms.get(room_id)
-        if media is not None and room_id not in self.hosted:
-            media.feed(tick, payload, level, voice)
+        media = self.rooms.get(frame.room_id)
+        if media is not None and frame.room_id not in self.hosted:
+            media.feed(frame.tick, frame.payload, frame.level, frame.voice, frame.mixed_at_s)
 
     # -- recordings ----------------------------------------------------------------------------
 

@@ -260,27 +260,40 @@ class FrameReader:
 
 # -- audience packets between workers ---------------------------------------------------------
 
-_AUDIENCE = struct.Struct("!BQBB")  # room id length, tick, audio level (-dBov), voice flag
+# room id length, tick, audio level (-dBov), voice flag, when the mix was encoded (monotonic s)
+_AUDIENCE = struct.Struct("!BQBBd")
 
 
-def encode_audience(room_id: bytes, tick: int, level: int, voice: bool, payload: bytes) -> bytes:
+@dataclass(frozen=True, slots=True)
+class AudienceFrame:
+    room_id: str
+    tick: int
+    level: int
+    voice: bool
+    mixed_at_s: float
+    """CLOCK_MONOTONIC (shared by the machine's processes) when the home encoded the mix."""
+    payload: bytes
+
+
+def encode_audience(
+    room_id: bytes, tick: int, level: int, voice: bool, mixed_at_s: float, payload: bytes
+) -> bytes:
     """One tick of a room's audience mix for another worker (a length-prefixed frame)."""
     body_size = _AUDIENCE.size + len(room_id) + len(payload)
     return b"".join(
         (
             _LENGTH.pack(body_size),
-            _AUDIENCE.pack(len(room_id), tick, level, 1 if voice else 0),
+            _AUDIENCE.pack(len(room_id), tick, level, 1 if voice else 0, mixed_at_s),
             room_id,
             payload,
         )
     )
 
 
-def decode_audience(body: bytes) -> tuple[str, int, int, bool, bytes]:
-    """(room id, tick, level, voice, Opus payload) of one audience frame body."""
+def decode_audience(body: bytes) -> AudienceFrame:
     if len(body) < _AUDIENCE.size:
         raise ProtocolViolation("audience frame too short")
-    id_length, tick, level, voice = _AUDIENCE.unpack_from(body, 0)
+    id_length, tick, level, voice, mixed_at_s = _AUDIENCE.unpack_from(body, 0)
     start = _AUDIENCE.size
     room_id = body[start : start + id_length].decode("utf-8", "replace")
-    return room_id, tick, level, bool(voice), body[start + id_length :]
+    return AudienceFrame(room_id, tick, level, bool(voice), mixed_at_s, body[start + id_length :])
