@@ -53,6 +53,15 @@ class RelayState(enum.Enum):
     FAILED = "failed"
 
 
+EMBEDDED_MEDIA_WORKERS = 1
+"""The console's own relay runs one media worker, not one per core: the host's computer is
+also running the console (its meters, the microphone, often a browser), a host's room is
+heard by tens of people rather than thousands (about 20 µs of CPU per listener-packet: 100
+listeners are a tenth of a core), and each worker costs about 60 MB and a second to start.
+One worker still keeps the audio apart from the control work; a server relay
+(`roomcast relay`) defaults to one per core."""
+
+
 class SupervisorError(Exception):
     """The relay could not be started; the message says what to do."""
 
@@ -64,6 +73,7 @@ def relay_command(
     args = [
         "relay", "--host", host, "--port", str(port), "--data-dir", str(data_dir),
         "--log-level", log_level, "--console-pid-file", str(console_pid_file),
+        "--media-workers", str(EMBEDDED_MEDIA_WORKERS),
     ]  # fmt: skip
     if getattr(sys, "frozen", False):
         return [sys.executable, *args]

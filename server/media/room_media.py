@@ -333,6 +333,13 @@ class RoomMedia:
 
     # --- counters --------------------------------------------------------------------
 
+    def restart_windows(self) -> None:
+        """Forget the tick lags and latencies kept for percentiles (a new measurement)."""
+        self._clock.lags_s.clear()
+        self._clock.lag_max_s = 0.0
+        self._latencies_s.clear()
+        self._hop_latencies_s.clear()
+
     def stats(self) -> MediaStats:
         stage = set(self._stage.members)
         peers: dict[str, PeerStats] = {}

@@ -210,8 +210,11 @@ class MediaWorker:
                     writer.add_marker(None, label, actor)
             case StopRecording(room_id=room_id):
                 self._stop_recording(room_id)
-            case StatsRequest(call_id=call_id):
+            case StatsRequest(call_id=call_id, restart_windows=restart):
                 self._send(self._stats(call_id))
+                if restart:
+                    for media in self.rooms.values():
+                        media.restart_windows()
             case _:
                 logger.error("worker %d: unexpected %s", self.index, type(message).__name__)
 

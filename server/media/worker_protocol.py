@@ -105,6 +105,8 @@ class StopRecording:
 @dataclass(frozen=True, slots=True)
 class StatsRequest:
     call_id: int
+    restart_windows: bool = False
+    """Start the percentile windows (tick lag, latency) afresh after this reading."""
 
 
 # -- worker -> control --------------------------------------------------------------------------
