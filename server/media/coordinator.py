@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import logging
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -570,7 +571,7 @@ class RoomMediaProxy:
 
         broken = recording.folder
         recording.part += 1
-        base = broken.name.split("-part")[0]
+        base = re.sub(r"-part\d+$", "", broken.name)
         recording.folder = broken.with_name(f"{base}-part{recording.part}")
 
         def repair() -> None:

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import soundfile
+
 from console.identity import Identity
 from console.media_link import MediaLink
 from server.app import MEDIA, running_app
@@ -200,5 +202,53 @@ def test_when_the_mixer_worker_dies_the_room_gets_a_new_mixer(tmp_path):
                 for client, media in [(ann, ann_media), (host, host_media)]:
                     await media.close()
                     await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_take_whose_worker_died_is_repaired_and_goes_on_in_a_second_part(tmp_path):
+    from server.room import StartRecording, StopRecording
+    from tests.relay.spectrum import band_level_db
+    from tests.relay.test_relay_recording import manifest_of
+
+    async def scenario():
+        async with await relay_with_workers(tmp_path, 2) as (config, app):
+            pool: MediaWorkers = app[MEDIA]
+            await pool.wait_ready()
+            created = await create_room(config, Identity.new(), title="Two parts")
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            follow_restarts(host_media, send=True)
+            try:
+                proxy = pool.rooms[created["room_id"]]
+                await host.send(StartRecording())
+                recordings = tmp_path / "recordings"
+                await wait_until(
+                    lambda: recordings.is_dir() and any(recordings.iterdir()), "a take"
+                )
+                await asyncio.sleep(2.0)
+                home = proxy.home
+                assert home is not None
+                os.kill(pool.pids()[home], signal.SIGKILL)
+                await wait_until(lambda: host.media_restarts == 1, "the host told to offer again")
+                await wait_until(lambda: len(list(recordings.iterdir())) == 2, "a second part")
+                await asyncio.sleep(2.0)
+                await host.send(StopRecording())
+
+                def both_closed() -> bool:
+                    folders = sorted(recordings.iterdir())
+                    return all(manifest_of(f).get("state") == "stopped" for f in folders)
+
+                await wait_until(both_closed, "both parts finished")
+            finally:
+                await host_media.close()
+                await host.close()
+        first, second = sorted(recordings.iterdir())
+        assert second.name == f"{first.name}-part2"
+        assert manifest_of(first).get("recovered") is True
+        for folder in (first, second):
+            manifest = manifest_of(folder)
+            mix, rate = soundfile.read(str(folder / manifest["mix_file"]), dtype="float32")
+            assert mix.size / rate > 1.0
+            assert band_level_db(mix, 440) > -40.0
 
     asyncio.run(scenario())
