@@ -70,6 +70,7 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
         on_speaking=on_speaking,
         on_recording_failed=recorders.failed,
         on_media_lost=on_media_lost,
+        connect_timeout_s=config.media_connect_timeout_s,
     )
 
 

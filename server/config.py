@@ -36,6 +36,8 @@ class RelayConfig:
     housekeeping_interval_s: float = 2.0
     # Media worker processes (peers, mixers, fan-out, recorders); None: one per core.
     media_workers: int | None = None
+    # A media connection not up this long after its answer is closed (its port with it).
+    media_connect_timeout_s: float = 30.0
 
     @property
     def base_url(self) -> str:

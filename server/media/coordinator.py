@@ -78,9 +78,12 @@ def default_worker_count() -> int:
     return max(1, cores)
 
 
-def worker_command(index: int, fd: int, runtime_dir: Path, ice: IceConfig) -> list[str]:
+def worker_command(
+    index: int, fd: int, runtime_dir: Path, ice: IceConfig, connect_timeout_s: float = 30.0
+) -> list[str]:
     """A worker's command line, from this interpreter or from the frozen build."""
     args = ["--fd", str(fd), "--index", str(index), "--runtime-dir", str(runtime_dir)]
+    args += ["--connect-timeout-s", str(connect_timeout_s)]
     for address in ice.announce_addresses:
         args += ["--announce-address", address]
     for url in ice.stun_urls:
@@ -122,7 +125,8 @@ class MediaWorkers:
         on_speaking: SpeakingHandler,
         on_recording_failed: FailureHandler,
         on_media_lost: MediaLostHandler,
-        command: Callable[[int, int, Path, IceConfig], Sequence[str]] = worker_command,
+        connect_timeout_s: float = 30.0,
+        command: Callable[..., Sequence[str]] = worker_command,
     ) -> None:
         if count < 1:
             raise ValueError("the relay needs at least one media worker")
@@ -132,6 +136,7 @@ class MediaWorkers:
         self.on_recording_failed = on_recording_failed
         self.on_media_lost = on_media_lost
         self._command = command
+        self.connect_timeout_s = connect_timeout_s
         self.workers = [_Worker(i) for i in range(count)]
         self.rooms: dict[str, RoomMediaProxy] = {}
         self.restarts = 0
@@ -160,7 +165,13 @@ class MediaWorkers:
         worker.ready = loop.create_future()
         try:
             worker.process = await asyncio.create_subprocess_exec(
-                *self._command(worker.index, theirs.fileno(), self._runtime, self.ice),
+                *self._command(
+                    worker.index,
+                    theirs.fileno(),
+                    self._runtime,
+                    self.ice,
+                    self.connect_timeout_s,
+                ),
                 pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
             )

@@ -11,12 +11,18 @@ answers from a context variable, set only around the relay's own gathering
 (`gathering_on(config)`). Outside that context, aioice behaves as stock, so any other
 peer in the same process (a test's client, a bot) is unaffected unless it opts in.
 
-`install()` also fixes aioice's STUN demultiplexing (DESIGN §9): aioice decides whether a
-datagram is STUN by trying to parse it, and an SRTP packet whose bytes 2-3 happen to equal
-its length minus 20 (about 1 in 65,536) parses as STUN and is lost (or raises). RFC 7983
-says the first byte decides: 0-3 is STUN, 20-63 DTLS, 128-191 RTP/RTCP. The fix passes
-anything whose first byte is above 3 straight to the connection, which also skips a failed
-STUN parse per media packet.
+`install()` also hardens and fixes aioice's datagram path.
+
+Demultiplexing (DESIGN §9): aioice decides whether a datagram is STUN by trying to parse it,
+and an SRTP packet whose bytes 2-3 happen to equal its length minus 20 (about 1 in 65,536)
+parses as STUN and is lost (or raises). RFC 7983 says the first byte decides: 0-3 is STUN,
+20-63 DTLS, 128-191 RTP/RTCP. The fix passes anything whose first byte is above 3 straight to
+the connection, which also skips a failed STUN parse per media packet.
+
+Hardening: aioice queues every non-STUN datagram from any address without limit, so a flood
+at a port whose peer never connected grew the relay by 126 MB in 25 s. Now only datagrams
+from an address that passed an ICE check on that socket are taken, and at most
+`MAX_QUEUED_DATAGRAMS` wait per connection.
 """
 
 from __future__ import annotations
@@ -113,14 +119,48 @@ def _family_allowed(address: str, use_ipv4: bool, use_ipv6: bool) -> bool:
     return (version == 4 and use_ipv4) or (version == 6 and use_ipv6)
 
 
+MAX_QUEUED_DATAGRAMS = 256
+"""Per connection: DTLS and SRTP datagrams waiting for aiortc to read them. The reader keeps
+up in normal operation (a speaker sends 50 a second); past this, newer datagrams are dropped
+rather than queued without limit (aioice's own queue has none)."""
+
+
+def dropped_datagrams(connection: Any) -> int:
+    """Datagrams a connection refused: from an address no ICE check validated, or over the
+    queue's bound."""
+    return int(getattr(connection, "_roomcast_dropped", 0))
+
+
+def _validated(protocol: Any, addr: tuple[Any, ...]) -> bool:
+    """Whether `addr` is the remote end of a pair on this socket that passed an ICE check."""
+    remote = (addr[0], addr[1])
+    valid: set[tuple[Any, Any]] | None = getattr(protocol, "_roomcast_valid", None)
+    if valid is not None and remote in valid:
+        return True
+    succeeded = aioice.ice.CandidatePair.State.SUCCEEDED
+    found = {
+        pair.remote_addr
+        for pair in protocol.receiver._check_list
+        if pair.protocol is protocol and pair.state is succeeded
+    }
+    protocol._roomcast_valid = found
+    return remote in found
+
+
 def _install_first_byte_demux() -> None:
     protocol_class: Any = aioice.ice.StunProtocol
     stock: Callable[[Any, bytes | str, tuple[Any, ...]], None] = protocol_class.datagram_received
 
     def datagram_received(self: Any, data: bytes | str, addr: tuple[Any, ...]) -> None:
         if isinstance(data, bytes) and data and data[0] > _STUN_FIRST_BYTE_MAX:
-            # DTLS or SRTP: never STUN, whatever its length field says.
-            self.receiver.data_received(data, self.local_candidate.component)
+            # DTLS or SRTP: never STUN, whatever its length field says. Only from the far end
+            # of a checked pair (anyone can send to an open port, spoofing any address but one
+            # that answered our checks), and only as many as the reader can take.
+            connection = self.receiver
+            if not _validated(self, addr) or connection._queue.qsize() >= MAX_QUEUED_DATAGRAMS:
+                connection._roomcast_dropped = dropped_datagrams(connection) + 1
+                return
+            connection.data_received(data, self.local_candidate.component)
             return
         stock(self, data, addr)
 

@@ -73,6 +73,7 @@ class RoomMedia:
         tick_origin_s: float | None = None,
         on_audience: AudienceCallback | None = None,
         on_peer_lost: PeerLostCallback | None = None,
+        connect_timeout_s: float | None = 30.0,
     ) -> None:
         if levels_hz <= 0:
             raise ValueError("levels_hz must be positive")
@@ -92,6 +93,8 @@ class RoomMedia:
         self._tick_origin_s = tick_origin_s
         self._on_audience = on_audience
         self._on_peer_lost = on_peer_lost
+        self.connect_timeout_s = connect_timeout_s
+        """A peer not connected this long after its answer is closed (None: never)."""
         self._forwarding = False
         self._started = False
         self._latencies_s: deque[float] = deque(maxlen=2_000)
@@ -233,6 +236,24 @@ class RoomMedia:
                 self._fanout.remove(peer.user_id)
                 if state == "failed" and self._on_peer_lost is not None:
                     self._on_peer_lost(peer.user_id)
+
+        if self.connect_timeout_s is not None:
+            asyncio.get_running_loop().call_later(
+                self.connect_timeout_s, self._give_up_unless_connected, peer
+            )
+
+    def _give_up_unless_connected(self, peer: Peer) -> None:
+        """A connection that never came up (an unreachable or forged candidate) is closed: its
+        port would otherwise stay open, taking datagrams from anyone, for as long as the room
+        lives. The person's page offers again if they are still there."""
+        if self._peers.get(peer.user_id) is not peer or peer.pc.connectionState == "connected":
+            return
+        logger.info("room %s: %s never connected; closing it", self.room_id, peer.user_id)
+        task = asyncio.ensure_future(self.disconnect(peer.user_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        if self._on_peer_lost is not None:
+            self._on_peer_lost(peer.user_id)
 
     def set_stage(self, stage: Mapping[str, StageState]) -> None:
         """Everyone on stage and their state; anyone absent is a listener (audio ignored)."""

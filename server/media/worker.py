@@ -132,8 +132,11 @@ class _Link:
 class MediaWorker:
     """Runs on: the worker's event loop."""
 
-    def __init__(self, index: int, runtime_dir: Path, ice: IceConfig) -> None:
+    def __init__(
+        self, index: int, runtime_dir: Path, ice: IceConfig, connect_timeout_s: float = 30.0
+    ) -> None:
         self.index = index
+        self.connect_timeout_s = connect_timeout_s
         self.runtime_dir = runtime_dir
         self.ice = ice
         self.rooms: dict[str, RoomMedia] = {}
@@ -243,6 +246,7 @@ class MediaWorker:
                 on_speaking,
                 on_audience=on_audience,
                 on_peer_lost=on_peer_lost,
+                connect_timeout_s=self.connect_timeout_s,
             )
             self.rooms[room_id] = media
         return media
@@ -450,7 +454,7 @@ def run(args: argparse.Namespace) -> int:
         stun_urls=tuple(args.stun or ()),
     )
     control = socket.socket(fileno=args.fd)
-    worker = MediaWorker(args.index, Path(args.runtime_dir), ice)
+    worker = MediaWorker(args.index, Path(args.runtime_dir), ice, args.connect_timeout_s)
     try:
         asyncio.run(_main(worker, control))
     except ProtocolViolation as error:

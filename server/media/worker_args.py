@@ -12,5 +12,6 @@ def worker_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--runtime-dir", required=True)
     parser.add_argument("--announce-address", action="append", default=None)
     parser.add_argument("--stun", action="append", default=None)
+    parser.add_argument("--connect-timeout-s", type=float, default=30.0)
     parser.add_argument("--log-level", default="WARNING")
     return parser

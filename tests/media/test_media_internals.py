@@ -135,24 +135,83 @@ def test_the_relay_announces_only_the_configured_addresses_and_asks_no_stun_serv
     assert ice_setup.installed()
 
 
+class _Receiver:
+    """The two things of an aioice Connection the relay's datagram path reads."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self._check_list: list[Any] = []
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def data_received(self, data: bytes, component: int) -> None:
+        self.received.append(data)
+        self._queue.put_nowait((data, component))
+
+
+def _protocol_checked_with(receiver: _Receiver, remote: tuple[str, int]) -> Any:
+    protocol: Any = aioice.ice.StunProtocol(receiver)  # type: ignore[arg-type]
+    protocol.local_candidate = type("C", (), {"component": 1})()
+    candidate = aioice.Candidate(
+        foundation="1", component=1, transport="udp", priority=1, host=remote[0],
+        port=remote[1], type="host",
+    )  # fmt: skip
+    pair = aioice.ice.CandidatePair(protocol, candidate)
+    pair.state = aioice.ice.CandidatePair.State.SUCCEEDED
+    receiver._check_list.append(pair)
+    return protocol
+
+
+def _srtp(body_bytes: int = 40) -> bytes:
+    body = os.urandom(body_bytes)
+    return bytes([0x80, 0x01]) + os.urandom(2) + bytes(16) + body
+
+
 def test_demux_by_first_byte_passes_srtp_that_looks_like_stun() -> None:
     """An SRTP packet whose bytes 2-3 equal its length minus 20 parses as STUN by length;
     RFC 7983 says byte 0 (128-191) makes it media."""
     ice_setup.install()
-    received: list[bytes] = []
-
-    class Receiver:
-        def data_received(self, data: bytes, component: int) -> None:
-            received.append(data)
 
     async def scenario() -> None:
-        protocol: Any = aioice.ice.StunProtocol(Receiver())  # type: ignore[arg-type]
-        protocol.local_candidate = type("C", (), {"component": 1})()
+        receiver = _Receiver()
+        protocol = _protocol_checked_with(receiver, ("127.0.0.1", 9))
         body = os.urandom(40)
         srtp = bytes([0x80, 0x01]) + len(body).to_bytes(2, "big") + bytes(16) + body
         srtp = srtp[:4] + bytes.fromhex("2112a442") + srtp[8:]  # even the STUN magic cookie
         protocol.datagram_received(srtp, ("127.0.0.1", 9))
-        assert received == [srtp]
+        assert receiver.received == [srtp]
+
+    asyncio.run(scenario())
+
+
+def test_media_datagrams_from_an_address_no_check_validated_are_dropped() -> None:
+    """Anyone can send to an open media port: only the far end of a checked pair gets in."""
+    ice_setup.install()
+
+    async def scenario() -> None:
+        receiver = _Receiver()
+        protocol = _protocol_checked_with(receiver, ("127.0.0.1", 9))
+        for port in (10, 11, 12):
+            protocol.datagram_received(_srtp(), ("127.0.0.1", port))
+        protocol.datagram_received(_srtp(), ("127.0.0.2", 9))
+        assert receiver.received == []
+        assert ice_setup.dropped_datagrams(receiver) == 4
+        protocol.datagram_received(_srtp(), ("127.0.0.1", 9))
+        assert len(receiver.received) == 1
+
+    asyncio.run(scenario())
+
+
+def test_media_datagrams_wait_in_a_bounded_queue() -> None:
+    """Nobody reading (DTLS never started): the queue stops at its bound, the rest is counted."""
+    ice_setup.install()
+
+    async def scenario() -> None:
+        receiver = _Receiver()
+        protocol = _protocol_checked_with(receiver, ("127.0.0.1", 9))
+        for _ in range(ice_setup.MAX_QUEUED_DATAGRAMS + 100):
+            protocol.datagram_received(_srtp(), ("127.0.0.1", 9))
+        assert receiver._queue.qsize() == ice_setup.MAX_QUEUED_DATAGRAMS
+        assert ice_setup.dropped_datagrams(receiver) == 100
 
     asyncio.run(scenario())
 
