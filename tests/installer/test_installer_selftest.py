@@ -87,6 +87,24 @@ def test_the_frozen_build_starts_its_relay_as_its_own_child(monkeypatch, tmp_pat
     assert command[:4] == [sys.executable, "-m", "ui.cli", "relay"]
 
 
+def test_the_frozen_build_starts_media_workers_as_its_own_hidden_subcommand(monkeypatch, tmp_path):
+    """server/media/coordinator.py: frozen, a worker is `roomcast media-worker …`, which the
+    bundle's command line parses (and does not list in --help)."""
+    from server.media.coordinator import worker_command
+    from server.media.ice import IceConfig
+    from ui.cli import build_parser
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    command = worker_command(1, 7, tmp_path, IceConfig(("127.0.0.1",)))
+    assert command[:2] == [sys.executable, "media-worker"]
+    args = build_parser().parse_args(command[1:])
+    assert (args.index, args.fd, args.announce_address) == (1, 7, ["127.0.0.1"])
+    assert "media-worker" not in build_parser().format_help()
+    monkeypatch.delattr(sys, "frozen")
+    command = worker_command(1, 7, tmp_path, IceConfig())
+    assert command[:3] == [sys.executable, "-m", "server.media.worker"]
+
+
 def test_the_command_line_offers_self_test_with_its_gui_check():
     from ui.cli import build_parser
 
