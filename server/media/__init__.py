@@ -7,25 +7,12 @@ parts of this package (the coordinator, the worker's arguments) without aiortc a
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.media.ice import IceConfig, rtc_configuration
     from server.media.room_media import RoomMedia, TickTrace
     from server.media.values import LevelSample, MediaError, MediaStats, PeerStats, StageState
-
-_WHERE = {
-    "IceConfig": "server.media.ice",
-    "rtc_configuration": "server.media.ice",
-    "RoomMedia": "server.media.room_media",
-    "TickTrace": "server.media.room_media",
-    "LevelSample": "server.media.values",
-    "MediaError": "server.media.values",
-    "MediaStats": "server.media.values",
-    "PeerStats": "server.media.values",
-    "StageState": "server.media.values",
-}
 
 __all__ = [
     "IceConfig",
@@ -41,7 +28,18 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'server.media' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    # Plain imports (not import_module with a computed name), so the frozen build's analysis
+    # sees them; each runs once, on the first use of one of its names.
+    if name in ("IceConfig", "rtc_configuration"):
+        from server.media import ice
+
+        return getattr(ice, name)
+    if name in ("RoomMedia", "TickTrace"):
+        from server.media import room_media
+
+        return getattr(room_media, name)
+    if name in ("LevelSample", "MediaError", "MediaStats", "PeerStats", "StageState"):
+        from server.media import values
+
+        return getattr(values, name)
+    raise AttributeError(f"module 'server.media' has no attribute {name!r}")
