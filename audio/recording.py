@@ -6,6 +6,12 @@ blocks into a bounded queue and returns; a writer thread does all disk I/O. Ever
 at the recording's tick 0: a speaker first heard at tick k gets k ticks of silence first, a tick
 the clock skipped is silence in every file, so sample n is the same instant in every file.
 
+Honest gaps: the relay says, per tick, which speakers' blocks were repaired (Opus FEC or PLC)
+or missing while they were sending (`gaps`); each track counts them. A tick the room's clock
+skipped (the caller's tick numbers jump) and a tick this writer could not queue are both
+silence in every file and both counted as dropped ticks of the take. The manifest carries it
+all, so a take never claims to be whole when it is not.
+
 The mix is the limited sum of the recorded tracks (unless the relay passes one), so it can
 never hold anyone who has no track.
 
@@ -33,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from audio.block_origin import BlockOrigin
 from audio.mixer import LimiterBank
 from audio.recording_failure import (
     RecordingFailure,
@@ -81,6 +88,7 @@ class _Tick:
     speakers: tuple[str, ...]
     blocks: Float32Array  # (speakers, tick_frames), a copy
     mix: Float32Array | None
+    gaps: tuple[tuple[str, BlockOrigin], ...] = ()
 
 
 @dataclass(slots=True)
@@ -90,6 +98,9 @@ class _Track:
     gate: VoiceGate
     pending: list[Float32Array] = field(default_factory=list)
     talk_ticks: int = 0
+    concealed_ticks: int = 0
+    fec_ticks: int = 0
+    silent_gap_ticks: int = 0
 
 
 class RecordingWriter:
@@ -123,6 +134,8 @@ class RecordingWriter:
         """Called once if the recording fails. Runs on: the writer thread."""
         self.error: RecordingFailure | None = None
         self.dropped_ticks = 0  # the queue was full: those ticks are silence in the files
+        self.clock_skipped_ticks = 0  # the room's clock skipped them: silence in the files
+        self._last_index: int | None = None  # caller side: the last tick number handed over
         self.ticks_written = 0
         self._now = now
         self._sink_factory = sink_factory
@@ -165,6 +178,7 @@ class RecordingWriter:
         mix: npt.NDArray[np.floating] | None = None,
         *,
         wait: bool = False,
+        gaps: Mapping[str, BlockOrigin] | None = None,
     ) -> None:
         """Hand over one tick: a (tick_frames,) float block per consenting speaker who sent
         audio. Leave `mix` None and the writer mixes the tracks (the recorded mix then cannot
@@ -172,9 +186,17 @@ class RecordingWriter:
 
         When the writer is `max_queue_ticks` behind, the tick is dropped (it becomes silence,
         counted in `dropped_ticks`) so the caller never waits; `wait=True` waits instead, for
-        feeding faster than real time (tests, tools), never on the relay's loop."""
+        feeding faster than real time (tests, tools), never on the relay's loop.
+
+        `gaps`: speakers whose block this tick is a repair (FEC, PLC) or missing although they
+        were sending (SILENT_GAP); counted per track. Tick numbers that jump are ticks the
+        caller's clock skipped: counted, and silence in every file."""
         if self.error is not None or self._stopping.is_set():
             return
+        if self._last_index is not None and tick_index > self._last_index + 1:
+            self.clock_skipped_ticks += tick_index - self._last_index - 1
+        if self._last_index is None or tick_index > self._last_index:
+            self._last_index = tick_index
         speakers = tuple(tracks)
         try:
             # One copy of all blocks in one call (the relay reuses its buffers): ~4 us for 13.
@@ -188,7 +210,8 @@ class RecordingWriter:
                 shapes = {s: np.shape(tracks[s]) for s in speakers}
                 raise ValueError(f"every block must have {self.tick_frames} samples: {shapes}")
         mix_copy = None if mix is None else np.array(mix, dtype=np.float32)
-        item = _Tick(tick_index, speakers, blocks, mix_copy)
+        gap_pairs = tuple(gaps.items()) if gaps else ()
+        item = _Tick(tick_index, speakers, blocks, mix_copy, gap_pairs)
         while wait and self.error is None:
             try:
                 self._queue.put(item, timeout=0.1)
@@ -297,6 +320,12 @@ class RecordingWriter:
         for user_id in tick.speakers:
             if user_id not in self._tracks:
                 self._open_track(user_id, relative)
+        for user_id, origin in tick.gaps:
+            gapped = self._tracks.get(user_id)
+            if gapped is not None:
+                gapped.concealed_ticks += origin.concealed
+                gapped.fec_ticks += origin is BlockOrigin.FEC
+                gapped.silent_gap_ticks += origin is BlockOrigin.SILENT_GAP
         for user_id, track in self._tracks.items():
             row = rows.get(user_id)
             if row is None:
@@ -379,9 +408,15 @@ class RecordingWriter:
         manifest.state = state
         manifest.ticks = self.ticks_written
         manifest.duration_s = round(self.ticks_written * self.tick_s, 3)
-        manifest.dropped_ticks = self.dropped_ticks
+        # Both kinds are silence in every file: the take's dropped ticks are their sum.
+        manifest.writer_dropped_ticks = self.dropped_ticks
+        manifest.clock_skipped_ticks = self.clock_skipped_ticks
+        manifest.dropped_ticks = self.dropped_ticks + self.clock_skipped_ticks
         for track in self._tracks.values():
             track.entry.talk_time_s = round(track.talk_ticks * self.tick_s, 2)
+            track.entry.concealed_ticks = track.concealed_ticks
+            track.entry.fec_ticks = track.fec_ticks
+            track.entry.silent_gap_ticks = track.silent_gap_ticks
         for line in manifest.consent_ledger:
             line.display_name = manifest.name_of(line.user_id)
         try:

@@ -43,6 +43,10 @@ class TrackEntry:
     display_name: str
     first_tick: int  # first tick with this speaker's audio; silence before it
     talk_time_s: float = 0.0
+    # Ticks of this voice the relay had to repair or leave out (absent in older manifests: 0).
+    concealed_ticks: int = 0  # lost or late packets filled in by Opus FEC or PLC
+    fec_ticks: int = 0  # of those, rebuilt from in-band FEC (the rest: PLC)
+    silent_gap_ticks: int = 0  # silence while they were sending (concealment gave up)
 
 
 @dataclass
@@ -92,7 +96,9 @@ class Manifest:
     markers: list[MarkerEntry] = field(default_factory=list)
     consent_ledger: list[ConsentLine] = field(default_factory=list)
     participants: dict[str, str] = field(default_factory=dict)  # user id -> display name
-    dropped_ticks: int = 0  # ticks the writer could not keep up with (written as silence)
+    dropped_ticks: int = 0  # silence in every file: clock_skipped_ticks + writer_dropped_ticks
+    clock_skipped_ticks: int = 0  # the relay's mixer clock fell behind and skipped them
+    writer_dropped_ticks: int = 0  # the writer could not keep up with them
     error: str | None = None
     audit: list[AuditLine] = field(default_factory=list)
     format: str = MANIFEST_FORMAT
@@ -123,7 +129,11 @@ class Manifest:
             and k not in ("tracks", "markers", "consent_ledger", "audit")
         }
         manifest = cls(**plain)
-        manifest.tracks = [TrackEntry(**t) for t in data.get("tracks", [])]
+        track_fields = TrackEntry.__dataclass_fields__
+        manifest.tracks = [
+            TrackEntry(**{k: v for k, v in t.items() if k in track_fields})
+            for t in data.get("tracks", [])
+        ]
         manifest.markers = [MarkerEntry(**m) for m in data.get("markers", [])]
         manifest.consent_ledger = [ConsentLine(**c) for c in data.get("consent_ledger", [])]
         manifest.audit = [AuditLine(**a) for a in data.get("audit", [])]

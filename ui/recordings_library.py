@@ -38,7 +38,7 @@ from audio.recording_manifest import RecordingFolderError
 from ui.asyncs import spawn
 from ui.dialogs import Question
 from ui.export_dialog import ExportDialog
-from ui.recordings_model import RecordingRow, RecordingsModel, scan_recordings
+from ui.recordings_model import GAPS_TIP, RecordingRow, RecordingsModel, scan_recordings
 from ui.room_models import clock_text
 
 DEFAULT_RETENTION_DAYS = 30
@@ -134,6 +134,10 @@ class RecordingsLibrary(QWidget):
         retention.addWidget(note, 1)
         layout.addLayout(retention)
 
+        self.gaps_line = QLabel("", self)  # the selected take's repairs, if it had any
+        self.gaps_line.setWordWrap(True)
+        layout.addWidget(self.gaps_line)
+
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -203,6 +207,9 @@ class RecordingsLibrary(QWidget):
         self.remove_button.setEnabled(finished and row is not None and bool(row.speakers))
         self.delete_button.setEnabled(idle and row is not None and not row.busy)
         self.refresh_button.setEnabled(not self.busy)
+        gaps = row.gaps_text() if row is not None and row.state != "unreadable" else "none"
+        self.gaps_line.setText("" if gaps == "none" else f"Gaps in this take: {gaps}")
+        self.gaps_line.setToolTip(GAPS_TIP)
 
     # -- simple actions ---------------------------------------------------------------------------
 

@@ -63,6 +63,10 @@ class RecordingRow:
     problem: str  # the manifest's error, or why it cannot be read
     size_bytes: int
     mix_file: str = "mix.flac"
+    concealed_ticks: int = 0  # summed over tracks: lost or late packets filled in (FEC/PLC)
+    silent_gap_ticks: int = 0  # summed over tracks: silence while someone was sending
+    dropped_ticks: int = 0  # the whole take: silence in every file (clock or writer behind)
+    tick_s: float = 0.02
 
     @property
     def key(self) -> str:
@@ -71,6 +75,22 @@ class RecordingRow:
     @property
     def busy(self) -> bool:
         return self.state == "recording"
+
+    def gaps_text(self) -> str:
+        """What the relay had to repair or leave out, e.g. "12 concealed, 3 dropped (0.3 s)"."""
+        parts = [
+            f"{count} {word}"
+            for count, word in (
+                (self.concealed_ticks, "concealed"),
+                (self.silent_gap_ticks, "silent"),
+                (self.dropped_ticks, "dropped"),
+            )
+            if count
+        ]
+        if not parts:
+            return "none"
+        total_s = (self.concealed_ticks + self.silent_gap_ticks + self.dropped_ticks) * self.tick_s
+        return f"{', '.join(parts)} ({total_s:.1f} s)"
 
     def state_text(self) -> str:
         text = STATE_WORDS.get(self.state, self.state)
@@ -128,6 +148,10 @@ def read_row(folder: Path) -> RecordingRow:
         problem=manifest.error or "",
         size_bytes=_size(folder),
         mix_file=manifest.mix_file,
+        concealed_ticks=sum(t.concealed_ticks for t in manifest.tracks),
+        silent_gap_ticks=sum(t.silent_gap_ticks for t in manifest.tracks),
+        dropped_ticks=manifest.dropped_ticks,
+        tick_s=manifest.tick_frames / max(1, manifest.sample_rate_hz),
     )
 
 
@@ -155,7 +179,13 @@ def size_text(size_bytes: int) -> str:
 
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("Title", "Recorded", "Length", "Speakers", "State", "Size")
+COLUMNS = ("Title", "Recorded", "Length", "Speakers", "State", "Size", "Gaps")
+GAPS_COLUMN = 6
+GAPS_TIP = (
+    "Ticks of 20 ms the relay had to repair or leave out. Concealed: a speaker's packet was "
+    "lost or late and Opus filled it in (FEC or concealment). Silent: they were sending but "
+    "nothing arrived for over 100 ms. Dropped: the relay fell behind; silence in every track."
+)
 
 
 class RecordingsModel(QAbstractTableModel):
@@ -189,6 +219,8 @@ class RecordingsModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == GAPS_COLUMN:
+                return GAPS_TIP
             return "\n".join(x for x in (str(row.folder), row.problem) if x)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._cell(row, index.column())
@@ -208,6 +240,8 @@ class RecordingsModel(QAbstractTableModel):
             return row.state_text()
         if column == 5:
             return size_text(row.size_bytes)
+        if column == GAPS_COLUMN:
+            return "" if row.state == "unreadable" else row.gaps_text()
         return None
 
     # -- reading ----------------------------------------------------------------------------------

@@ -12,9 +12,21 @@ and keeps at most `capacity` of them, ordered by sequence number:
   wait over `trim_window_ticks` exceeded a frame plus `trim_guard_s`, a packet was always
   waiting that was never needed, so one is dropped to cut the delay by 20 ms (a start-up
   burst would otherwise add 20-40 ms for good);
-- a gap (a later packet is here, the due one is not) is a loss, declared after one tick's
-  grace for reordering; the block is silence (libopus PLC/FEC is the next step);
-- nothing at all (a stalled or vanished speaker) gives silence: the room never waits.
+- a gap (a later packet is here, the due one is not) is a loss: when the very next packet is
+  here its in-band FEC rebuilds the lost frame, otherwise libopus conceals it (PLC). A packet
+  that turns up after its frame was rebuilt is late and dropped (reordering by a whole frame
+  is rare; waiting a tick for it would cost every loss 20 ms of delay);
+- nothing buffered while the speaker is sending (a late packet) is concealed too, without
+  moving on, so the late packet still plays when it comes; if what comes next starts after a
+  gap instead, the frames of the ticks already played through are skipped at once (their time
+  has passed), so a stall does not add its length to the delay;
+- concealment stops after `max_concealed_ticks` in a row (100 ms): past that it would only
+  buzz, so the block is silence, counted as a silent gap;
+- nothing at all from a speaker who stopped sending (muted on their side, gone) is silence and
+  no gap: the room never waits.
+
+`last_origin` says what the last `pull` gave (server.media.values/audio.block_origin), so the
+room media can tell the recorder which of its blocks were repaired.
 """
 
 from __future__ import annotations
@@ -24,21 +36,27 @@ from dataclasses import dataclass
 
 from aiortc.rtp import RtpPacket
 
-from server.media.opus_codec import OpusDecoder, Samples
+from audio.block_origin import BlockOrigin
+from server.media.opus_codec import Samples, SpeakerDecoder, new_decoder
 
 SEQ_MODULO = 1 << 16
 TICK_S = 0.020
 UNDERRUN_WINDOW_S = 0.1  # a speaker heard from this recently is "sending"
 DEFAULT_CAPACITY = 4  # packets (80 ms)
+MAX_CONCEALED_TICKS = 5  # 100 ms: libopus PLC has faded to near silence by then
 
 
 @dataclass(frozen=True, slots=True)
 class PulledFrame:
-    """A decoded block and when its packet reached the relay (for latency figures)."""
+    """A decoded block and when its packet reached the relay (for latency figures).
+
+    For a repaired block (`origin` FEC or PLC) the timestamp and arrival are those of the
+    packet that was due; they mean nothing for latency."""
 
     samples: Samples
     rtp_timestamp: int
     arrival_s: float
+    origin: BlockOrigin = BlockOrigin.PACKET
 
 
 @dataclass(slots=True)
@@ -62,6 +80,8 @@ class SpeakerIngress:
         capacity: int = DEFAULT_CAPACITY,
         trim_window_ticks: int = 25,
         trim_guard_s: float = 0.004,
+        max_concealed_ticks: int = MAX_CONCEALED_TICKS,
+        decoder: SpeakerDecoder | None = None,
     ) -> None:
         self.payload_type = payload_type
         self.capacity = capacity
@@ -69,16 +89,26 @@ class SpeakerIngress:
         self.trim_guard_s = trim_guard_s
         self._packets: dict[int, _Buffered] = {}
         self._next_seq: int | None = None
-        self._gap_ticks = 0
+        self.max_concealed_ticks = max_concealed_ticks
+        self._concealed_run = 0
+        self._waited_ticks = 0  # ticks played through (concealed, silent) without a packet
         self._window_ticks = 0
         self._window_min_wait_s = float("inf")
-        self._decoder = OpusDecoder()
+        self._last_timestamp = 0
+        self._decoder = decoder if decoder is not None else new_decoder()
         self.packets_received = 0
         self.packets_lost = 0
         self.packets_dropped = 0
         self.foreign_packets = 0
         self.underruns = 0
-        """Ticks with nothing to play while the speaker was sending (played as silence)."""
+        """Ticks with nothing buffered while the speaker was sending (concealed or silent)."""
+        self.fec_ticks = 0
+        """Lost frames rebuilt from the next packet's in-band FEC."""
+        self.plc_ticks = 0
+        """Lost or late frames concealed by libopus PLC."""
+        self.silent_gap_ticks = 0
+        """Ticks left silent while the speaker was sending (past the concealment cap)."""
+        self.last_origin = BlockOrigin.IDLE
         self.last_arrival_s = float("-inf")
 
     async def handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -112,42 +142,83 @@ class SpeakerIngress:
     def depth(self) -> int:
         return len(self._packets)
 
+    @property
+    def concealed_ticks(self) -> int:
+        return self.fec_ticks + self.plc_ticks
+
     def pull(self, now_s: float) -> PulledFrame | None:
-        """Runs on: the clock task. The next 20 ms block, or None (silence) if none is due."""
-        entry = self._take(now_s)
-        if entry is None:
-            return None
-        samples = self._decoder.decode(entry.payload)
+        """Runs on: the clock task. The next 20 ms block, or None (silence).
+
+        Sets `last_origin`; every repaired or silent tick while sending is counted."""
+        origin, entry, following = self._take(now_s)
+        samples: Samples | None = None
+        if origin is BlockOrigin.PACKET:
+            assert entry is not None
+            samples = self._decoder.decode(entry.payload)
+            if samples is None:  # undecodable payload: conceal it like a loss
+                origin = BlockOrigin.PLC
+        if origin in (BlockOrigin.FEC, BlockOrigin.PLC):
+            if self._concealed_run >= self.max_concealed_ticks:
+                origin, samples = BlockOrigin.SILENT_GAP, None
+            elif origin is BlockOrigin.FEC and following is not None:
+                samples, carried = self._decoder.recover(following.payload)
+                if not carried:
+                    origin = BlockOrigin.PLC  # the next packet held no FEC: libopus concealed
+            else:
+                samples = self._decoder.conceal()
+        self._count(origin)
         if samples is None:
             return None
-        return PulledFrame(samples, entry.rtp_timestamp, entry.arrival_s)
+        if entry is None:
+            return PulledFrame(samples, self._last_timestamp, now_s, origin)
+        self._last_timestamp = entry.rtp_timestamp
+        return PulledFrame(samples, entry.rtp_timestamp, entry.arrival_s, origin)
 
     def discard(self, now_s: float) -> None:
         """Runs on: the clock task. Advance one tick without decoding (muted, off stage)."""
         self._take(now_s)
+        self._concealed_run = 0
+        self.last_origin = BlockOrigin.IDLE
 
-    def _take(self, now_s: float) -> _Buffered | None:
+    def _count(self, origin: BlockOrigin) -> None:
+        self.last_origin = origin
+        if origin is BlockOrigin.FEC:
+            self.fec_ticks += 1
+        elif origin is BlockOrigin.PLC:
+            self.plc_ticks += 1
+        elif origin is BlockOrigin.SILENT_GAP:
+            self.silent_gap_ticks += 1
+        if origin.concealed:
+            self._concealed_run += 1
+        elif origin is not BlockOrigin.SILENT_GAP:
+            self._concealed_run = 0
+
+    def _take(self, now_s: float) -> tuple[BlockOrigin, _Buffered | None, _Buffered | None]:
+        """(what this tick gets, the packet due if here, the packet after it if here)."""
         if self._next_seq is None or not self._packets:
+            self._restart_window()
+            if self._next_seq is not None:
+                self._waited_ticks += 1
             if now_s - self.last_arrival_s < UNDERRUN_WINDOW_S:
                 self.underruns += 1  # they are sending, but this tick's packet is not here
-            self._gap_ticks = 0
-            self._restart_window()
-            return None
-        entry = self._packets.pop(self._next_seq, None)
-        if entry is None:
-            # The due packet is missing but later ones are here: a loss, after one tick's grace.
-            self._gap_ticks += 1
-            if self._gap_ticks < 2:
-                return None
+                return BlockOrigin.PLC, None, None  # conceal; the late packet plays next
+            return BlockOrigin.IDLE, None, None
+        while self._waited_ticks > 0 and self._next_seq not in self._packets:
+            # After a stall: these frames belong to ticks already played through. Skip them.
+            self._waited_ticks -= 1
             self.packets_lost += 1
-            self._gap_ticks = 0
             self._advance()
-            self._restart_window()
-            return None
-        self._gap_ticks = 0
+        self._waited_ticks = 0
+        entry = self._packets.pop(self._next_seq, None)
         self._advance()
+        if entry is None:
+            # The due packet is missing but later ones are here: a loss.
+            self.packets_lost += 1
+            self._restart_window()
+            following = self._packets.get(self._next_seq)
+            return (BlockOrigin.FEC if following else BlockOrigin.PLC), None, following
         self._trim(now_s - entry.arrival_s)
-        return entry
+        return BlockOrigin.PACKET, entry, None
 
     def _trim(self, wait_s: float) -> None:
         self._window_min_wait_s = min(self._window_min_wait_s, wait_s)

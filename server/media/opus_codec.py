@@ -5,15 +5,23 @@ expected loss (libopus only spends bits on FEC when told to expect loss; at 5 % 
 writes LBRR data in most speech frames), 20 ms frames. Complexity 10 (best) for the audience
 mix everyone hears; a speaker's own mix-minus, heard by one person, may use less. aiortc's
 own encoder is 96 kbit/s stereo without FEC and sends about twice the bytes.
+
+Decoders (`new_decoder`): libopus through ctypes when it can be loaded (decode, in-band FEC and
+concealment: `server.media.libopus`), else PyAV, which decodes and conceals but cannot reach
+FEC. A lost frame is never a block of zeros: `conceal()` gives libopus' packet-loss
+concealment, which fades to silence by itself over about 100 ms.
 """
 
 from __future__ import annotations
 
 import fractions
+from typing import Protocol
 
 import av
 import numpy as np
 import numpy.typing as npt
+
+from server.media import libopus
 
 SAMPLE_RATE_HZ = 48_000
 FRAME_SAMPLES = 960  # 20 ms at 48 kHz: the mixer's tick
@@ -64,22 +72,80 @@ class OpusEncoder:
         return bytes(packets[0])
 
 
+class SpeakerDecoder(Protocol):
+    """One speaker's decoder. Runs on: the room's clock task."""
+
+    fec_available: bool
+    errors: int
+
+    def decode(self, payload: bytes) -> Samples | None: ...
+
+    def conceal(self) -> Samples: ...
+
+    def recover(self, next_payload: bytes) -> tuple[Samples, bool]: ...
+
+
+def new_decoder() -> SpeakerDecoder:
+    """libopus directly when it loads (FEC reachable), else PyAV (concealment only)."""
+    lib = libopus.library()
+    if lib is not None:
+        return libopus.LibopusDecoder(lib, SAMPLE_RATE_HZ, FRAME_SAMPLES)
+    return OpusDecoder()
+
+
+def _plc_packet(toc: int) -> bytes:
+    """A TOC-only Opus packet of one 20 ms frame in the same mode and bandwidth as `toc`.
+
+    libopus decodes a frame of 0 or 1 bytes as a lost one (`opus_decode_frame`: len <= 1 ->
+    data = NULL, capped at the TOC's frame size), so this is PLC through FFmpeg, which never
+    passes libopus a NULL packet (an empty av.Packet is a flush and returns nothing).
+    """
+    config = toc >> 3
+    if config < 12:  # SILK: 10/20/40/60 ms per bandwidth
+        config = config // 4 * 4 + 1
+    elif config < 16:  # hybrid: 10/20 ms
+        config = config // 2 * 2 + 1
+    else:  # CELT: 2.5/5/10/20 ms
+        config = config // 4 * 4 + 3
+    return bytes([(config << 3) | (toc & 0x04)])  # code 0: one frame; keep the stereo bit
+
+
 class OpusDecoder:
-    """Runs on: the room's clock task. Decodes one speaker's Opus payloads to mono float32."""
+    """Runs on: the room's clock task. Decodes one speaker's Opus payloads to mono float32
+    through PyAV (FFmpeg's libopus wrapper): decode and concealment, no FEC."""
+
+    fec_available = False
 
     def __init__(self) -> None:
         codec = av.CodecContext.create("libopus", "r")
         codec.layout = "mono"
         codec.sample_rate = SAMPLE_RATE_HZ
         self._codec: av.AudioCodecContext = codec
+        self._plc = _plc_packet(0x78)  # SILK wideband 20 ms until a packet says otherwise
         self.errors = 0
 
     def decode(self, payload: bytes) -> Samples | None:
         """A 20 ms block (960 samples), or None when the payload is not decodable Opus."""
+        block = self._decode(payload)
+        if block is None:
+            self.errors += 1
+        else:
+            self._plc = _plc_packet(payload[0])
+        return block
+
+    def conceal(self) -> Samples:
+        """libopus PLC for one 20 ms frame, continuing from the last decoded packet."""
+        block = self._decode(self._plc)
+        return block if block is not None else np.zeros(FRAME_SAMPLES, dtype=np.float32)
+
+    def recover(self, next_payload: bytes) -> tuple[Samples, bool]:
+        """FFmpeg cannot decode FEC: conceal instead (and say no FEC was used)."""
+        return self.conceal(), False
+
+    def _decode(self, payload: bytes) -> Samples | None:
         try:
             frames = self._codec.decode(av.Packet(payload))
         except (av.FFmpegError, ValueError):
-            self.errors += 1
             return None
         if not frames:
             return None

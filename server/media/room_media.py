@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from audio.block_origin import BlockOrigin
 from server.media import ice as ice_setup
 from server.media.clock import TICK_S, TickClock
 from server.media.fanout import FanOut
@@ -34,9 +35,18 @@ logger = logging.getLogger(__name__)
 
 
 class RecordingSink(Protocol):
-    """Where a recording's blocks go, once per tick (audio.recording.RecordingWriter)."""
+    """Where a recording's blocks go, once per tick (audio.recording.RecordingWriter).
 
-    def write_tick(self, tick_index: int, tracks: Mapping[str, Samples]) -> None: ...
+    `gaps`: the speakers whose block this tick was repaired (FEC, PLC) or is missing while
+    they were sending (SILENT_GAP), so the take's manifest can count them."""
+
+    def write_tick(
+        self,
+        tick_index: int,
+        tracks: Mapping[str, Samples],
+        *,
+        gaps: Mapping[str, BlockOrigin] | None = None,
+    ) -> None: ...
 
 
 LevelsCallback = Callable[[dict[str, LevelSample]], None]
@@ -267,6 +277,7 @@ class RoomMedia:
         now_s = time.perf_counter()
         stage_members = set(self._stage.members)
         blocks: dict[str, Samples] = {}
+        gaps: dict[str, BlockOrigin] = {}
         consumed: list[tuple[str, int, float]] = []
         for user_id, peer in self._peers.items():
             ingress = peer.ingress
@@ -277,11 +288,14 @@ class RoomMedia:
                 ingress.discard(now_s)
                 continue
             pulled = ingress.pull(now_s)
+            if ingress.last_origin.is_gap:
+                gaps[user_id] = ingress.last_origin
             if pulled is not None:
                 blocks[user_id] = pulled.samples
-                consumed.append((user_id, pulled.rtp_timestamp, pulled.arrival_s))
+                if pulled.origin is BlockOrigin.PACKET:  # a repair has no packet to time
+                    consumed.append((user_id, pulled.rtp_timestamp, pulled.arrival_s))
         if self._recording is not None:
-            self._record(tick, blocks)
+            self._record(tick, blocks, gaps)
         listening = self._fanout.refresh(tick)
         out = self._stage.tick(blocks, encode=listening or self._forwarding)
         for user_id, speaking in out.flips:
@@ -313,7 +327,9 @@ class RoomMedia:
         else:
             self._wake()
 
-    def _record(self, tick: int, blocks: Mapping[str, Samples]) -> None:
+    def _record(
+        self, tick: int, blocks: Mapping[str, Samples], gaps: Mapping[str, BlockOrigin]
+    ) -> None:
         assert self._recording is not None
         sink, origin = self._recording
         if origin is None:
@@ -324,8 +340,13 @@ class RoomMedia:
             state = self._stage.state(user_id)
             if state is not None and state.recordable:
                 recordable[user_id] = block
+        recorded_gaps = {}
+        for user_id, gap in gaps.items():
+            state = self._stage.state(user_id)
+            if state is not None and state.recordable:
+                recorded_gaps[user_id] = gap
         try:
-            sink.write_tick(tick - origin, recordable)
+            sink.write_tick(tick - origin, recordable, gaps=recorded_gaps)
         except Exception:  # a recording must never stop the room
             logger.exception("room %s: recording sink failed", self.room_id)
             self._recording = None
@@ -374,6 +395,9 @@ class RoomMedia:
                 ingress_lost=ingress.packets_lost if ingress else 0,
                 ingress_dropped=ingress.packets_dropped if ingress else 0,
                 ingress_underruns=ingress.underruns if ingress else 0,
+                ingress_fec_ticks=ingress.fec_ticks if ingress else 0,
+                ingress_plc_ticks=ingress.plc_ticks if ingress else 0,
+                ingress_silent_gap_ticks=ingress.silent_gap_ticks if ingress else 0,
             )
         latencies = sorted(self._latencies_s)
         hops = sorted(self._hop_latencies_s)

@@ -54,7 +54,17 @@ class PeerStats:
     ingress_dropped: int
     """Speaker packets dropped to keep their buffer short (late, overflow or latency trim)."""
     ingress_underruns: int
-    """Ticks where a sending speaker's packet had not arrived in time (played as silence)."""
+    """Ticks where a sending speaker's packet had not arrived in time (concealed or silent)."""
+    ingress_fec_ticks: int = 0
+    """Lost speaker frames rebuilt from the next packet's in-band FEC."""
+    ingress_plc_ticks: int = 0
+    """Lost or late speaker frames concealed by libopus PLC."""
+    ingress_silent_gap_ticks: int = 0
+    """Ticks left silent while the speaker was sending (concealment capped at 100 ms)."""
+
+    @property
+    def ingress_concealed_ticks(self) -> int:
+        return self.ingress_fec_ticks + self.ingress_plc_ticks
 
 
 @dataclass(frozen=True, slots=True)

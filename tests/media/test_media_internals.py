@@ -20,6 +20,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
+from audio.block_origin import BlockOrigin
 from server.media import IceConfig, StageState, rtc_configuration
 from server.media import aiortc_internals as internals
 from server.media import ice as ice_setup
@@ -236,13 +237,14 @@ def test_speaker_buffer_reorders_conceals_losses_and_stays_short() -> None:
     played = [ingress.pull(now) for _ in range(3)]
     assert [p.rtp_timestamp // 960 for p in played if p] == [65534, 65535, 0]
     assert ingress.packets_lost == 0
-    # A gap: 2 is missing. One tick of grace, then it is a loss and 3 plays.
+    # A gap: 2 is missing while 3 is here. It is a loss, filled in (never silence); 3 plays.
     ingress.accept(1, 960, 111, payloads[1], now)
     ingress.accept(3, 3 * 960, 111, payloads[3], now)
     assert ingress.pull(now) is not None  # 1
-    assert ingress.pull(now) is None  # 2 is late: grace
-    assert ingress.pull(now) is None  # 2 is lost: silence, and move on
-    assert ingress.packets_lost == 1
+    repaired = ingress.pull(now)  # 2: rebuilt from 3's FEC, or concealed
+    assert repaired is not None and repaired.origin in (BlockOrigin.FEC, BlockOrigin.PLC)
+    assert np.any(repaired.samples != 0.0)
+    assert ingress.packets_lost == 1 and ingress.concealed_ticks == 1
     frame = ingress.pull(now)
     assert frame is not None and frame.rtp_timestamp == 3 * 960
     # Late packet (already played past) and the wrong payload type are dropped.
@@ -256,12 +258,13 @@ def test_speaker_buffer_reorders_conceals_losses_and_stays_short() -> None:
     frame = ingress.pull(now)
     assert frame is not None and frame.rtp_timestamp == 10 * 960
     assert ingress.pull(now + 1) is not None
-    # Nothing buffered: silence, never a wait (and counted as an underrun while sending).
+    # Nothing buffered: never a wait. While they are sending it is concealed (an underrun).
     assert ingress.pull(now) is not None and ingress.pull(now) is not None
     assert ingress.underruns == 0
-    assert ingress.pull(now) is None
+    late = ingress.pull(now)
+    assert late is not None and late.origin is BlockOrigin.PLC
     assert ingress.underruns == 1
-    assert ingress.pull(now + 1.0) is None
+    assert ingress.pull(now + 1.0) is None and ingress.last_origin is BlockOrigin.IDLE
     assert ingress.underruns == 1, "a speaker who stopped sending is not underrunning"
 
 

@@ -41,7 +41,8 @@ def test_a_full_disk_stops_the_recording_with_a_clear_message(tmp_path: Path) ->
     for tick in range(40):
         writer.write_tick(tick, {"ana": block}, wait=True)
     deadline = time.monotonic() + 10
-    while writer.error is None and time.monotonic() < deadline:
+    # `error` is set first (write_tick stops queueing at once), `on_error` runs last: wait for both.
+    while (writer.error is None or not failures) and time.monotonic() < deadline:
         time.sleep(0.01)
     error = writer.error
     assert error is not None

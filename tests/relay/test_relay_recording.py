@@ -9,6 +9,7 @@ import signal
 import time
 from pathlib import Path
 
+import numpy as np
 import soundfile
 
 from console.identity import Identity
@@ -198,3 +199,81 @@ def test_the_bot_answers_the_consent_question_as_told(tmp_path):
                 await host.close()
 
     asyncio.run(scenario())
+
+
+class _PacketLoss:
+    """Drops chosen RTP packets on a real client's way out (above SRTP, below the encoder),
+    so the relay sees true loss: a missing sequence number. Runs on: the client's loop."""
+
+    def __init__(self, media, every: int) -> None:
+        self.every = every
+        self.on = False
+        self.dropped: list[int] = []
+        self.sent = 0
+        dtls = media.pc.getSenders()[0].transport
+        self._send = dtls._send_rtp  # aiortc private API, test-only
+        dtls._send_rtp = self._send_rtp
+
+    async def _send_rtp(self, data: bytes) -> None:
+        is_rtp = len(data) > 12 and (data[1] & 0x7F) >= 96 and not 200 <= data[1] <= 204
+        if is_rtp and self.on:
+            self.sent += 1
+            if self.sent % self.every == 0:
+                self.dropped.append(int.from_bytes(data[2:4], "big"))
+                return
+        await self._send(data)
+
+
+async def until(condition, timeout_s: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.05)
+
+
+def _zero_blocks(samples, tick: int = 960) -> int:
+    """20 ms blocks of exact zeros (a hole: a tone never holds one)."""
+    whole = samples[: samples.size // tick * tick].reshape(-1, tick)
+    return int(np.count_nonzero(~whole.any(axis=1)))
+
+
+def test_a_speaker_packet_lost_during_a_recording_is_concealed_and_counted(tmp_path):
+    """One packet in 25 (one each half second) of the host's tone never reaches the relay.
+    The recorded track carries no 20 ms hole where they were, and the manifest counts them."""
+
+    async def scenario():
+        async with relay(tmp_path, with_media=True) as config:
+            created = await create_room(config, Identity.new(), title="Lossy talk")
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            loss = _PacketLoss(host_media, every=25)
+            recordings = tmp_path / "recordings"
+            try:
+                await host.send(StartRecording())
+                await until(
+                    lambda: recordings.is_dir() and any(recordings.glob("*/manifest.json")),
+                    what="the recording to start",
+                )
+                loss.on = True
+                await until(lambda: len(loss.dropped) >= 8, what="8 packets dropped")
+                loss.every, sent = 10**9, loss.sent  # no more losses; still counting
+                await until(lambda: loss.sent >= sent + 10, what="the last loss to be played")
+                await host.send(StopRecording())
+                folder = await finished(recordings)
+            finally:
+                await host_media.close()
+                await host.close()
+            return folder, len(loss.dropped)
+
+    folder, dropped = asyncio.run(scenario())
+    manifest = manifest_of(folder)
+    (track,) = manifest["tracks"]
+    samples, rate = soundfile.read(str(folder / track["file"]), dtype="float32")
+    heard = samples[track["first_tick"] * 960 :]
+    assert heard.size / rate > 3.0
+    assert band_level_db(heard, 440) > HEARD_DB
+    holes = _zero_blocks(heard)
+    # Every 20 ms of exact silence is one the manifest owns up to (ideally none at all).
+    assert holes <= track["silent_gap_ticks"] + manifest["dropped_ticks"], (holes, track, manifest)
+    assert holes < dropped, f"{holes} holes for {dropped} lost packets: they were not concealed"
+    assert track["concealed_ticks"] >= dropped, (track, dropped)

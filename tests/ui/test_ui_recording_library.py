@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from audio.export import ExportCancelled, ExportError
 from audio.recording_files import FolderLock
@@ -174,3 +175,62 @@ def test_export_runs_off_the_gui_thread_can_be_cancelled_and_explains_failures(
 
     aloop.run_until_complete(scenario())
     dialog.close()
+
+
+def _take_with_gaps(folder: Path) -> Path:
+    """A take through the real writer: Ana's packets were concealed in 12 ticks (4 by FEC)
+    and missing in 3 while she was sending; the relay's clock skipped 2 ticks."""
+    from audio.block_origin import BlockOrigin
+    from audio.recording import RecordingWriter
+
+    ana = tone(440, 2.0, 0.3)
+    writer = RecordingWriter(folder, room_title="Bumpy show")
+    writer.set_participant("ana", "Ana")
+    for tick in range(100):
+        if tick in (50, 51):
+            continue  # skipped by the clock
+        block = ana[tick * 960 : (tick + 1) * 960]
+        if tick in (70, 71, 72):
+            writer.write_tick(tick, {}, wait=True, gaps={"ana": BlockOrigin.SILENT_GAP})
+        elif 20 <= tick < 32:
+            origin = BlockOrigin.FEC if tick < 24 else BlockOrigin.PLC
+            writer.write_tick(tick, {"ana": block}, wait=True, gaps={"ana": origin})
+        else:
+            writer.write_tick(tick, {"ana": block}, wait=True)
+    writer.stop()
+    assert writer.wait_closed(10) and writer.error is None
+    return folder
+
+
+def test_the_library_says_when_a_take_had_gaps(qapp, aloop, tmp_path):
+    from ui.recordings_model import COLUMNS, GAPS_COLUMN
+
+    root = tmp_path / "recordings"
+    make(root, "clean", "Smooth show")
+    _take_with_gaps(root / "bumpy")
+    library = RecordingsLibrary(root, retention_days=None)
+    library.show()
+
+    async def scenario():
+        await library.refresh()
+
+    aloop.run_until_complete(scenario())
+    model = library.view.model()
+    assert model.headerData(GAPS_COLUMN, Qt.Orientation.Horizontal) == COLUMNS[GAPS_COLUMN]
+    texts = {
+        model.index(r, 0).data(): model.index(r, GAPS_COLUMN).data()
+        for r in range(model.rowCount())
+    }
+    assert texts == {
+        "Smooth show": "none",
+        "Bumpy show": "12 concealed, 3 silent, 2 dropped (0.3 s)",
+    }
+    assert not library.view.isColumnHidden(GAPS_COLUMN)
+    library.select(library.model.row_of("bumpy"))
+    assert library.gaps_line.isVisible()
+    assert (
+        library.gaps_line.text() == "Gaps in this take: 12 concealed, 3 silent, 2 dropped (0.3 s)"
+    )
+    library.select(library.model.row_of("clean"))
+    assert library.gaps_line.text() == ""
+    library.close()
