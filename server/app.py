@@ -22,7 +22,8 @@ from server.config import RelayConfig
 from server.http_api import routes, security_headers
 from server.hub import Hub, RoomMediaPort
 from server.recorder import RoomRecorders
-from server.session import websocket_handler
+from server.session import websocket_route
+from server.snapshot_writer import SnapshotWriter
 from server.store import Store
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,17 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = Store.open(config.data_dir)
-        hub = Hub(store, resume_grace_s=config.resume_grace_s)
+        snapshots = SnapshotWriter(
+            config.data_dir,
+            interval_s=config.snapshot_interval_s,
+            every_events=config.snapshot_every_events,
+        )
+        hub = Hub(
+            store,
+            resume_grace_s=config.resume_grace_s,
+            abandon_after_s=config.abandon_after_s,
+            snapshots=snapshots,
+        )
         hub.recorders = RoomRecorders(config.data_dir, hub.recording_failed)
         reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)
         for report in reports:
@@ -77,26 +88,15 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         restored = hub.restore()
         if restored:
             logger.info("restored %d rooms from %s", restored, store.path)
-        housekeeping = asyncio.create_task(_housekeeping(hub, config.housekeeping_interval_s))
         yield
-        housekeeping.cancel()
         await hub.close()
         hub.recorders.close()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.add_routes(routes(HUB, CONFIG))
-    app.router.add_get("/ws", websocket_handler)
+    app.add_routes([websocket_route(HUB, CONFIG)])
     return app
-
-
-async def _housekeeping(hub: Hub, interval_s: float) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            hub.expire_invites()
-        except Exception:  # housekeeping must outlive one bad room
-            logger.exception("housekeeping failed")
 
 
 @contextlib.asynccontextmanager

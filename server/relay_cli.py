@@ -58,6 +58,14 @@ def register(subparsers: Any) -> None:
         "--public-url", default=None, help="base URL for the links the relay hands out"
     )
     parser.add_argument(
+        "--abandon-after-s",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="end a live room once its host and co-hosts have all been disconnected this long "
+        "(default 600)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     parser.add_argument(
@@ -93,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         announce_addresses=tuple(args.announce_address or ("127.0.0.1",)),
         stun_urls=tuple(args.stun or ()),
         public_url=args.public_url,
+        abandon_after_s=args.abandon_after_s,
     )
     console = Path(args.console_pid_file) if args.console_pid_file else None
     try:
