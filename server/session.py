@@ -173,8 +173,12 @@ class Session:
             return False
         if msg.type is not WSMsgType.TEXT:
             return False
+        return self.hello_frame(msg.data)
+
+    def hello_frame(self, data: str) -> bool:
+        """The connection's first frame: True once joined (or resumed), else refused and closing."""
         try:
-            request = decode_request(msg.data)
+            request = decode_request(data)
         except ProtocolError as error:
             self.deliver(encode_protocol_error(error))
             self.close(CLOSE_BAD_HELLO, error.code.value)
@@ -297,12 +301,17 @@ class Session:
                 )
                 continue
             refused_in_a_row = 0
-            try:
-                request = decode_request(msg.data)
-            except ProtocolError as error:
-                self.deliver(encode_protocol_error(error))
-                continue
-            await self._handle(request)
+            await self.handle_frame(msg.data)
+
+    async def handle_frame(self, data: str | bytes) -> None:
+        """One client frame after hello: decoded strictly, then a command, offer or ping; every
+        frame gets `ok` or `error`, and a frame that does not decode changes nothing."""
+        try:
+            request = decode_request(data)
+        except ProtocolError as error:
+            self.deliver(encode_protocol_error(error))
+            return
+        await self._handle(request)
 
     async def _handle(self, request: Request) -> None:
         assert self.room_id is not None and self.user_id is not None
