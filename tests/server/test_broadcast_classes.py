@@ -41,5 +41,5 @@ def test_every_viewer_gets_what_event_for_gives_them(given, actor, command):
         seen = audience(event, room)
         for viewer in viewers:
             expected = event_for(event, room, viewer)
-            got = seen.special[viewer] if viewer in seen.special else seen.everyone_else
+            got = seen.special.get(viewer, seen.everyone_else)
             assert got == expected, (viewer, event)

@@ -102,7 +102,7 @@ def test_bad_frame_changes_no_room(relay, raw, code):
 
 
 def test_error_reply_echoes_a_readable_id(relay):
-    room_id, sessions = relay.live_room()
+    _room_id, sessions = relay.live_room()
     reply = relay.send(sessions[HOST], frame("nope", request_id="req-7"))
     assert reply["id"] == "req-7"
     assert reply["body"]["code"] == "unknown_type"
