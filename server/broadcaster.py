@@ -151,12 +151,12 @@ class Broadcaster:
             for version in (seen.everyone_else, *seen.special.values()):
                 if id(version) not in frames:
                     frames[id(version)] = encode_event(seq, version)
-            channel.outgoing.append(
-                Outgoing(
-                    {user: frames[id(v)] for user, v in seen.special.items()},
-                    frames[id(seen.everyone_else)],
-                )
-            )
+            everyone = frames[id(seen.everyone_else)]
+            # Most events look the same to everyone: keep only the versions that differ.
+            special = {
+                u: frames[id(v)] for u, v in seen.special.items() if v is not seen.everyone_else
+            }
+            channel.outgoing.append(Outgoing(special, everyone))
         if not channel.scheduled:
             channel.scheduled = True
             call_soon = self._call_soon or asyncio.get_running_loop().call_soon
@@ -182,15 +182,18 @@ class Broadcaster:
             return
         channel.scheduled = False
         end = channel.end
-        everyone_frames = [o.everyone_else for o in channel.outgoing]
-        plain = all(not o.special for o in channel.outgoing)
+        everyone_frames = [o.everyone_else for o in channel.outgoing if o.everyone_else]
+        special: set[str] = set()
+        for outgoing in channel.outgoing:
+            special.update(outgoing.special)
+        base = channel.base
         for user_id, seat in list(channel.seats.items()):
             if seat.sent >= end:
                 continue
-            if plain and seat.sent == channel.base:
+            if seat.sent == base and user_id not in special:
+                deliver = seat.connection.deliver
                 for frame in everyone_frames:  # the common case: one version for everyone
-                    if frame is not None:
-                        seat.connection.deliver(frame)
+                    deliver(frame)
                 seat.sent = end
             else:
                 self._catch_up(channel, user_id, seat)

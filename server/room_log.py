@@ -87,7 +87,7 @@ class RoomLog:
         self._store = store
         self._snapshots = snapshots
         self._clock = clock
-        self._write_through = write_through or snapshots is None
+        self.write_through = write_through or snapshots is None
         self._rooms: dict[str, LoggedRoom] = {}
 
     # -- reading -------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ class RoomLog:
         if not verdict:
             return change
         try:
-            if self._write_through:
+            if self.write_through:
                 self._store.commit(after, verdict, change.first_seq)
             else:
                 self._store.append(after, verdict, change.first_seq)
@@ -178,7 +178,7 @@ class RoomLog:
             # Nothing was saved, so nothing changes: the room stays as it was.
             raise RoomLogError("store_failed", str(exc)) from exc
         logged.room, logged.seq = after, change.last_seq
-        if self._snapshots is not None and not self._write_through:
+        if self._snapshots is not None and not self.write_through:
             self._snapshots.note(after, logged.seq, len(verdict), urgent=change.ends_room)
         if change.ends_room:
             del self._rooms[room_id]  # an ended room lives on in the store only

@@ -142,8 +142,9 @@ class Store:
             with self._transaction():
                 self._append_all(room, events, first_seq)
         except sqlite3.IntegrityError as exc:
+            # The events' foreign key also refuses a room the store does not have.
             raise StoreError(
-                f"events for room {room.room_id!r} from {first_seq} are already stored"
+                f"events for room {room.room_id!r} from {first_seq} cannot be stored ({exc})"
             ) from exc
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from exc
@@ -153,10 +154,6 @@ class Store:
         for offset, event in enumerate(events):
             self._append_event(room, first_seq + offset, event)
             self._mirror(room, event)
-        if not self._db.execute(
-            "SELECT 1 FROM rooms WHERE room_id = ?", (room.room_id,)
-        ).fetchone():
-            raise StoreError(f"room {room.room_id!r} is not in the store")
 
     def save_snapshot(self, room: Room, seq: int, snapshot: str | None = None) -> bool:
         """Save `room` as the state after event `seq`, unless a later one is already saved.
