@@ -11,6 +11,7 @@ from server.room import (
     CohostAppointed,
     CohostRemoved,
     ConsentAnswered,
+    EndReason,
     InviteAccepted,
     InviteDeclined,
     InviteExpired,
@@ -64,6 +65,8 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
     match event:
         case RoomStarted():
             return f"{actor} started the room"
+        case RoomEnded(reason=EndReason.ABANDONED):
+            return "The room ended: its host and co-hosts were away too long"
         case RoomEnded():
             return f"{actor} ended the room"
         case RoomCancelled():

@@ -108,9 +108,18 @@ class RelayApi:
         )
         return hosted, dict(data["room"])
 
-    async def rooms(self) -> list[dict[str, Any]]:
-        data = await self._call("GET", "/api/rooms")
-        return [dict(card) for card in data.get("rooms", [])]
+    async def rooms(self, max_pages: int = 20) -> list[dict[str, Any]]:
+        """The relay's directory, page by page (200 cards a page, at most `max_pages` pages)."""
+        cards: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(max_pages):
+            query = "?limit=200" + (f"&cursor={cursor}" if cursor else "")
+            data = await self._call("GET", f"/api/rooms{query}")
+            cards += [dict(card) for card in data.get("rooms", [])]
+            cursor = data.get("next_cursor")
+            if not cursor:
+                break
+        return cards
 
     async def card(self, room_id: str) -> dict[str, Any]:
         return await self._call("GET", f"/api/rooms/{room_id}")

@@ -15,7 +15,6 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 
 from aiohttp import web
 
@@ -24,7 +23,8 @@ from server.http_api import routes, security_headers
 from server.hub import Hub
 from server.media.coordinator import MediaWorkers
 from server.recorder import RoomRecorders
-from server.session import websocket_handler
+from server.session import websocket_route
+from server.snapshot_writer import SnapshotWriter
 from server.store import Store
 
 logger = logging.getLogger(__name__)
@@ -38,29 +38,23 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
     """The media plane: worker processes, wired to the hub's broadcasts and the recorders."""
     from server.media.coordinator import MediaWorkers, default_worker_count
     from server.media.ice import IceConfig
+    from server.media.values import LevelSample
+    from server.protocol import Levels, MediaRestart, SourceLevel, Speaking
 
-    def on_levels(room_id: str, levels: dict[str, Any]) -> None:
+    def on_levels(room_id: str, levels: dict[str, LevelSample]) -> None:
         body = {
-            uid: {
-                "peak_db": round(s.peak_db, 1),
-                "rms_db": round(s.rms_db, 1),
-                "speaking": s.speaking,
-            }
+            uid: SourceLevel(round(s.peak_db, 1), round(s.rms_db, 1), s.speaking)
             for uid, s in levels.items()
         }
-        hub.broadcast_ephemeral(room_id, "levels", {"levels": body}, moderators_only=True)
+        hub.broadcaster.broadcast(room_id, Levels(body), moderators_only=True)
 
     def on_speaking(room_id: str, user_id: str, speaking: bool) -> None:
-        hub.broadcast_ephemeral(room_id, "speaking", {"user_id": user_id, "speaking": speaking})
+        hub.broadcaster.broadcast(room_id, Speaking(user_id, speaking))
 
     def on_media_lost(room_id: str, user_ids: list[str]) -> None:
         # Their audio ran in a worker that died: their page or bot offers again.
-        hub.send_ephemeral_to(
-            room_id,
-            user_ids,
-            "media_restart",
-            {"message": "The audio server restarted; reconnecting your audio."},
-        )
+        restart = MediaRestart("The audio server restarted; reconnecting your audio.")
+        hub.broadcaster.send_to(room_id, user_ids, restart)
 
     ice = IceConfig(announce_addresses=config.announce_addresses, stun_urls=config.stun_urls)
     return MediaWorkers(
@@ -80,7 +74,17 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = Store.open(config.data_dir)
-        hub = Hub(store, resume_grace_s=config.resume_grace_s)
+        snapshots = SnapshotWriter(
+            config.data_dir,
+            interval_s=config.snapshot_interval_s,
+            every_events=config.snapshot_every_events,
+        )
+        hub = Hub(
+            store,
+            resume_grace_s=config.resume_grace_s,
+            abandon_after_s=config.abandon_after_s,
+            snapshots=snapshots,
+        )
         hub.recorders = RoomRecorders(config.data_dir, hub.recording_failed)
         reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)
         for report in reports:
@@ -98,9 +102,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         restored = hub.restore()
         if restored:
             logger.info("restored %d rooms from %s", restored, store.path)
-        housekeeping = asyncio.create_task(_housekeeping(hub, config.housekeeping_interval_s))
         yield
-        housekeeping.cancel()
         await hub.close()
         if workers is not None:
             await workers.close()
@@ -109,17 +111,8 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
 
     app.cleanup_ctx.append(lifecycle)
     app.add_routes(routes(HUB, CONFIG))
-    app.router.add_get("/ws", websocket_handler)
+    app.add_routes([websocket_route(HUB, CONFIG)])
     return app
-
-
-async def _housekeeping(hub: Hub, interval_s: float) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            hub.expire_invites()
-        except Exception:  # housekeeping must outlive one bad room
-            logger.exception("housekeeping failed")
 
 
 @contextlib.asynccontextmanager

@@ -32,8 +32,13 @@ class RelayConfig:
     command_burst: int = 40
     # A connection whose unsent frames pile past this is closed (it resumes later).
     max_pending_frames: int = 2000
-    # How often invitations are checked for expiry.
-    housekeeping_interval_s: float = 2.0
+    # A live room whose host and co-hosts have all been disconnected this long ends (as X Spaces
+    # ends a Space its host left); a scheduled room this long past its start leaves the directory.
+    abandon_after_s: float = 600.0
+    # Room snapshots are written off the event loop at most this often, or after this many
+    # events (the events themselves are saved with each command).
+    snapshot_interval_s: float = 2.0
+    snapshot_every_events: int = 500
     # Media worker processes (peers, mixers, fan-out, recorders); None: one per core.
     media_workers: int | None = None
     # A media connection not up this long after its answer is closed (its port with it).

@@ -2,7 +2,9 @@
 
     GET  /healthz               {"ok": true, ...}
     POST /api/rooms             create → {room_id, host_id, host_token, join_url, host_url, room}
-    GET  /api/rooms             live and scheduled rooms (cards)
+    GET  /api/rooms             live and scheduled rooms (cards), a page at a time:
+                                ?limit=N (default 50, at most 200) &cursor=C (from next_cursor)
+                                → {rooms, next_cursor, total}; see server/directory.py
     GET  /api/rooms/{id}        one room's card
     POST /api/rooms/{id}/cohost-links   (host token) → a co-host link
     POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count
@@ -20,8 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
+from server.directory import DEFAULT_PAGE, MAX_PAGE, card_of
 from server.hub import Hub, HubError
-from server.room import AskMode, Role, Room, RoomCard, RoomState, SetTicketing
+from server.room import AskMode, Role, RoomCard, RoomState, SetTicketing
 from server.room.codec import CodecError, from_plain
 from server.store import StoreError
 
@@ -30,33 +33,6 @@ MAX_BODY_BYTES = 16 * 1024
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-def card_of(room: Room, reminders: int = 0) -> dict[str, Any]:
-    """What the room link shows before joining (DESIGN §3)."""
-    stage = room.stage()
-    hosts = [p.display_name for p in stage if p.role in (Role.HOST, Role.COHOST)]
-    if not any(p.role is Role.HOST for p in stage):
-        hosts.insert(0, room.host_name)
-    return {
-        "room_id": room.room_id,
-        "title": room.card.title,
-        "description": room.card.description,
-        "topics": list(room.card.topics),
-        "state": room.state.value,
-        "hosts": hosts,
-        "speakers": [p.display_name for p in stage if p.role is Role.SPEAKER],
-        "listener_count": len(room.listeners()),
-        "starts_at": room.starts_at,
-        "started_at": room.started_at,
-        "ended_at": room.ended_at,
-        "ticketed": room.is_ticketed,
-        "price_cents": room.tickets.price_cents if room.tickets else None,
-        "currency": room.tickets.currency if room.tickets else None,
-        "recording": room.is_recording,
-        "ask_mode": room.ask_mode.value,
-        "reminders": reminders,
-    }
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -85,6 +61,12 @@ def _field(data: dict[str, Any], name: str, tp: Any, default: Any = ...) -> Any:
         raise HubError("invalid_field", str(exc)) from None
 
 
+def _whole_number(text: str | None, default: int) -> int | None:
+    if text is None:
+        return default
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
 def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
@@ -93,7 +75,7 @@ def _bearer(request: web.Request) -> str | None:
 def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
     async def healthz(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
-        return web.json_response({"ok": True, "live_rooms": len(hub.rooms)})
+        return web.json_response({"ok": True, "live_rooms": hub.live_room_count})
 
     async def create_room(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
@@ -126,7 +108,7 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
                     raise HubError(
                         "invalid_field", "tickets needs price_cents, currency and quantity."
                     ) from None
-            if not hub.store.check_identity(host["client_id"], host["client_secret"], hub.clock()):
+            if not hub.check_identity(host["client_id"], host["client_secret"]):
                 raise HubError("identity_mismatch", "This client id belongs to someone else.")
             created = hub.create_room(
                 host_id=host["client_id"],
@@ -156,28 +138,32 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
 
     async def list_rooms(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
-        rooms = [
-            card_of(live.room, hub.store.reminder_count(room_id))
-            for room_id, live in hub.rooms.items()
-            if live.room.state in (RoomState.LIVE, RoomState.SCHEDULED)
-        ]
-        rooms.sort(key=lambda c: (c["state"] != "live", c["starts_at"] or 0.0))
-        return web.json_response({"rooms": rooms})
+        limit = _whole_number(request.query.get("limit"), DEFAULT_PAGE)
+        offset = _whole_number(request.query.get("cursor"), 0)
+        if limit is None or not 0 < limit <= MAX_PAGE:
+            return _error(
+                400, "invalid_field", f"limit must be a whole number from 1 to {MAX_PAGE}."
+            )
+        if offset is None:
+            return _error(400, "invalid_field", "cursor must be a next_cursor this relay gave.")
+        rooms, after, total = hub.directory_page(limit, offset)
+        next_cursor = str(after) if after is not None else None
+        return web.json_response({"rooms": rooms, "next_cursor": next_cursor, "total": total})
 
     async def get_room(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
         room_id = request.match_info["room_id"]
-        room = hub.find(room_id)
-        if room is None:
+        card = hub.card(room_id)
+        if card is None:
             return _error(404, "room_not_found", "There is no room with that link.")
-        return web.json_response(card_of(room, hub.store.reminder_count(room_id)))
+        return web.json_response(card)
 
     async def cohost_link(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
         config = request.app[config_key]
         room_id = request.match_info["room_id"]
         token = _bearer(request)
-        holder = hub.store.token_holder(token) if token else None
+        holder = hub.token_holder(token) if token else None
         if holder is None or holder[0] != room_id or holder[2] != Role.HOST.value:
             return _error(403, "not_allowed", "Only the host's link can make co-host links.")
         try:
@@ -207,7 +193,7 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         if not 0 < len(client_id) <= 64:
             return _error(400, "invalid_field", "client_id must be 1 to 64 characters.")
         try:
-            count = hub.store.add_reminder(room_id, client_id, hub.clock())
+            count = hub.add_reminder(room_id, client_id)
         except StoreError as error:
             return _error(503, "store_failed", str(error))
         return web.json_response({"reminders": count})

@@ -1,55 +1,65 @@
-"""Live rooms on the relay: the one place where room state changes.
+"""Live rooms on the relay: the one place where room state changes, wiring three parts.
 
-Every change goes through `Hub.submit`: the rules decide, the store commits the
-events (so a crash loses nothing that was acknowledged), the room moves on,
-each connected person receives the events they may see, and the relay
-enforces what the events mean (a removed person's connection and media are
-closed, an ended room closes everyone, the stage's mute and consent states go
-to the media engine).
+- the room log (server/room_log.py) decides, appends and applies each command;
+- the broadcaster (server/broadcaster.py) sends each connected person what they may see;
+- the media coordinator (server/media_coordinator.py) passes the stage and the recording on.
 
-Runs on: the relay's event loop thread; nothing here blocks for more than a
-store commit.
+`Hub.submit` runs one command through all three and then enforces what the
+events mean (a removed person's connection and media close, an ended room
+closes everyone). The hub also keeps each room's one-shot timers: a dropped
+person's grace period, the end of a room whose host and co-hosts are gone
+(`abandon_after_s`, counted from the last of them disconnecting, or from a
+restart), and the next invitation to expire. No timer ticks, so a room
+nobody is in costs nothing.
+
+Runs on: the relay's event loop thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from server.media.values import StageState
-from server.protocol import encode_envelope, encode_event, encode_snapshot
+from server.broadcaster import Broadcaster, Connection
+from server.directory import Directory
+from server.media_coordinator import (
+    MediaCoordinator,
+    MediaFactory,
+    MediaUnavailable,
+    RoomMediaPort,
+)
+from server.protocol import RecordingFailed, encode_event, encode_snapshot
 from server.recorder import RoomRecorders
 from server.room import (
     SYSTEM,
     AppointCohost,
     AskMode,
-    Consent,
+    EndAbandonedRoom,
     Event,
     ExpireInvites,
     Leave,
+    Limits,
     ParticipantLeft,
     ParticipantRemoved,
     Rejected,
     Role,
     Room,
-    RoomCancelled,
     RoomCard,
-    RoomEnded,
     RoomState,
     SetTicketing,
     StopRecording,
-    apply_all,
-    decide,
-    new_room,
 )
-from server.store import Store, StoreError
+from server.room_log import Change, RoomLog, RoomLogError
+from server.room_timers import RoomTimers
+from server.snapshot_writer import SnapshotWriter
+from server.store import Store
 from server.visibility import event_for, room_for
+
+__all__ = ["Connection", "CreatedRoom", "Hub", "HubError", "MediaFactory", "RoomMediaPort"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,53 +70,9 @@ CLOSE_REMOVED = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_BAD_HELLO = 4009
 
-
-class Connection(Protocol):
-    """A participant's live connection as the hub sees it."""
-
-    def deliver(self, frame: str) -> None:
-        """Queue a frame for sending; never blocks."""
-
-    def deliver_ephemeral(self, frame: str) -> None:
-        """Queue a frame that may be skipped when the connection is behind (levels, speaking)."""
-
-    def close(self, code: int, reason: str) -> None:
-        """Close after the frames already queued have gone."""
-
-
-class RoomMediaPort(Protocol):
-    """What the hub asks of a room's media engine (server/media)."""
-
-    async def start(self) -> None: ...
-    async def connect(self, user_id: str, offer_sdp: str, *, send_allowed: bool) -> str: ...
-    def set_stage(self, stage: Mapping[str, StageState]) -> None: ...
-    async def disconnect(self, user_id: str) -> None: ...
-    async def close(self) -> None: ...
-    def start_recording(self, folder: Path, room_title: str) -> None: ...
-    def describe_recording(
-        self, participants: Mapping[str, str], ledger: Sequence[object]
-    ) -> None: ...
-    def add_marker(self, label: str, actor: str) -> None: ...
-    def stop_recording(self) -> None: ...
-
-
-MediaFactory = Callable[[str], RoomMediaPort]
-
-
-class HubError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class LiveRoom:
-    room: Room
-    seq: int
-    connections: dict[str, Connection] = field(default_factory=dict)
-    leave_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    media: RoomMediaPort | None = None
+HubError = RoomLogError
+_ABANDON = "abandon"
+_INVITES = "invites"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,53 +85,121 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def new_room_id() -> str:
-    return secrets.token_urlsafe(9)
-
-
 class Hub:
     def __init__(
         self,
         store: Store,
         *,
         resume_grace_s: float = 30.0,
+        abandon_after_s: float = 600.0,
+        snapshots: SnapshotWriter | None = None,
+        write_through: bool = False,
         media_factory: MediaFactory | None = None,
         recorders: RoomRecorders | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
         self.resume_grace_s = resume_grace_s
-        self.media_factory = media_factory
-        self.recorders = recorders
+        self.abandon_after_s = abandon_after_s
         self.clock = clock
-        self.rooms: dict[str, LiveRoom] = {}
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._store = store
+        self.log = RoomLog(store, snapshots, clock, write_through=write_through)
+        self.broadcaster = Broadcaster()
+        self.media = MediaCoordinator(media_factory, recorders)
+        self.directory = Directory(
+            self.log.rooms, store.reminder_counts(), clock, stale_after_s=abandon_after_s
+        )
+        self._timers = RoomTimers()
+        self._invite_deadlines: dict[str, float] = {}  # room id -> when its invites timer fires
+
+    # The media side sets these after construction (server/app.py).
+    @property
+    def media_factory(self) -> MediaFactory | None:
+        return self.media.media_factory
+
+    @media_factory.setter
+    def media_factory(self, factory: MediaFactory | None) -> None:
+        self.media.media_factory = factory
+
+    @property
+    def recorders(self) -> RoomRecorders | None:
+        return self.media.recorders
+
+    @recorders.setter
+    def recorders(self, recorders: RoomRecorders | None) -> None:
+        self.media.recorders = recorders
 
     # -- start and stop ------------------------------------------------------------------------
 
     def restore(self) -> int:
-        """Bring back live and scheduled rooms from the store after a restart.
-
-        Everyone who was present keeps their place for the grace period; whoever does not
-        come back by then leaves. Returns the number of rooms restored.
-        """
-        for stored in self.store.rooms([RoomState.LIVE, RoomState.SCHEDULED]):
-            live = LiveRoom(stored.room, stored.last_seq)
-            self.rooms[stored.room.room_id] = live
-            for user_id in stored.room.participants:
-                self._start_grace(live, user_id)
-        return len(self.rooms)
+        """Bring back live and scheduled rooms after a restart. Everyone who was present keeps
+        their place for the grace period; a live room's abandon time starts now."""
+        rooms = self.log.restore()
+        for room in rooms:
+            for user_id in room.participants:
+                self._start_grace(room.room_id, user_id)
+            self._watch(room)
+        return len(rooms)
 
     async def close(self) -> None:
-        for live in list(self.rooms.values()):
-            for timer in live.leave_timers.values():
-                timer.cancel()
-            for connection in list(live.connections.values()):
-                connection.close(1001, "relay shutting down")
-            if live.media is not None:
-                await live.media.close()
-        for task in list(self._tasks):
-            task.cancel()
+        self._timers.close()
+        self.broadcaster.close_all(1001, "relay shutting down")
+        await self.media.close()
+        self.log.close()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def room(self, room_id: str) -> Room | None:
+        """A live or scheduled room on this relay."""
+        return self.log.room(room_id)
+
+    def seq(self, room_id: str) -> int | None:
+        return self.log.seq(room_id)
+
+    def find(self, room_id: str) -> Room | None:
+        """A room in any state (ended ones come from the store)."""
+        return self.log.find(room_id)
+
+    @property
+    def live_room_count(self) -> int:
+        return len(self.log)
+
+    def card(self, room_id: str) -> dict[str, Any] | None:
+        room = self.find(room_id)
+        return self.directory.card(room) if room is not None else None
+
+    def directory_page(
+        self, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int | None, int]:
+        return self.directory.page(limit, offset)
+
+    def snapshot(self, room_id: str, viewer: str) -> str:
+        room, seq = self._live(room_id), self.log.seq(room_id)
+        assert seq is not None
+        return encode_snapshot(seq, room_for(room, viewer), viewer)
+
+    def missed(self, room_id: str, viewer: str, after_seq: int) -> list[str]:
+        """Every event after `after_seq` that `viewer` may see, as frames, in order."""
+        room = self._live(room_id)
+        frames = []
+        for seq, event in self.log.events_after(room_id, after_seq):
+            seen = event_for(event, room, viewer)
+            if seen is not None:
+                frames.append(encode_event(seq, seen))
+        return frames
+
+    # -- identities, tokens, reminders ---------------------------------------------------------
+
+    def check_identity(self, client_id: str, secret: str) -> bool:
+        return self._store.check_identity(client_id, secret, self.clock())
+
+    def token_holder(self, token: str) -> tuple[str, str, str] | None:
+        """(room_id, user_id, role) the host or co-host token was made for, or None."""
+        return self._store.token_holder(token)
+
+    def add_reminder(self, room_id: str, client_id: str) -> int:
+        count = self._store.add_reminder(room_id, client_id, self.clock())
+        self.directory.reminded(room_id, count)
+        return count
 
     # -- rooms ---------------------------------------------------------------------------------
 
@@ -178,267 +212,186 @@ class Hub:
         starts_at: float | None = None,
         ask_mode: AskMode = AskMode.EVERYONE,
         ticketing: SetTicketing | None = None,
-        limits: object | None = None,
+        limits: Limits | None = None,
     ) -> CreatedRoom:
-        now = self.clock()
-        kwargs = {"limits": limits} if limits is not None else {}
-        made = new_room(
-            new_room_id(),
-            host_id,
-            host_name,
-            card,
-            now,
+        made = self.log.create(
+            host_id=host_id,
+            host_name=host_name,
+            card=card,
             starts_at=starts_at,
             ask_mode=ask_mode,
-            blocked=self.store.blocked_by(host_id),
-            contacts=self.store.contacts_of(host_id),
-            **kwargs,  # type: ignore[arg-type]
+            limits=limits,
         )
-        if isinstance(made, Rejected):
-            raise HubError(made.reason.value, made.detail)
-        self.store.create_room(made)
-        live = LiveRoom(made, 0)
-        self.rooms[made.room_id] = live
+        self.directory.changed(made.room_id)
         if ticketing is not None:
             verdict = self.submit(made.room_id, host_id, ticketing)
             if isinstance(verdict, Rejected):
                 raise HubError(verdict.reason.value, verdict.detail)
         token = new_token()
-        self.store.add_token(token, made.room_id, host_id, Role.HOST.value, now)
-        return CreatedRoom(live.room, token)
+        self._store.add_token(token, made.room_id, host_id, Role.HOST.value, self.clock())
+        self._watch(self._live(made.room_id))
+        return CreatedRoom(self._live(made.room_id), token)
 
     def add_cohost_link(self, room_id: str) -> tuple[str, str]:
         """Appoint a co-host seat behind a new link; returns (user id, token)."""
-        live = self._live(room_id)
+        room = self._live(room_id)
         user_id = f"cohost-{secrets.token_hex(4)}"
-        verdict = self.submit(room_id, live.room.host_id, AppointCohost(user_id))
+        verdict = self.submit(room_id, room.host_id, AppointCohost(user_id))
         if isinstance(verdict, Rejected):
             raise HubError(verdict.reason.value, verdict.detail)
         token = new_token()
-        self.store.add_token(token, room_id, user_id, Role.COHOST.value, self.clock())
+        self._store.add_token(token, room_id, user_id, Role.COHOST.value, self.clock())
         return user_id, token
 
-    def find(self, room_id: str) -> Room | None:
-        live = self.rooms.get(room_id)
-        if live is not None:
-            return live.room
-        stored = self.store.load_room(room_id)
-        return stored.room if stored else None
-
-    def _live(self, room_id: str) -> LiveRoom:
-        live = self.rooms.get(room_id)
-        if live is None:
-            room = self.find(room_id)
-            if room is None:
+    def _live(self, room_id: str) -> Room:
+        room = self.log.room(room_id)
+        if room is None:
+            if self.log.find(room_id) is None:
                 raise HubError("room_not_found", "There is no room with that link.")
             raise HubError("room_ended", "This room has ended.")
-        return live
+        return room
 
     # -- changes -------------------------------------------------------------------------------
 
     def submit(self, room_id: str, actor: str, command: object) -> list[Event] | Rejected:
-        """Decide, commit, apply, broadcast and enforce one command."""
-        live = self._live(room_id)
-        verdict = decide(live.room, actor, command, self.clock())  # type: ignore[arg-type]
-        if isinstance(verdict, Rejected) or not verdict:
+        """Decide, append, apply, broadcast and enforce one command."""
+        verdict = self.log.submit(room_id, actor, command)
+        if isinstance(verdict, Rejected):
             return verdict
-        before = live.room
-        after = apply_all(before, verdict)
-        first_seq = live.seq + 1
-        try:
-            live.seq = self.store.commit(after, verdict, first_seq)
-        except StoreError as exc:
-            # Nothing was saved, so nothing changes: the room stays as it was.
-            raise HubError("store_failed", str(exc)) from exc
-        live.room = after
-        for offset, event in enumerate(verdict):
-            self._broadcast(live, first_seq + offset, event)
-        self._enforce(live, verdict)
-        return verdict
+        if not verdict.events:
+            return []
+        self.broadcaster.publish(verdict.room, verdict.first_seq, verdict.events)
+        self.broadcaster.catch_up(room_id, actor)  # the actor's reply follows its events
+        self.directory.changed(room_id)
+        self._enforce(verdict)
+        return list(verdict.events)
 
-    def _broadcast(self, live: LiveRoom, seq: int, event: Event) -> None:
-        frames: dict[int, str] = {}  # one encoding per distinct version of the event
-        for user_id, connection in list(live.connections.items()):
-            seen = event_for(event, live.room, user_id)
-            if seen is not None:
-                frame = frames.get(id(seen))
-                if frame is None:
-                    frame = frames[id(seen)] = encode_event(seq, seen)
-                connection.deliver(frame)
-
-    def _enforce(self, live: LiveRoom, events: list[Event]) -> None:
-        room_id = live.room.room_id
-        for event in events:
+    def _enforce(self, change: Change) -> None:
+        room = change.room
+        room_id = room.room_id
+        for event in change.events:
             if isinstance(event, ParticipantRemoved):
-                self._drop(live, event.user_id, CLOSE_REMOVED, "removed")
+                self._drop(room_id, event.user_id, CLOSE_REMOVED, "removed")
             elif isinstance(event, ParticipantLeft):
-                self._drop(live, event.actor, None, "")
-            elif isinstance(event, (RoomEnded, RoomCancelled)):
-                if self.recorders is not None:
-                    self.recorders.on_events(live.room, events, live.media)
-                for user_id in list(live.connections):
-                    self._drop(live, user_id, CLOSE_ROOM_OVER, "room_ended")
-                for timer in live.leave_timers.values():
-                    timer.cancel()
-                self.rooms.pop(room_id, None)
-                if live.media is not None:
-                    self._spawn(live.media.close())
-                    live.media = None
-                return
-        self._update_stage(live)
-        if self.recorders is not None:
-            self.recorders.on_events(live.room, events, live.media)
-
-    def _drop(self, live: LiveRoom, user_id: str, code: int | None, reason: str) -> None:
-        timer = live.leave_timers.pop(user_id, None)
-        if timer is not None:
-            timer.cancel()
-        connection = live.connections.pop(user_id, None)
-        if connection is not None and code is not None:
-            connection.close(code, reason)
-        if live.media is not None:
-            self._spawn(live.media.disconnect(user_id))
-
-    def _update_stage(self, live: LiveRoom) -> None:
-        if live.media is None:
+                self._drop(room_id, event.actor, None, "")
+        if change.ends_room:
+            self.media.on_change(room, change.events, ended=True)
+            self.broadcaster.close_room(room_id, CLOSE_ROOM_OVER, "room_ended")
+            self._timers.cancel_room(room_id)
+            self._invite_deadlines.pop(room_id, None)
             return
-        room = live.room
-        recording = room.recording if room.is_recording else None
-        stage = {}
-        for person in room.stage():
-            recordable = recording is None or (
-                recording.consents.get(person.user_id) is Consent.GRANTED
-            )
-            stage[person.user_id] = StageState(muted=person.muted, recordable=recordable)
-        live.media.set_stage(stage)
+        self.media.on_change(room, change.events, ended=False)
+        self._watch(room)
+
+    def _drop(self, room_id: str, user_id: str, code: int | None, reason: str) -> None:
+        self._timers.cancel(room_id, "grace:" + user_id)
+        self.broadcaster.close_user(room_id, user_id, code, reason)
+        self.media.disconnect(room_id, user_id)
 
     # -- connections ---------------------------------------------------------------------------
 
     def attach(self, room_id: str, user_id: str, connection: Connection) -> None:
-        live = self._live(room_id)
-        timer = live.leave_timers.pop(user_id, None)
-        if timer is not None:
-            timer.cancel()
-        older = live.connections.get(user_id)
-        if older is not None and older is not connection:
+        room = self._live(room_id)
+        self._timers.cancel(room_id, "grace:" + user_id)
+        older = self.broadcaster.attach(room, user_id, connection)
+        if older is not None:
             older.close(CLOSE_REPLACED, "signed in elsewhere")
-        live.connections[user_id] = connection
+        self._watch(room)
 
     def detach(self, room_id: str, user_id: str, connection: Connection) -> None:
         """A connection closed without leaving: keep the place for the grace period."""
-        live = self.rooms.get(room_id)
-        if live is None or live.connections.get(user_id) is not connection:
+        if not self.broadcaster.detach(room_id, user_id, connection):
             return
-        del live.connections[user_id]
-        if user_id in live.room.participants:
-            self._start_grace(live, user_id)
+        room = self.log.room(room_id)
+        if room is None:
+            return
+        if user_id in room.participants:
+            self._start_grace(room_id, user_id)
+        self._watch(room)
 
-    def _start_grace(self, live: LiveRoom, user_id: str) -> None:
-        if not _has_loop():
-            return  # restored outside a loop (tests): nobody to expire
-        loop = asyncio.get_running_loop()
-        room_id = live.room.room_id
+    def catch_up(self, room_id: str, user_id: str) -> None:
+        """Hand this person's connection its pending events now (before a reply to them)."""
+        self.broadcaster.catch_up(room_id, user_id)
 
+    def _start_grace(self, room_id: str, user_id: str) -> None:
         def expire() -> None:
-            live.leave_timers.pop(user_id, None)
-            if room_id in self.rooms and user_id not in live.connections:
+            room = self.log.room(room_id)
+            gone = room is not None and not self.broadcaster.is_connected(room_id, user_id)
+            if gone and room is not None and user_id in room.participants:
                 self.submit(room_id, user_id, Leave())
 
-        old = live.leave_timers.pop(user_id, None)
-        if old is not None:
-            old.cancel()
-        live.leave_timers[user_id] = loop.call_later(self.resume_grace_s, expire)
+        self._timers.set(room_id, "grace:" + user_id, self.resume_grace_s, expire)
 
-    def snapshot(self, room_id: str, viewer: str) -> str:
-        live = self._live(room_id)
-        return encode_snapshot(live.seq, room_for(live.room, viewer), viewer)
+    # -- the room's own deadlines --------------------------------------------------------------
 
-    def missed(self, room_id: str, viewer: str, after_seq: int) -> list[str]:
-        """Every event after `after_seq` that `viewer` may see, as frames, in order."""
-        live = self._live(room_id)
-        frames = []
-        for seq, event in self.store.events_after(room_id, after_seq):
-            seen = event_for(event, live.room, viewer)  # type: ignore[arg-type]
-            if seen is not None:
-                frames.append(encode_event(seq, seen))
-        return frames
+    def _watch(self, room: Room) -> None:
+        """Arm or cancel the room's abandon and invitation timers (a few lookups)."""
+        room_id = room.room_id
+        moderators = (room.host_id, *room.cohost_ids)
+        hosted = self.broadcaster.any_connected(room_id, moderators)
+        if room.state is not RoomState.LIVE or hosted:
+            self._timers.cancel(room_id, _ABANDON)
+        elif not self._timers.is_set(room_id, _ABANDON):
+            self._timers.set(
+                room_id, _ABANDON, self.abandon_after_s, lambda: self._abandon(room_id)
+            )
+        first = min((i.expires_at for i in room.invites), default=None)
+        if first != self._invite_deadlines.get(room_id):
+            if first is None:
+                self._invite_deadlines.pop(room_id, None)
+                self._timers.cancel(room_id, _INVITES)
+            else:
+                self._invite_deadlines[room_id] = first
+                delay_s = first - self.clock() + 0.05  # never a moment early
+                self._timers.set(room_id, _INVITES, delay_s, lambda: self._expire(room_id))
+
+    def _abandon(self, room_id: str) -> None:
+        room = self.log.room(room_id)
+        if room is None or room.state is not RoomState.LIVE:
+            return
+        if self.broadcaster.any_connected(room_id, (room.host_id, *room.cohost_ids)):
+            return
+        logger.info(
+            "room %s ended: no host or co-host connected for %.0f s", room_id, self.abandon_after_s
+        )
+        self.submit(room_id, SYSTEM, EndAbandonedRoom())
+
+    def _expire(self, room_id: str) -> None:
+        self._invite_deadlines.pop(room_id, None)
+        if self.log.room(room_id) is not None:
+            self.submit(room_id, SYSTEM, ExpireInvites())
+        room = self.log.room(room_id)
+        if room is not None:
+            self._watch(room)  # the next invitation's deadline, if any
+
+    # -- the media side's calls ----------------------------------------------------------------
 
     def media_for(self, room_id: str) -> RoomMediaPort:
-        live = self._live(room_id)
-        if live.media is None:
-            if self.media_factory is None:
-                raise HubError("media_unavailable", "This relay carries no audio.")
-            live.media = self.media_factory(room_id)
-            self._spawn(live.media.start())
-            self._update_stage(live)
-            if self.recorders is not None:
-                self.recorders.attach(live.room, live.media)
-        return live.media
+        try:
+            return self.media.media_for(self._live(room_id))
+        except MediaUnavailable as exc:
+            raise HubError("media_unavailable", str(exc)) from None
 
     def broadcast_ephemeral(
         self, room_id: str, kind: str, body: dict[str, Any], *, moderators_only: bool = False
     ) -> None:
         """A frame outside the event log (levels, speaking): not sequenced, skippable."""
-        live = self.rooms.get(room_id)
-        if live is None:
-            return
-        frame = encode_envelope(kind, body)
-        for user_id, connection in live.connections.items():
-            if moderators_only:
-                role = live.room.role_of(user_id)
-                if role is None or not role.moderates:
-                    continue
-            connection.deliver_ephemeral(frame)
+        self.broadcaster.broadcast_ephemeral(room_id, kind, body, moderators_only=moderators_only)
 
     def send_ephemeral_to(
         self, room_id: str, user_ids: Iterable[str], kind: str, body: dict[str, Any]
     ) -> None:
-        """An unsequenced frame for these people only (say, "offer your audio again")."""
-        live = self.rooms.get(room_id)
-        if live is None:
-            return
-        frame = encode_envelope(kind, body)
-        for user_id in user_ids:
-            connection = live.connections.get(user_id)
-            if connection is not None:
-                connection.deliver_ephemeral(frame)
+        """An unsequenced, skippable frame to these people's connections only."""
+        self.broadcaster.send_ephemeral_to(room_id, user_ids, kind, body)
 
     def recording_failed(self, room_id: str, message: str) -> None:
         """The writer stopped (a full disk, say): the room goes on, unrecorded, and says so."""
-        live = self.rooms.get(room_id)
-        if live is None:
+        room = self.log.room(room_id)
+        if room is None:
             return
         logger.error("room %s: recording stopped: %s", room_id, message)
-        frame = encode_envelope("recording_failed", {"message": message})
-        for connection in live.connections.values():
-            connection.deliver(frame)
-        if live.room.is_recording:
+        self.broadcaster.send_to_everyone(room_id, RecordingFailed(message))
+        if room.is_recording:
             # Acting for the host: the recording runs on the host's relay, and what it
             # records must match what everyone is told.
-            self.submit(room_id, live.room.host_id, StopRecording())
-
-    # -- housekeeping --------------------------------------------------------------------------
-
-    def expire_invites(self) -> None:
-        now = self.clock()
-        for room_id, live in list(self.rooms.items()):
-            if any(invite.expires_at <= now for invite in live.room.invites):
-                self.submit(room_id, SYSTEM, ExpireInvites())
-
-    def _spawn(self, coro: Coroutine[object, object, object]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("relay task failed: %r", task.exception())
-
-
-def _has_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+            self.submit(room_id, room.host_id, StopRecording())

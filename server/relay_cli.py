@@ -67,6 +67,14 @@ def register(subparsers: Any) -> None:
         "default: one per core",
     )
     parser.add_argument(
+        "--abandon-after-s",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="end a live room once its host and co-hosts have all been disconnected this long "
+        "(default 600)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     parser.add_argument(
@@ -122,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         stun_urls=tuple(args.stun or ()),
         public_url=args.public_url,
         media_workers=args.media_workers,
+        abandon_after_s=args.abandon_after_s,
     )
     console = Path(args.console_pid_file) if args.console_pid_file else None
     try:

@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -88,7 +89,10 @@ class Session:
         self.config = config
         self.room_id: str | None = None
         self.user_id: str | None = None
-        self._out: asyncio.Queue[object] = asyncio.Queue()
+        # Outgoing frames: a deque and a flag rather than an asyncio.Queue, because a room's
+        # events are handed to every connection and this append is the per-person cost.
+        self._out: deque[object] = deque()
+        self._ready = asyncio.Event()
         self._closing = False
         self._requested_close: tuple[int, str] | None = None
         self._close_code = 1000
@@ -101,14 +105,16 @@ class Session:
     def deliver(self, frame: str) -> None:
         if self._closing:
             return
-        if self._out.qsize() >= self.config.max_pending_frames:
+        if len(self._out) >= self.config.max_pending_frames:
             self.close(CLOSE_TOO_SLOW, "too_slow")
             return
-        self._out.put_nowait(frame)
+        self._out.append(frame)
+        self._ready.set()
 
     def deliver_ephemeral(self, frame: str) -> None:
-        if not self._closing and self._out.qsize() < EPHEMERAL_BACKLOG:
-            self._out.put_nowait(frame)
+        if not self._closing and len(self._out) < EPHEMERAL_BACKLOG:
+            self._out.append(frame)
+            self._ready.set()
 
     def close(self, code: int, reason: str) -> None:
         """Close once what is queued has gone. Deferred by one loop turn, so the reply to the
@@ -123,7 +129,8 @@ class Session:
             return
         self._closing = True
         self._close_code, self._close_reason = self._requested_close or (1000, "")
-        self._out.put_nowait(_CLOSE)
+        self._out.append(_CLOSE)
+        self._ready.set()
 
     # -- the connection's life -----------------------------------------------------------------
 
@@ -144,8 +151,11 @@ class Session:
                 writer.cancel()
 
     async def _write(self) -> None:
-        while True:
-            item = await self._out.get()
+        while True:  # one frame per pass; ends at _CLOSE or a broken connection
+            while not self._out:
+                self._ready.clear()
+                await self._ready.wait()
+            item = self._out.popleft()
             if item is _CLOSE:
                 await self.ws.close(code=self._close_code, message=self._close_reason.encode())
                 return
@@ -163,8 +173,12 @@ class Session:
             return False
         if msg.type is not WSMsgType.TEXT:
             return False
+        return self.hello_frame(msg.data)
+
+    def hello_frame(self, data: str) -> bool:
+        """The connection's first frame: True once joined (or resumed), else refused and closing."""
         try:
-            request = decode_request(msg.data)
+            request = decode_request(data)
         except ProtocolError as error:
             self.deliver(encode_protocol_error(error))
             self.close(CLOSE_BAD_HELLO, error.code.value)
@@ -183,7 +197,7 @@ class Session:
     def _who(self, request_id: RequestId, hello: Hello) -> str | None:
         """The user id this hello may act as, or None (refused, with the reason sent)."""
         if hello.token is not None:
-            holder = self.hub.store.token_holder(hello.token)
+            holder = self.hub.token_holder(hello.token)
             if holder is None or holder[0] != hello.room_id:
                 self._refuse(
                     request_id, "bad_token", "That host or co-host link is not valid for this room."
@@ -209,7 +223,7 @@ class Session:
             )
             return None
         try:
-            known = self.hub.store.check_identity(client_id, secret, self.hub.clock())
+            known = self.hub.check_identity(client_id, secret)
         except StoreError as exc:
             self._refuse(request_id, "store_failed", str(exc))
             return None
@@ -250,8 +264,8 @@ class Session:
             self._refuse(request_id, error.code, error.message, CLOSE_ROOM_OVER)
             return False
         self.room_id, self.user_id = hello.room_id, user_id
-        live = self.hub.rooms[hello.room_id]
-        self.deliver(encode_ok(request_id, {"you": user_id, "seq": live.seq, "resumed": resuming}))
+        seq = self.hub.seq(hello.room_id)
+        self.deliver(encode_ok(request_id, {"you": user_id, "seq": seq, "resumed": resuming}))
         if resuming:
             assert hello.resume_after_seq is not None
             for frame in self.hub.missed(hello.room_id, user_id, hello.resume_after_seq):
@@ -287,12 +301,17 @@ class Session:
                 )
                 continue
             refused_in_a_row = 0
-            try:
-                request = decode_request(msg.data)
-            except ProtocolError as error:
-                self.deliver(encode_protocol_error(error))
-                continue
-            await self._handle(request)
+            await self.handle_frame(msg.data)
+
+    async def handle_frame(self, data: str | bytes) -> None:
+        """One client frame after hello: decoded strictly, then a command, offer or ping; every
+        frame gets `ok` or `error`, and a frame that does not decode changes nothing."""
+        try:
+            request = decode_request(data)
+        except ProtocolError as error:
+            self.deliver(encode_protocol_error(error))
+            return
+        await self._handle(request)
 
     async def _handle(self, request: Request) -> None:
         assert self.room_id is not None and self.user_id is not None
@@ -313,8 +332,7 @@ class Session:
                 if isinstance(verdict, Rejected):
                     self.deliver(encode_rejected(request.id, verdict))
                     return
-                live = self.hub.rooms.get(self.room_id)
-                self.deliver(encode_ok(request.id, {"seq": live.seq if live else None}))
+                self.deliver(encode_ok(request.id, {"seq": self.hub.seq(self.room_id)}))
                 if isinstance(message, Leave):
                     self._left = True
                     self.close(1000, "left")
@@ -352,15 +370,20 @@ def _peek_id(data: str) -> RequestId:
     return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
-async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
-    from server.app import CONFIG, HUB
+def websocket_route(
+    hub_key: web.AppKey[Hub], config_key: web.AppKey[RelayConfig]
+) -> web.AbstractRouteDef:
+    """`GET /ws`: one Session per connection, with the app's hub and config."""
 
-    config = request.app[CONFIG]
-    ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=4 * MAX_FRAME_BYTES)
-    await ws.prepare(request)
-    session = Session(ws, request.app[HUB], config)
-    try:
-        await session.run()
-    except Exception:  # one connection's failure must never take the relay down
-        logger.exception("connection failed")
-    return ws
+    async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+        config = request.app[config_key]
+        ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=4 * MAX_FRAME_BYTES)
+        await ws.prepare(request)
+        session = Session(ws, request.app[hub_key], config)
+        try:
+            await session.run()
+        except Exception:  # one connection's failure must never take the relay down
+            logger.exception("connection failed")
+        return ws
+
+    return web.get("/ws", websocket_handler)

@@ -1,14 +1,17 @@
 """The relay's SQLite store: what must survive a restart (DESIGN §7).
 
 One file, `roomcast.db`, in the data folder, in WAL mode. A room is kept as
-its latest snapshot plus the numbered events that led there (the events are
-the moderation log and what a reconnecting client resumes from). The host's
+a snapshot plus the numbered events (the events are the moderation log and
+what a reconnecting client resumes from). A command's events are appended in
+one transaction with the side tables they change (`append`); the snapshot is
+rewritten separately and less often (`save_snapshot`, from
+server/snapshot_writer.py's thread), so the room as it is now is the
+snapshot with the events after it applied again (`load_current`). The host's
 block and contact lists span rooms, so they live in their own tables, as do
-tickets and reminders. Every write of a room happens in one transaction:
-events, snapshot and the side tables change together or not at all.
+tickets and reminders.
 
-Runs on: the relay's event loop thread (calls take well under a millisecond
-for one command's events; a caller with bulk work runs it in an executor).
+Runs on: the relay's event loop thread (appends take tens of microseconds);
+the snapshot writer opens its own Store on its own thread.
 """
 
 from __future__ import annotations
@@ -33,78 +36,12 @@ from server.room import (
     Unblocked,
 )
 from server.room.codec import CodecError, decode_dataclass, to_plain
+from server.room.reducer import apply
+from server.store_schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "roomcast.db"
-
-# Each entry takes the schema from version i to i + 1. Never edit one that
-# has shipped: add the next.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE rooms (
-        room_id    TEXT PRIMARY KEY,
-        host_id    TEXT NOT NULL,
-        state      TEXT NOT NULL,
-        starts_at  REAL,
-        updated_at REAL NOT NULL,
-        last_seq   INTEGER NOT NULL,
-        snapshot   TEXT NOT NULL
-    );
-    CREATE INDEX rooms_by_state ON rooms(state);
-    CREATE TABLE events (
-        room_id TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
-        seq     INTEGER NOT NULL,
-        kind    TEXT NOT NULL,
-        actor   TEXT NOT NULL,
-        at      REAL NOT NULL,
-        body    TEXT NOT NULL,
-        PRIMARY KEY (room_id, seq)
-    ) WITHOUT ROWID;
-    CREATE TABLE blocks (
-        host_id    TEXT NOT NULL,
-        user_id    TEXT NOT NULL,
-        blocked_at REAL NOT NULL,
-        blocked_by TEXT NOT NULL,
-        PRIMARY KEY (host_id, user_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE contacts (
-        host_id  TEXT NOT NULL,
-        user_id  TEXT NOT NULL,
-        added_at REAL NOT NULL,
-        PRIMARY KEY (host_id, user_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE tickets (
-        room_id     TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
-        code        TEXT NOT NULL,
-        issued_at   REAL NOT NULL,
-        holder      TEXT,
-        redeemed_at REAL,
-        PRIMARY KEY (room_id, code)
-    ) WITHOUT ROWID;
-    CREATE TABLE reminders (
-        room_id   TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
-        client_id TEXT NOT NULL,
-        asked_at  REAL NOT NULL,
-        PRIMARY KEY (room_id, client_id)
-    ) WITHOUT ROWID;
-    """,
-    # 2: who may act as whom. A client's id is bound to the hash of the secret it
-    # first came with; host and co-host links carry tokens bound to a user id.
-    """
-    CREATE TABLE identities (
-        client_id   TEXT PRIMARY KEY,
-        secret_hash TEXT NOT NULL,
-        first_seen  REAL NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE tokens (
-        token_hash TEXT PRIMARY KEY,
-        room_id    TEXT NOT NULL REFERENCES rooms(room_id) ON DELETE CASCADE,
-        user_id    TEXT NOT NULL,
-        role       TEXT NOT NULL,
-        created_at REAL NOT NULL
-    ) WITHOUT ROWID;
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+# Events read per query when a room is brought up to date from its snapshot.
+REPLAY_BATCH = 5_000
 
 
 class StoreError(Exception):
@@ -195,11 +132,61 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from exc
 
-    def commit(self, room: Room, events: Sequence[object], first_seq: int) -> int:
-        """Append `events` as first_seq, first_seq + 1, … and save `room` as the result.
+    def append(self, room: Room, events: Sequence[object], first_seq: int) -> int:
+        """Append `events` as first_seq, first_seq + 1, … (and the side tables they change).
 
-        Returns the last sequence number. One transaction: a crash or a full disk
-        leaves the room as it was before the call.
+        `room` is the room after them. Returns the last sequence number. One transaction: a
+        crash or a full disk leaves the log as it was before the call.
+        """
+        try:
+            with self._transaction():
+                self._append_all(room, events, first_seq)
+        except sqlite3.IntegrityError as exc:
+            # The events' foreign key also refuses a room the store does not have.
+            raise StoreError(
+                f"events for room {room.room_id!r} from {first_seq} cannot be stored ({exc})"
+            ) from exc
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return first_seq + len(events) - 1
+
+    def _append_all(self, room: Room, events: Sequence[object], first_seq: int) -> None:
+        for offset, event in enumerate(events):
+            self._append_event(room, first_seq + offset, event)
+            self._mirror(room, event)
+
+    def save_snapshot(self, room: Room, seq: int, snapshot: str | None = None) -> bool:
+        """Save `room` as the state after event `seq`, unless a later one is already saved.
+
+        `snapshot` is the room already encoded (by `encode_snapshot`), when the caller did it.
+        """
+        try:
+            with self._transaction():
+                return self._save_snapshot(room, seq, snapshot or encode_snapshot(room))
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def _save_snapshot(self, room: Room, seq: int, snapshot: str) -> bool:
+        updated = self._db.execute(
+            "UPDATE rooms SET state = ?, starts_at = ?, updated_at = ?, last_seq = ?,"
+            " snapshot = ? WHERE room_id = ? AND last_seq <= ?",
+            (
+                room.state.value,
+                room.starts_at,
+                _last_change(room),
+                seq,
+                snapshot,
+                room.room_id,
+                seq,
+            ),
+        ).rowcount
+        return bool(updated)
+
+    def commit(self, room: Room, events: Sequence[object], first_seq: int) -> int:
+        """Append `events` and save `room` as the result, in one transaction.
+
+        The wave-1 write path (a full snapshot per command): tests and the benchmark's
+        baseline use it; the relay appends and leaves snapshots to the snapshot writer.
         """
         last_seq = first_seq + len(events) - 1
         try:
@@ -278,8 +265,37 @@ class Store:
             return None
         return StoredRoom(_load(room_id, row[0]), int(row[1]))
 
+    def load_current(self, room_id: str) -> StoredRoom | None:
+        """The room as it is now: its snapshot with every later event applied again."""
+        stored = self.load_room(room_id)
+        return self._replayed(stored) if stored is not None else None
+
+    def _replayed(self, stored: StoredRoom) -> StoredRoom:
+        room, seq = stored.room, stored.last_seq
+        while True:  # bounded: each pass reads at most REPLAY_BATCH events, until none are left
+            batch = self.events_after(room.room_id, seq, REPLAY_BATCH)
+            for _, event in batch:
+                room = apply(room, event)  # type: ignore[arg-type]
+            if batch:
+                seq = batch[-1][0]
+            if len(batch) < REPLAY_BATCH:
+                return StoredRoom(room, seq)
+
+    def current_rooms(self, states: Iterable[RoomState]) -> list[StoredRoom]:
+        """Rooms now in the given states (snapshots replayed to their last event)."""
+        wanted = frozenset(states)
+        maybe = self.rooms(wanted | {RoomState.SCHEDULED, RoomState.LIVE})
+        current = [self._replayed(stored) for stored in maybe]
+        return [stored for stored in current if stored.room.state in wanted]
+
+    def reminder_counts(self) -> dict[str, int]:
+        """Every room's reminder count, in one query (the directory caches them)."""
+        rows = self._db.execute("SELECT room_id, count(*) FROM reminders GROUP BY room_id")
+        return {room_id: int(count) for room_id, count in rows}
+
     def rooms(self, states: Iterable[RoomState] = tuple(RoomState)) -> list[StoredRoom]:
-        """Rooms in the given states, newest first. A damaged snapshot raises StoreError."""
+        """Rooms whose snapshot is in the given states, newest first (events after the snapshot
+        not applied: see `current_rooms`). A damaged snapshot raises StoreError."""
         wanted = [s.value for s in states]
         marks = ",".join("?" * len(wanted))
         rows = self._db.execute(
@@ -398,8 +414,16 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
-def _dump(room: Room) -> str:
+def encode_snapshot(room: Room) -> str:
+    """The room as the store keeps it (JSON); the snapshot writer calls it on its own thread."""
     return json.dumps(to_plain(room), ensure_ascii=False, allow_nan=False)
+
+
+_dump = encode_snapshot
+
+
+def _last_change(room: Room) -> float:
+    return max(t for t in (room.created_at, room.started_at, room.ended_at) if t is not None)
 
 
 def _load(room_id: str, text: str) -> Room:

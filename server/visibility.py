@@ -56,3 +56,27 @@ def event_for(event: Event, room: Room, viewer: str) -> Event | None:
     if isinstance(event, ParticipantRemoved) and event.block and not is_moderator(room, viewer):
         return dataclasses.replace(event, block=False)  # everyone sees them go, not the block
     return event
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Audience:
+    """An event as each class of viewer receives it: the few people who may see a different
+    version (the host, present moderators, the actor) by id, and everyone else's version."""
+
+    special: dict[str, Event | None]
+    everyone_else: Event | None
+
+
+# Nobody's user id: the relay's ids are never empty (validation.user_id refuses "").
+_ANYONE = ""
+
+
+def audience(event: Event, room: Room) -> Audience:
+    """`event_for` per class of viewer, not per connection: what `event_for` looks at is only
+    whether the viewer is the host, a present moderator or the event's actor, so every other
+    viewer receives the same version. A test holds this equal to `event_for` for everyone."""
+    # Moderators are the host and co-hosts; `cohost_ids` also holds absent ones (harmless).
+    special_ids = {room.host_id, getattr(event, "actor", _ANYONE), *room.cohost_ids}
+    special_ids.discard(_ANYONE)
+    special = {user_id: event_for(event, room, user_id) for user_id in special_ids}
+    return Audience(special, event_for(event, room, _ANYONE))

@@ -1,6 +1,5 @@
 """The wire protocol between the relay and its clients (DESIGN §4)."""
 
-from .dispatch import Outcome, execute, handle_command_frame
 from .envelope import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
@@ -8,6 +7,17 @@ from .envelope import (
     RequestId,
     decode_envelope,
     encode_envelope,
+)
+from .ephemeral import (
+    EPHEMERAL_TYPES,
+    Ephemeral,
+    Levels,
+    MediaRestart,
+    RecordingFailed,
+    SourceLevel,
+    Speaking,
+    decode_ephemeral,
+    encode_ephemeral,
 )
 from .errors import ErrorCode, ProtocolError
 from .messages import SESSION_TYPES, Hello, Offer, Ping, Request, decode_body, decode_request
@@ -22,22 +32,30 @@ from .replies import (
 )
 
 __all__ = [
+    "EPHEMERAL_TYPES",
     "MAX_FRAME_BYTES",
     "PROTOCOL_VERSION",
     "SESSION_TYPES",
     "Envelope",
+    "Ephemeral",
     "ErrorCode",
     "Hello",
+    "Levels",
+    "MediaRestart",
     "Offer",
-    "Outcome",
     "Ping",
     "ProtocolError",
+    "RecordingFailed",
     "Request",
     "RequestId",
+    "SourceLevel",
+    "Speaking",
     "decode_body",
     "decode_envelope",
+    "decode_ephemeral",
     "decode_request",
     "encode_envelope",
+    "encode_ephemeral",
     "encode_error",
     "encode_event",
     "encode_ok",
@@ -45,6 +63,4 @@ __all__ = [
     "encode_rejected",
     "encode_snapshot",
     "event_body",
-    "execute",
-    "handle_command_frame",
 ]

@@ -162,6 +162,14 @@ class ExpireInvites:
 
 
 @dataclass(frozen=True, slots=True)
+class EndAbandonedRoom:
+    """Sent by SYSTEM when the relay has seen no host or co-host connected for its abandon time:
+    the room ends (and its recording stops) with the reason in the log."""
+
+    wire_name: ClassVar[str] = "end_abandoned_room"
+
+
+@dataclass(frozen=True, slots=True)
 class StepDown:
     """Leave the stage for the audience (a co-host also gives up the co-host seat)."""
 
@@ -307,6 +315,7 @@ Command: TypeAlias = (
     | AddContact | RemoveContact | SetTicketing | ClearTicketing | IssueTicket
     | RequestToSpeak | WithdrawRequest | ApproveRequest | DeclineRequest
     | InviteToSpeak | InviteToCohost | AcceptInvite | DeclineInvite | ExpireInvites
+    | EndAbandonedRoom
     | StepDown | MoveToAudience | AppointCohost | RemoveCohost
     | Mute | MuteAll | Unmute | AskToUnmute
     | RemoveParticipant | Unblock | Report
@@ -319,6 +328,7 @@ _ALL: tuple[type[Command], ...] = (
     AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket,
     RequestToSpeak, WithdrawRequest, ApproveRequest, DeclineRequest,
     InviteToSpeak, InviteToCohost, AcceptInvite, DeclineInvite, ExpireInvites,
+    EndAbandonedRoom,
     StepDown, MoveToAudience, AppointCohost, RemoveCohost,
     Mute, MuteAll, Unmute, AskToUnmute,
     RemoveParticipant, Unblock, Report,

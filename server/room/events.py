@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
-from server.room.model import AskMode, InviteKind, Role, RoomCard, UserId
+from server.room.model import AskMode, EndReason, InviteKind, Role, RoomCard, UserId
 
 # -- joining and leaving ---------------------------------------------------------------------
 
@@ -47,6 +47,7 @@ class RoomEnded:
     wire_name: ClassVar[str] = "room_ended"
     actor: UserId
     at: float
+    reason: EndReason = EndReason.HOST_ENDED
 
 
 @dataclass(frozen=True, slots=True)

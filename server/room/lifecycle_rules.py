@@ -10,6 +10,7 @@ from server.room.commands import (
     AddContact,
     CancelRoom,
     EditCard,
+    EndAbandonedRoom,
     EndRoom,
     RemoveContact,
     Reschedule,
@@ -28,7 +29,16 @@ from server.room.events import (
     RoomRescheduled,
     RoomStarted,
 )
-from server.room.model import AskMode, Limits, RoomCard, RoomState, Ticketing, UserId
+from server.room.model import (
+    SYSTEM,
+    AskMode,
+    EndReason,
+    Limits,
+    RoomCard,
+    RoomState,
+    Ticketing,
+    UserId,
+)
 from server.room.permissions import is_moderator, require_host
 from server.room.reasons import Reason, Rejected
 from server.room.state import Room
@@ -123,6 +133,22 @@ def end(room: Room, actor: UserId, command: EndRoom, now: float) -> list[Event] 
     if room.is_recording:
         events.append(RecordingStopped(actor, now))
     events.append(RoomEnded(actor, now))
+    return events
+
+
+def end_abandoned(
+    room: Room, actor: UserId, command: EndAbandonedRoom, now: float
+) -> list[Event] | Rejected:
+    """The relay ends a live room its host and co-hosts left; whether they are connected is the
+    relay's knowledge, not the room's, so the rule only checks who asks and the room's state."""
+    if actor != SYSTEM:
+        return Rejected(Reason.NOT_ALLOWED, "Only the relay ends an abandoned room.")
+    if room.state is RoomState.SCHEDULED:
+        return Rejected(Reason.NOT_STARTED, "A scheduled room cannot be abandoned.")
+    events: list[Event] = []
+    if room.is_recording:
+        events.append(RecordingStopped(actor, now))
+    events.append(RoomEnded(actor, now, EndReason.ABANDONED))
     return events
 
 

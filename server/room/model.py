@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 UserId = str
 
 SYSTEM: UserId = "system"
-"""The actor for what the relay does by itself (expiring invites)."""
+"""The actor for what the relay does by itself (expiring invites, ending abandoned rooms)."""
 
 DAY_S = 86_400.0
 
@@ -31,6 +31,15 @@ class Role(enum.Enum):
     @property
     def moderates(self) -> bool:
         return self in (Role.HOST, Role.COHOST)
+
+
+class EndReason(enum.Enum):
+    """Why a live room ended: the moderation log and the card say it in words."""
+
+    HOST_ENDED = "host_ended"
+    # The host and every co-host were disconnected for the relay's abandon time (X Spaces
+    # ends a Space its host left).
+    ABANDONED = "abandoned"
 
 
 class AskMode(enum.Enum):

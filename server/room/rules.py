@@ -30,6 +30,7 @@ from server.room.commands import (
     DeclineInvite,
     DeclineRequest,
     EditCard,
+    EndAbandonedRoom,
     EndRoom,
     ExpireInvites,
     InviteToCohost,
@@ -75,16 +76,26 @@ OWNER_COMMANDS: tuple[type[Command], ...] = (
 """What the host may do from the console or the API without being in the room: run the schedule
 (a scheduled room going live is the host's StartRoom), sell tickets, keep their lists."""
 
+_SYSTEM_COMMANDS = (ExpireInvites, EndAbandonedRoom)
+"""What only the relay itself (SYSTEM) asks for."""
+
 _AFTER_THE_END: tuple[type[Command], ...] = (Leave, Report)
 
 
 def decide(room: Room, actor: UserId, command: Command, now: float) -> list[Event] | Rejected:
     if not isinstance(command, _COMMAND_CLASSES):
         return Rejected(Reason.UNKNOWN_COMMAND, "That is not something a room can do.")
-    if actor == SYSTEM or isinstance(command, ExpireInvites):
-        if actor == SYSTEM and isinstance(command, ExpireInvites):
+    if actor == SYSTEM or isinstance(command, _SYSTEM_COMMANDS):
+        if actor != SYSTEM or not isinstance(command, _SYSTEM_COMMANDS):
+            return Rejected(
+                Reason.NOT_ALLOWED,
+                "Only the relay expires invitations and ends abandoned rooms, and only that.",
+            )
+        if isinstance(command, ExpireInvites):
             return stage_rules.expire_invites(room, now)
-        return Rejected(Reason.NOT_ALLOWED, "Only the relay expires invitations, and only that.")
+        if room.state.is_over:
+            return Rejected(Reason.ROOM_ENDED, "This room has ended.")
+        return lifecycle_rules.end_abandoned(room, actor, command, now)
     if isinstance(command, Join):
         return membership_rules.join(room, actor, command, now)
     if not room.is_present(actor) and not (
@@ -181,5 +192,5 @@ def _rule(room: Room, actor: UserId, command: Command, now: float) -> list[Event
             return recording_rules.set_consent(room, actor, command, now)
         case AddMarker():
             return recording_rules.add_marker(room, actor, command, now)
-        case Join() | ExpireInvites():  # handled by the gate
+        case Join() | ExpireInvites() | EndAbandonedRoom():  # handled by the gate
             return Rejected(Reason.UNKNOWN_COMMAND, "That is not something a room can do.")

@@ -102,7 +102,7 @@ def test_a_listener_sending_host_commands_and_garbage_changes_nothing(tmp_path):
                 assert host.seq == seq_before
                 stored = Store.open(tmp_path)
                 try:
-                    assert stored.load_room(created["room_id"]).room == host.room
+                    assert stored.load_current(created["room_id"]).room == host.room
                 finally:
                     stored.close()
                 assert listener.connected  # bad input is answered, not punished

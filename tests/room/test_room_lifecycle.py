@@ -14,6 +14,8 @@ from server.room import (
     AskMode,
     CancelRoom,
     EditCard,
+    EndAbandonedRoom,
+    EndReason,
     EndRoom,
     Limits,
     RecordingStopped,
@@ -71,6 +73,32 @@ RESCHEDULE = rows(
     ("co-host reschedules", "cohost", Reschedule(SOON), "scheduled", "not_allowed"),
     ("host reschedules a live room", "host", Reschedule(SOON), "live", "not_scheduled"),
 )  # fmt: skip
+
+
+ABANDONED = rows(
+    ("the relay ends a room its hosts left", SYSTEM, EndAbandonedRoom(), "host away", OK),
+    ("the relay ends a live room", SYSTEM, EndAbandonedRoom(), "live", OK),
+    ("the relay ends it mid-recording", SYSTEM, EndAbandonedRoom(), "recording, host away", OK),
+    ("the relay ends a scheduled room", SYSTEM, EndAbandonedRoom(), "scheduled", "not_started"),
+    ("the relay ends an ended room", SYSTEM, EndAbandonedRoom(), "ended", "room_ended"),
+    ("the relay ends a cancelled room", SYSTEM, EndAbandonedRoom(), "cancelled", "room_ended"),
+    ("the host sends the relay's command", "host", EndAbandonedRoom(), "live", "not_allowed"),
+    ("a listener sends it", "listener", EndAbandonedRoom(), "live", "not_allowed"),
+    ("the relay sends another command", SYSTEM, EndRoom(), "live", "not_allowed"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("actor", "command", "given", "expect"), ABANDONED)
+def test_the_relay_ends_abandoned_rooms(actor, command, given, expect):
+    check(actor, command, given, expect)
+
+
+def test_an_abandoned_room_says_why_it_ended_and_stops_its_recording():
+    events = check(SYSTEM, EndAbandonedRoom(), "recording, host away", OK)
+    assert [type(e) for e in events] == [RecordingStopped, RoomEnded]
+    assert events[-1].reason is EndReason.ABANDONED
+    ended = check("host", EndRoom(), "live", OK)
+    assert ended[-1].reason is EndReason.HOST_ENDED
 
 
 @pytest.mark.parametrize(("actor", "command", "given", "expect"), RESCHEDULE)

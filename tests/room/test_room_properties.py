@@ -58,7 +58,7 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 NO_FIELDS = (
     c.Leave, c.StartRoom, c.EndRoom, c.CancelRoom, c.ClearTicketing, c.RequestToSpeak,
     c.WithdrawRequest, c.ExpireInvites, c.StepDown, c.MuteAll, c.Unmute, c.StartRecording,
-    c.StopRecording,
+    c.StopRecording, c.EndAbandonedRoom,
 )  # fmt: skip
 ONE_TARGET = (
     c.AddContact, c.RemoveContact, c.ApproveRequest, c.DeclineRequest, c.InviteToSpeak,

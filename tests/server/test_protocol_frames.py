@@ -13,17 +13,18 @@ from server.protocol import (
     ProtocolError,
     decode_request,
     encode_event,
-    handle_command_frame,
 )
 from server.room import EVENT_TYPES, ParticipantJoined, RequestToSpeak, Role
 from server.room.codec import decode_dataclass
-from tests.server.roomkit import HOST, T0, live_room
+from tests.server.live_session import HOST, LiveRelay, frame
+from tests.server.roomkit import T0
 
 
-def frame(kind: str, body: object = None, request_id: object = 1, **extra: object) -> str:
-    data = {"v": 1, "type": kind, "id": request_id, "body": {} if body is None else body}
-    data.update(extra)
-    return json.dumps(data)
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory):
+    live = LiveRelay(tmp_path_factory.mktemp("relay"))
+    yield live
+    live.close()
 
 
 BAD_FRAMES = [
@@ -91,21 +92,18 @@ def test_bad_frame_gets_its_code(raw, code):
 
 
 @pytest.mark.parametrize(("raw", "code"), BAD_FRAMES)
-def test_bad_frame_changes_no_room(raw, code):
-    room = live_room()
-    outcome = handle_command_frame(room, HOST, raw, T0 + 10)
-    assert outcome.room is room
-    assert outcome.events == ()
-    reply = json.loads(outcome.reply)
+def test_bad_frame_changes_no_room(relay, raw, code):
+    room_id, sessions = relay.live_room()
+    room, seq = relay.room(room_id), relay.hub.seq(room_id)
+    reply = relay.send(sessions[HOST], raw)
+    assert relay.room(room_id) is room and relay.hub.seq(room_id) == seq
     assert reply["type"] == "error"
     assert reply["body"]["code"] == code.value
 
 
-def test_error_reply_echoes_a_readable_id():
-    room = live_room()
-    reply = json.loads(
-        handle_command_frame(room, HOST, frame("nope", request_id="req-7"), T0).reply
-    )
+def test_error_reply_echoes_a_readable_id(relay):
+    _room_id, sessions = relay.live_room()
+    reply = relay.send(sessions[HOST], frame("nope", request_id="req-7"))
     assert reply["id"] == "req-7"
     assert reply["body"]["code"] == "unknown_type"
 
@@ -121,17 +119,18 @@ def test_hello_decodes_with_defaults():
     assert request.id == 1
 
 
-def test_a_command_frame_changes_the_room_and_says_ok():
-    room = live_room()
-    outcome = handle_command_frame(room, "lis", frame("request_to_speak", request_id="a"), T0 + 10)
-    reply = json.loads(outcome.reply)
-    assert reply == {"v": 1, "type": "ok", "id": "a", "body": {"events": 1}}
-    assert outcome.room.request_of("lis") is not None
+def test_a_command_frame_changes_the_room_and_says_ok(relay):
+    room_id, sessions = relay.live_room()
+    room, seq = relay.room(room_id), relay.hub.seq(room_id)
+    reply = relay.send(sessions["lis"], frame("request_to_speak", request_id="a"))
+    assert reply == {"v": 1, "type": "ok", "id": "a", "body": {"seq": seq + 1}}
+    assert relay.room(room_id).request_of("lis") is not None
     assert room.request_of("lis") is None  # the old room is untouched
 
 
-def test_a_listener_sending_host_commands_changes_nothing():
-    room = live_room()
+def test_a_listener_sending_host_commands_changes_nothing(relay):
+    room_id, sessions = relay.live_room()
+    room = relay.room(room_id)
     for kind, body in [
         ("end_room", {}),
         ("mute", {"user_id": "spk"}),
@@ -141,18 +140,19 @@ def test_a_listener_sending_host_commands_changes_nothing():
         ("set_ticketing", {"price_cents": 100, "currency": "EUR", "quantity": 5}),
         ("appoint_cohost", {"user_id": "lis"}),
     ]:
-        outcome = handle_command_frame(room, "lis", frame(kind, body), T0 + 10)
-        reply = json.loads(outcome.reply)
+        reply = relay.send(sessions["lis"], frame(kind, body))
         assert reply["type"] == "error", kind
         assert reply["body"]["code"] == "not_allowed", (kind, reply)
-        assert outcome.room is room
+        assert relay.room(room_id) is room
 
 
-def test_session_messages_are_not_room_commands():
-    room = live_room()
-    outcome = handle_command_frame(room, HOST, frame("ping"), T0)
-    assert json.loads(outcome.reply)["body"]["code"] == "unknown_type"
-    assert outcome.room is room
+def test_session_messages_are_answered_by_the_session_not_the_room(relay):
+    room_id, sessions = relay.live_room()
+    room = relay.room(room_id)
+    assert relay.send(sessions[HOST], frame("ping"))["type"] == "ok"
+    again = {"room_id": room_id, "client_id": "x", "client_secret": "s" * 16, "display_name": "X"}
+    assert relay.send(sessions[HOST], frame("hello", again))["body"]["code"] == "already_joined"
+    assert relay.room(room_id) is room
 
 
 def test_events_round_trip_through_the_wire():

@@ -176,3 +176,25 @@ def test_reminders_are_counted_once_per_client(store):
     assert store.add_reminder("s1", "c2", T0 + 2) == 2
     with pytest.raises(StoreError):
         store.add_reminder("no-such-room", "c1", T0)
+
+
+def test_appended_events_replay_onto_an_older_snapshot_exactly(store):
+    """What a kill -9 leaves: events appended after the last snapshot. The room comes back as
+    the snapshot with those events applied again, every role and request as it was."""
+    room = live_room()
+    store.create_room(room)
+    seq = 0
+    truth = room
+    for actor, command in [(HOST, Mute("spk")), ("new", Join("Nina New")), (HOST, EndRoom())]:
+        events = decide(truth, actor, command, T0 + 40 + seq)  # type: ignore[arg-type]
+        assert isinstance(events, list), events
+        truth = apply_all(truth, events)
+        seq = store.append(truth, events, seq + 1)
+        if seq == 1:
+            assert store.save_snapshot(truth, seq)
+    assert store.load_room("r1").last_seq == 1
+    current = store.load_current("r1")
+    assert current is not None and current.room == truth and current.last_seq == seq
+    assert store.current_rooms([RoomState.LIVE]) == []
+    assert [s.room.room_id for s in store.current_rooms([RoomState.ENDED])] == ["r1"]
+    assert not store.save_snapshot(room, 0), "an older snapshot never replaces a newer one"

@@ -82,7 +82,7 @@ class TestRoom:
 
     def live(self) -> Room:
         """The relay's own room (the authority), read on its thread."""
-        return self.relay.call(lambda: self.relay.hub.rooms[self.room_id].room)
+        return self.relay.call(lambda: self.relay.hub.room(self.room_id))
 
     def host_speaks(self, source: Any) -> None:
         """The host's bot sends `source` from the stage, microphone open."""

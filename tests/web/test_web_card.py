@@ -69,7 +69,7 @@ def test_a_scheduled_room_counts_down_and_remind_me_saves_a_calendar_file(relay,
     expect(view.locator(".reminder-status")).to_have_text(
         "Reminder saved. 1 person has asked to be reminded."
     )
-    count = lambda: relay.call(lambda: relay.hub.store.reminder_count(room.room_id))  # noqa: E731
+    count = lambda: relay.call(lambda: relay.hub.directory.reminders(room.room_id))  # noqa: E731
     assert count() == 1
     # Asking again from the same browser does not count twice.
     with page.expect_download():

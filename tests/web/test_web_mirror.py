@@ -64,10 +64,10 @@ def test_the_browsers_mirror_equals_the_relays_room(relay, browsers) -> None:
     late = room.join_bot("Dan")
     late.close()
 
-    seq = relay.call(lambda: relay.hub.rooms[room.room_id].seq)
+    seq = relay.call(lambda: relay.hub.seq(room.room_id))
     wait_until(lambda: page.evaluate("window.roomcast.seq") == seq, what="the browser caught up")
     mirror = page.evaluate("window.roomcast.room")
-    truth = to_plain(relay.call(lambda: room_for(relay.hub.rooms[room.room_id].room, me)))
+    truth = to_plain(relay.call(lambda: room_for(relay.hub.room(room.room_id), me)))
     assert isinstance(truth, dict)
     differ = [key for key in COMPARED if mirror[key] != truth[key]]
     assert not differ, {key: (mirror[key], truth[key]) for key in differ}
