@@ -108,14 +108,17 @@ class MediaCoordinator:
         """An accepted change: the stage goes to the media engine, the events to the recorder;
         an ended room's media closes."""
         media = self._media.get(room.room_id)
+        # The stage (who may be recorded) reaches the media before the recording starts: the
+        # media worker may tick between two messages, and a tick recorded with the old stage
+        # would write people who have not said yes yet.
+        if not ended and media is not None and any(_touches_stage(e) for e in events):
+            media.set_stage(stage_of(room))
         if self.recorders is not None:
             self.recorders.on_events(room, events, media)
         if ended:
             media = self._media.pop(room.room_id, None)
             if media is not None:
                 self._spawn(media.close())
-        elif media is not None and any(_touches_stage(e) for e in events):
-            media.set_stage(stage_of(room))
 
     def disconnect(self, room_id: str, user_id: str) -> None:
         media = self._media.get(room_id)
