@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--abandon-after-s",
-        type=float,
+        type=_positive_float,
         default=600.0,
         metavar="S",
         help="end a live room once its host and co-hosts have all been disconnected this long "
@@ -104,6 +104,13 @@ def _run_worker(args: argparse.Namespace) -> int:
     from server.media.worker import run as run_worker
 
     return run_worker(args)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
 
 
 def _positive_int(text: str) -> int:
