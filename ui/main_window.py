@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.room_view import EndRoom, Room, RoomState
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
 from ui.people_views import AudiencePanel, RequestPanel
@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Roomcast")
         self.resize(1280, 800)
         self._allow_close = False
+        self.pending_question: Question | None = None  # the confirmation on screen, if any
         self.push_to_talk: QKeySequence | None = None
         self._ptt_down = False
 
@@ -193,6 +194,9 @@ class MainWindow(QMainWindow):
     # -- ending and closing -----------------------------------------------------------------------
 
     def ask_end_room(self) -> Question:
+        again = open_again(self.pending_question)
+        if isinstance(again, Question):
+            return again
         question = Question(
             self,
             "End the room?",
@@ -225,6 +229,8 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
+        if open_again(self.pending_question) is not None:
+            return
         question = Question(
             self,
             "The room is live",

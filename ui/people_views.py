@@ -24,6 +24,7 @@ from console.room_view import (
     RemoveParticipant,
     Report,
 )
+from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel
@@ -127,6 +128,7 @@ class AudiencePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.model = model
+        self.pending_question: Question | None = None
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -186,7 +188,7 @@ class AudiencePanel(QWidget):
 
     def _remove(self, block: bool) -> None:
         uid = self.selected_user()
-        if uid is not None:
+        if uid is not None and open_again(self.pending_question) is None:
             self.pending_question = confirm_remove(self, self.controller, uid, block)
 
     def _report(self) -> None:

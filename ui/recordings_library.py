@@ -36,7 +36,7 @@ from audio.recording_files import folder_is_busy
 from audio.recording_library import RemovalReport
 from audio.recording_manifest import RecordingFolderError
 from ui.asyncs import spawn
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.export_dialog import ExportDialog
 from ui.recordings_model import RecordingRow, RecordingsModel, scan_recordings
 from ui.room_models import clock_text
@@ -231,6 +231,8 @@ class RecordingsLibrary(QWidget):
         row = self.selected()
         if row is None:
             return None
+        if isinstance(again := open_again(self.pending_question), Question):
+            return again
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.started_at))
         question = Question(
             self,
@@ -258,6 +260,8 @@ class RecordingsLibrary(QWidget):
         row = self.selected()
         if row is None or not row.speakers:
             return None
+        if isinstance(again := open_again(self.pending_question), Question):
+            return again
         question = Question(
             self,
             "Remove a speaker's audio?",

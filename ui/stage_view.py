@@ -31,7 +31,7 @@ from console.room_view import (
     Role,
 )
 from ui import theme
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.meter import paint_meter
 from ui.room_controller import RoomController
@@ -151,6 +151,7 @@ class StagePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.model = model
+        self.pending_question: Question | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -246,7 +247,7 @@ class StagePanel(QWidget):
 
     def _confirm_remove(self, block: bool) -> None:
         uid, room = self.selected_user(), self.controller.room
-        if uid is None or room is None:
+        if uid is None or room is None or open_again(self.pending_question) is not None:
             return
         self.pending_question = confirm_remove(self, self.controller, uid, block)
 
