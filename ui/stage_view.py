@@ -6,7 +6,7 @@ The list paints through a delegate, so a meter moving repaints one row and nothi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +34,7 @@ from ui import theme
 from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.meter import paint_meter
+from ui.people_lists import person_menu
 from ui.room_controller import RoomController
 from ui.room_models import LEVEL_ROLE, MUTED_ROLE, ROLE_ROLE, SELF_ROLE, SPEAKING_ROLE, StageModel
 
@@ -193,6 +194,8 @@ class StagePanel(QWidget):
         self.remove.clicked.connect(lambda: self._confirm_remove(block=False))
         self.block.clicked.connect(lambda: self._confirm_remove(block=True))
         self.mute_all.clicked.connect(lambda: controller.submit(MuteAll(), "mute everyone"))
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self.refresh_actions())
         model.dataChanged.connect(self._on_data_changed)
         model.rowsInserted.connect(lambda *_: self.refresh_actions())
@@ -230,6 +233,16 @@ class StagePanel(QWidget):
         )
         self.remove.setEnabled(c.allowed(RemoveParticipant(uid)))
         self.block.setEnabled(c.allowed(RemoveParticipant(uid, block=True)))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        uid = str(index.data(KEY_ROLE))
+        buttons = (self.mute, self.to_audience, self.cohost, self.remove, self.block)
+        self.context_menu = person_menu(self, self.controller, uid, buttons)
+        self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _act(self, make: object, what: str) -> None:
         uid = self.selected_user()

@@ -32,6 +32,27 @@ def click_row(qtbot, view: QAbstractItemView, key: str, button=Qt.MouseButton.Le
     raise AssertionError(f"no row {key!r} in {view.objectName() or view}")
 
 
+def right_click_row(qtbot, view: QAbstractItemView, key: str) -> None:
+    """Right-click the row whose key is `key`: press, then the context-menu event the window
+    system sends on a right press (QTest's mouse events skip that step for widgets)."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    model: QAbstractItemModel = view.model()
+    for row in range(model.rowCount()):
+        index = model.index(row, 0)
+        if index.data(KEY_ROLE) == key:
+            view.scrollTo(index)
+            centre: QPoint = view.visualRect(index).center()
+            qtbot.mousePress(view.viewport(), Qt.MouseButton.RightButton, pos=centre)
+            event = QContextMenuEvent(
+                QContextMenuEvent.Reason.Mouse, centre, view.viewport().mapToGlobal(centre)
+            )
+            QApplication.sendEvent(view.viewport(), event)
+            qtbot.mouseRelease(view.viewport(), Qt.MouseButton.RightButton, pos=centre)
+            return
+    raise AssertionError(f"no row {key!r} in {view.objectName() or view}")
+
+
 def open_dialogs(kind: type[QDialog] = QDialog) -> list[QDialog]:
     """Every dialog of `kind` a person can see right now."""
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
@@ -46,3 +67,19 @@ def the_dialog(kind: type[QDialog] = QDialog) -> QDialog:
     shown = open_dialogs(kind)
     assert len(shown) == 1, f"expected one dialog on screen, saw {[d.windowTitle() for d in shown]}"
     return shown[0]
+
+
+def choose_from_menu(qtbot, text: str) -> None:
+    """Click the item `text` in the popup menu on screen (a right-click menu)."""
+    from PySide6.QtWidgets import QMenu
+
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu), "no menu is open"
+    for action in menu.actions():
+        if action.text() == text:
+            assert action.isEnabled(), f"“{text}” is greyed out"
+            qtbot.mouseClick(
+                menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center()
+            )
+            return
+    raise AssertionError(f"no “{text}” in the menu: {[a.text() for a in menu.actions()]}")
