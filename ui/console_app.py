@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from audio.devices import DeviceCatalog, DeviceError
@@ -86,12 +87,8 @@ class ConsoleApp(QObject):
         assert isinstance(app, QApplication)
         app.setQuitOnLastWindowClosed(False)
         apply_theme(app, self.settings.theme)
-        self.start_dialog = StartDialog(self.book.rooms())
-        self.start_dialog.chosen.connect(
-            lambda choice: spawn(self._chosen(choice), self._start_failed)
-        )
-        self.start_dialog.cancelled.connect(lambda: spawn(self.quit()))
-        self.start_dialog.show()
+        self.show_start_dialog()
+        assert self.start_dialog is not None
         try:
             await self._relay()
         except SupervisorError as exc:
@@ -100,6 +97,26 @@ class ConsoleApp(QObject):
         spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
         if self.room_link:
             await self._chosen(JoinLinkChoice(self.room_link))
+
+    def show_start_dialog(self) -> StartDialog:
+        """The start dialog: at launch, and from "New room…" while rooms are open."""
+        if self.start_dialog is not None and self.start_dialog.isVisible():
+            self.start_dialog.raise_()
+            self.start_dialog.activateWindow()
+            return self.start_dialog
+        dialog = StartDialog(self.book.rooms())
+        dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
+        dialog.cancelled.connect(self._start_cancelled)
+        if self.relay_url is not None:
+            dialog.set_status(f"The relay is running at {self.relay_url}.")
+        self.start_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _start_cancelled(self) -> None:
+        self.start_dialog = None
+        if not self.windows:  # nothing else open: Cancel at launch quits
+            spawn(self.quit())
 
     async def _relay(self) -> str:
         if self.relay_url:
@@ -155,7 +172,7 @@ class ConsoleApp(QObject):
 
     def _close_start_dialog(self) -> None:
         if self.start_dialog is not None:
-            self.start_dialog.close()
+            self.start_dialog.finish()
             self.start_dialog = None
 
     # -- a room -----------------------------------------------------------------------------------
@@ -217,6 +234,11 @@ class ConsoleApp(QObject):
 
     def _dress(self, window: MainWindow, hosted: HostedRoom | None) -> None:
         menu = window.menuBar().addMenu("&Roomcast")
+        new_room = QAction("New room…", window)
+        new_room.setShortcut(QKeySequence.StandardKey.New)
+        new_room.triggered.connect(self.show_start_dialog)
+        menu.addAction(new_room)
+        menu.addSeparator()
         for text, slot in (
             ("Your rooms…", self.show_rooms_list),
             ("Moderator view…", self.show_moderator_view),
@@ -235,6 +257,16 @@ class ConsoleApp(QObject):
         quit_action = QAction("Quit", window)
         quit_action.triggered.connect(window.close)
         menu.addAction(quit_action)
+        room_menu = window.menuBar().addMenu("R&oom")
+        room_actions: tuple[tuple[str, Callable[[], object]], ...] = (
+            ("Tickets…", window.show_tickets),
+            ("People you follow and blocked…", window.show_people),
+            ("End room…", window.ask_end_room),
+        )
+        for text, room_slot in room_actions:
+            action = QAction(text, window)
+            action.triggered.connect(room_slot)
+            room_menu.addAction(action)
         window.set_push_to_talk(self.settings.push_to_talk_key)
         window.strip.inputChosen.connect(lambda name: spawn(self._switch_input(window, name)))
         window.header.coHostLinkWanted.connect(lambda: spawn(self._cohost_link(window, hosted)))
@@ -294,6 +326,8 @@ class ConsoleApp(QObject):
             self.sessions.remove(session)
             await session.close()
         if window is self.window:
+            self.window = self.windows[-1] if self.windows else None
+        if not self.windows and not (self.start_dialog and self.start_dialog.isVisible()):
             await self.quit()
 
     # -- other windows ----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class QrDialog(QDialog):
 
 class RoomHeader(QWidget):
     coHostLinkWanted = Signal()
+    ticketsWanted = Signal()
     notice = Signal(str)
 
     def __init__(self, share: ShareLinks, parent: QWidget | None = None) -> None:
@@ -96,6 +97,11 @@ class RoomHeader(QWidget):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
             layout.addSpacing(10)
         self.state.setFixedHeight(22)
+        self.tickets = QToolButton(self)
+        self.tickets.setToolTip("Issue, list and copy this room's ticket codes")
+        self.tickets.clicked.connect(self.ticketsWanted.emit)
+        self.tickets.setVisible(False)
+        layout.addWidget(self.tickets, 0, Qt.AlignmentFlag.AlignVCenter)
         self.share_button = QToolButton(self)
         self.share_button.setText("Share")
         self.share_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -133,6 +139,10 @@ class RoomHeader(QWidget):
         count = len(room.listeners())
         self.listeners.setText(f"👥 {count} listening")
         self.recording.setVisible(room.is_recording)
+        tickets = room.tickets
+        self.tickets.setVisible(tickets is not None and self.share.host_token is not None)
+        if tickets is not None:
+            self.tickets.setText(f"🎟 {len(tickets.issued)}/{tickets.quantity} tickets")
         self.tick()
 
     def tick(self) -> None:

@@ -35,6 +35,7 @@ from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel, StageModel
 from ui.side_panels import SidePanels
 from ui.stage_view import StagePanel
+from ui.tickets_window import TicketsWindow
 
 DISPLAY_HZ = 30
 LISTENER_SAMPLE_S = 5
@@ -136,6 +137,8 @@ class MainWindow(QMainWindow):
         self.recording_bar.notice.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.strip.muteToggled.connect(controller.set_muted)
         self.strip.endRoomWanted.connect(self.ask_end_room)
+        self.header.ticketsWanted.connect(self.show_tickets)
+        self.tickets_window: TicketsWindow | None = None
 
         self._elapsed = QElapsedTimer()
         self._elapsed.start()
@@ -190,6 +193,19 @@ class MainWindow(QMainWindow):
         self.side.tick_seconds(room, self.session.talk_time.totals())
         if self._seconds % LISTENER_SAMPLE_S == 0:
             self.side.sample_listeners(room)
+
+    # -- the host's desks ------------------------------------------------------------------------
+
+    def show_tickets(self) -> TicketsWindow:
+        if self.tickets_window is None:
+            self.tickets_window = TicketsWindow(self.controller, self)
+        self.tickets_window.show()
+        self.tickets_window.raise_()
+        return self.tickets_window
+
+    def show_people(self) -> None:
+        """The People tab: who the host follows and who they blocked."""
+        self.side.setCurrentIndex(self.side.people_tab)
 
     # -- ending and closing -----------------------------------------------------------------------
 

@@ -155,7 +155,8 @@ class StartDialog(QDialog):
         self.go.setObjectName("primary")
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self._reject)
+        buttons.rejected.connect(self.reject)
+        self._finished = False
         layout.addWidget(buttons)
         self.form.schedule.toggled.connect(
             lambda on: self.go.setText("Schedule" if on else "Go live")
@@ -200,6 +201,13 @@ class StartDialog(QDialog):
         self.go.setEnabled(False)
         self.chosen.emit(choice)
 
-    def _reject(self) -> None:
-        self.cancelled.emit()
-        self.close()
+    def finish(self) -> None:
+        """Close after a choice went through (not a cancel)."""
+        self._finished = True
+        super().done(QDialog.DialogCode.Accepted)
+
+    def reject(self) -> None:  # Cancel, Escape, or the window's close button
+        if not self._finished:
+            self._finished = True
+            self.cancelled.emit()
+        super().reject()
