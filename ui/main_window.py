@@ -39,6 +39,7 @@ from ui.tickets_window import TicketsWindow
 
 DISPLAY_HZ = 30
 LISTENER_SAMPLE_S = 5
+PTT_RELEASE_GRACE_MS = 120
 BANNER_QUIET_S = 4.0  # the same message again within this is part of the same burst
 
 
@@ -87,6 +88,13 @@ class MainWindow(QMainWindow):
         self.pending_question: Question | None = None  # the confirmation on screen, if any
         self.push_to_talk: QKeySequence | None = None
         self._ptt_down = False
+        # A held key repeats as release+press pairs; Qt flags them isAutoRepeat() only when it
+        # finds the press already queued behind the release. A release counts once no press
+        # of the same key follows within this grace (X repeats every 25-50 ms).
+        self._ptt_release = QTimer(self)
+        self._ptt_release.setSingleShot(True)
+        self._ptt_release.setInterval(PTT_RELEASE_GRACE_MS)
+        self._ptt_release.timeout.connect(self._ptt_released)
 
         self.stage_model = StageModel(self)
         self.stage_model.me = controller.me
@@ -307,11 +315,19 @@ class MainWindow(QMainWindow):
             return False
         if QKeySequence(key_event.keyCombination()) != self.push_to_talk:
             return False
-        down = event.type() == QEvent.Type.KeyPress
-        if down != self._ptt_down:
-            self._ptt_down = down
-            self.controller.set_muted(not down)
+        if event.type() == QEvent.Type.KeyPress:
+            self._ptt_release.stop()  # a release just before was the key repeating
+            if not self._ptt_down:
+                self._ptt_down = True
+                self.controller.set_muted(False)
+        elif self._ptt_down:
+            self._ptt_release.start()
         return True
+
+    def _ptt_released(self) -> None:
+        if self._ptt_down:
+            self._ptt_down = False
+            self.controller.set_muted(True)
 
     def set_push_to_talk(self, key: str) -> None:
         self.push_to_talk = QKeySequence(key) if key else None
