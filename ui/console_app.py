@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -94,6 +95,7 @@ class ConsoleApp(QObject):
         except SupervisorError as exc:
             self.start_dialog.show_error(str(exc))
             return
+        spawn(self._mark_my_rooms(self.start_dialog))
         spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
         if self.room_link:
             await self._chosen(JoinLinkChoice(self.room_link))
@@ -109,9 +111,32 @@ class ConsoleApp(QObject):
         dialog.cancelled.connect(self._start_cancelled)
         if self.relay_url is not None:
             dialog.set_status(f"The relay is running at {self.relay_url}.")
+            spawn(self._mark_my_rooms(dialog))
         self.start_dialog = dialog
         dialog.show()
         return dialog
+
+    async def _mark_my_rooms(self, dialog: StartDialog) -> None:
+        """Ask each room's relay how the room is (ended, live…), for "My rooms"."""
+
+        async def state_of(room: HostedRoom) -> tuple[str, str | None]:
+            try:
+                card = await RelayApi(self._where(room), timeout_s=3.0).card(room.room_id)
+            except ApiError as exc:
+                if exc.code == "unreachable":
+                    return room.room_id, "its relay is not running"
+                return room.room_id, "gone" if exc.code == "room_not_found" else None
+            return room.room_id, str(card.get("state") or "") or None
+
+        found = await asyncio.gather(*(state_of(room) for room in self.book.rooms()))
+        dialog.set_room_states({room_id: state for room_id, state in found if state})
+
+    def _where(self, room: HostedRoom) -> str:
+        """The relay a room of this console lives on: the embedded relay keeps its rooms in
+        its data folder, so a room made on an earlier port lives on in today's relay."""
+        if self.supervisor is not None and self.relay_url is not None:
+            return self.relay_url
+        return room.base_url
 
     def _start_cancelled(self) -> None:
         self.start_dialog = None
@@ -166,7 +191,18 @@ class ConsoleApp(QObject):
                 return
             await self.open_room(hosted.host_url, hosted)
         elif isinstance(choice, Reopen):
-            await self.open_room(choice.room.host_url, choice.room)
+            room = choice.room
+            where = self._where(room)
+            if where != room.base_url:  # made on an earlier port of our own relay
+                room = HostedRoom(
+                    room.room_id,
+                    where,
+                    room.host_url.replace(room.base_url, where, 1),
+                    room.join_url.replace(room.base_url, where, 1),
+                    room.title,
+                )
+                self.book.add(room)
+            await self.open_room(room.host_url, room)
         elif isinstance(choice, JoinLinkChoice):
             await self.open_room(choice.url, None)
 
@@ -213,7 +249,16 @@ class ConsoleApp(QObject):
         )
         try:
             await session.start()
-        except (CommandRejected, ClientClosed, OSError, TimeoutError) as exc:
+        except (aiohttp.ClientConnectionError, OSError, TimeoutError) as exc:
+            await session.close(leave=False)
+            base = session.client.link.base_url
+            raise ApiError(
+                "unreachable",
+                f"No relay is running at {base}, where this room lives. If it ran on "
+                "another computer, start it there (roomcast relay); if the address or port "
+                "changed, open the room with its new link (Join with a link).",
+            ) from exc
+        except (CommandRejected, ClientClosed) as exc:
             await session.close(leave=False)
             raise ApiError("refused", getattr(exc, "message", None) or str(exc)) from exc
         self.sessions.append(session)

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from console.rooms_api import HostedRoom
 
+STATE_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # "ended", "live", … from the relay
+
 ASK_MODES = (
     ("everyone", "Everyone may ask to speak"),
     ("followed", "Only people I follow"),
@@ -94,6 +96,10 @@ class RoomForm(QWidget):
         if with_tickets:
             form.addRow(self.ticketed, self.price)
             form.addRow("Tickets", self.quantity)
+        else:  # outside the layout they would sit at the top left, over the Title label
+            for widget in (self.ticketed, self.price, self.quantity):
+                widget.setVisible(False)
+        self.with_tickets = with_tickets
 
     def value(self) -> NewRoom:
         topics = tuple(t.strip() for t in self.topics.text().split(",") if t.strip())[:3]
@@ -101,7 +107,7 @@ class RoomForm(QWidget):
             self.starts_at.dateTime().toSecsSinceEpoch() if self.schedule.isChecked() else None
         )
         tickets = None
-        if self.ticketed.isChecked():
+        if self.with_tickets and self.ticketed.isChecked():
             tickets = {
                 "price_cents": round(self.price.value() * 100),
                 "currency": "USD",
@@ -158,13 +164,30 @@ class StartDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self._finished = False
         layout.addWidget(buttons)
-        self.form.schedule.toggled.connect(
-            lambda on: self.go.setText("Schedule" if on else "Go live")
-        )
-        self.tabs.currentChanged.connect(self._tab_changed)
+        self.form.schedule.toggled.connect(lambda _on: self._label_go())
+        self.tabs.currentChanged.connect(lambda _index: self._label_go())
 
-    def _tab_changed(self, index: int) -> None:
-        self.go.setText(("Go live", "Open", "Join")[index])
+    def _label_go(self) -> None:
+        """The button says what it will do: on the first tab, that depends on the schedule."""
+        page = self.tabs.currentIndex()
+        if page == 0:
+            self.go.setText("Schedule" if self.form.schedule.isChecked() else "Go live")
+        else:
+            self.go.setText(("Open", "Join")[page - 1])
+
+    def set_room_states(self, states: dict[str, str]) -> None:
+        """Mark "My rooms" with what the relay says of each: ended, cancelled, live, or that
+        its relay cannot be reached (room id -> a short phrase)."""
+        for row in range(self.rooms.count()):
+            item = self.rooms.item(row)
+            room: HostedRoom = item.data(Qt.ItemDataRole.UserRole)
+            state = states.get(room.room_id)
+            if state is None:
+                continue
+            item.setData(STATE_ROLE, state)
+            item.setText(f"{room.title}   — {state}   ({room.join_url})")
+            if state in ("ended", "cancelled"):
+                item.setForeground(self.palette().placeholderText())
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -189,6 +212,11 @@ class StartDialog(QDialog):
             item = self.rooms.currentItem()
             if item is None:
                 self.show_error("Pick one of your rooms.")
+                return
+            state = item.data(STATE_ROLE)
+            if state in ("ended", "cancelled"):
+                self.show_error(f"That room has {state}; nobody can join it again. "
+                                "Start a new room on the first tab.")  # fmt: skip
                 return
             choice = Reopen(item.data(Qt.ItemDataRole.UserRole))
         else:
