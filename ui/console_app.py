@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,26 @@ from ui.theme import apply_theme
 from ui.tray import OnAirTray
 
 logger = logging.getLogger(__name__)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Is `port` held by someone (we cannot listen on it)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host: str) -> int:
+    """A port nobody holds now, the next one up from the usual if it is free."""
+    for port in range(8471, 8491):
+        if not port_in_use(host, port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 class ConsoleApp(QObject):
@@ -90,10 +111,7 @@ class ConsoleApp(QObject):
         apply_theme(app, self.settings.theme)
         self.show_start_dialog()
         assert self.start_dialog is not None
-        try:
-            await self._relay()
-        except SupervisorError as exc:
-            self.start_dialog.show_error(str(exc))
+        if not await self._relay_or_offer(self.start_dialog):
             return
         spawn(self._mark_my_rooms(self.start_dialog))
         spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
@@ -109,6 +127,7 @@ class ConsoleApp(QObject):
         dialog = StartDialog(self.book.rooms())
         dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
         dialog.cancelled.connect(self._start_cancelled)
+        dialog.portChosen.connect(lambda port: spawn(self._use_port(port), self._start_failed))
         if self.relay_url is not None:
             dialog.set_status(f"The relay is running at {self.relay_url}.")
             spawn(self._mark_my_rooms(dialog))
@@ -142,6 +161,29 @@ class ConsoleApp(QObject):
         self.start_dialog = None
         if not self.windows:  # nothing else open: Cancel at launch quits
             spawn(self.quit())
+
+    async def _relay_or_offer(self, dialog: StartDialog) -> bool:
+        """Start the relay; if its port is held by another program, offer a free one."""
+        try:
+            await self._relay()
+        except SupervisorError as exc:
+            port = self.settings.relay_port
+            if port and port_in_use(self.settings.relay_host, port):
+                dialog.offer_port(port, free_port(self.settings.relay_host))
+            else:
+                dialog.show_error(str(exc))
+            return False
+        return True
+
+    async def _use_port(self, port: int) -> None:
+        """The host chose another port for the relay: keep it, and start the relay there."""
+        self.settings = self.settings.with_changes(relay_port=port)
+        settings_store.save(self.data_dir, self.settings)
+        self.supervisor, self.relay_url = None, None
+        dialog = self.start_dialog
+        if dialog is not None and await self._relay_or_offer(dialog):
+            dialog.relay_ready(f"The relay is running at {self.relay_url}.")
+            spawn(self._mark_my_rooms(dialog))
 
     async def _relay(self) -> str:
         if self.relay_url:

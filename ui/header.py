@@ -136,8 +136,12 @@ class RoomHeader(QWidget):
             self.state.setObjectName("statePill")
         self.state.style().unpolish(self.state)
         self.state.style().polish(self.state)
-        count = len(room.listeners())
-        self.listeners.setText(f"👥 {count} listening")
+        # an ended room has nobody in it, whatever the mirror last saw of them
+        self.listeners.setVisible(not room.state.is_over)
+        self.listeners.setText(f"👥 {len(room.listeners())} listening")
+        if room.state.is_over and room.ended_at is not None:
+            ended = time.strftime("%H:%M", time.localtime(room.ended_at))
+            self.state.setText(f"{room.state.value.capitalize()} at {ended}")
         self.recording.setVisible(room.is_recording)
         tickets = room.tickets
         self.tickets.setVisible(tickets is not None and self.share.host_token is not None)

@@ -43,6 +43,7 @@ from ui.room_models import clock_text
 
 DEFAULT_RETENTION_DAYS = 30
 SPEAKERS_COLUMN = 3  # takes the room that is left
+NO_RECORDINGS = "No recordings yet: press Record above the stage while live."
 POLL_MS = 2000  # while shown: new takes appear, "Recording now" turns "Finished"
 
 
@@ -182,7 +183,9 @@ class RecordingsLibrary(QWidget):
                     width = max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column))
                     header.resizeSection(column, width + 12)
         if not rows and not self.status.text():
-            self.status.setText("No recordings yet: press Record above the stage while live.")
+            self.status.setText(NO_RECORDINGS)
+        elif rows and self.status.text() == NO_RECORDINGS:
+            self.status.setText("")  # it is no longer true once a take is listed
         self._update_buttons()
         self.scanned.emit()
 

@@ -204,7 +204,7 @@ class SidePanels(QTabWidget):
         self.talk.sync_totals(room, totals)
 
     def sample_listeners(self, room: Room) -> None:
-        self.history.add(len(room.listeners()))
+        self.history.add(0 if room.state.is_over else len(room.listeners()))
         self.plot.update()
 
     def _pin(self) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -126,6 +127,7 @@ class RoomForm(QWidget):
 class StartDialog(QDialog):
     chosen = Signal(object)  # NewRoom | Reopen | JoinLinkChoice
     cancelled = Signal()
+    portChosen = Signal(int)  # run the relay on this port instead
 
     def __init__(self, rooms: list[HostedRoom], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,6 +158,12 @@ class StartDialog(QDialog):
         self.error.setVisible(False)
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
+        self.other_port = QPushButton("", self)
+        self.other_port.setVisible(False)
+        self.other_port.clicked.connect(
+            lambda: self.portChosen.emit(int(self.other_port.property("port")))
+        )
+        layout.addWidget(self.other_port)
         buttons = QDialogButtonBox(self)
         self.go = buttons.addButton("Go live", QDialogButtonBox.ButtonRole.AcceptRole)
         self.go.setObjectName("primary")
@@ -192,6 +200,24 @@ class StartDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(True)
+        self.go.setEnabled(True)
+
+    def offer_port(self, taken: int, free: int) -> None:
+        """The relay's port is held by another program: say so, and offer a free one."""
+        self.show_error(
+            f"Port {taken} is in use by another program, so Roomcast's relay cannot start "
+            f"there and nobody could join your room. Use port {free} instead (links shared "
+            f"for port {taken} will not reach it), or close that program and start again."
+        )
+        self.other_port.setText(f"Use port {free}")
+        self.other_port.setProperty("port", free)
+        self.other_port.setVisible(True)
+        self.go.setEnabled(False)  # no relay, no room
+
+    def relay_ready(self, text: str) -> None:
+        self.set_status(text)
+        self.error.setVisible(False)
+        self.other_port.setVisible(False)
         self.go.setEnabled(True)
 
     def set_status(self, text: str) -> None:

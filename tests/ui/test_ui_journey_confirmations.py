@@ -99,7 +99,7 @@ def test_end_room_remove_block_and_record_confirmations_close_after_each_answer(
             await until(
                 lambda: console.controller.room.state is RoomState.ENDED, what="the room to end"
             )
-            await until(lambda: window.header.state.text() == "Ended", what="the header")
+            await until(lambda: window.header.state.text().startswith("Ended at"), what="header")
             assert open_dialogs(Question) == []
         finally:
             await rita.close()
