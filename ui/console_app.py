@@ -510,6 +510,11 @@ class ConsoleApp(QObject):
 
     async def quit(self) -> None:
         self._device_timer.stop()
+        if self.start_dialog is not None:  # a quitting console leaves no dialog behind
+            self.start_dialog.finish()
+            self.start_dialog = None
+        if self.scheduled.window is not None:
+            self.scheduled.window.close()
         for session in list(self.sessions):
             await session.close()
         self.sessions.clear()
