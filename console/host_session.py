@@ -18,6 +18,7 @@ Runs on: the console's event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -70,6 +71,8 @@ class HostSession:
         self.media.recorder = RoomAudioSink(playback)
         self.talk_time = TalkTime()
         self._on_stage = False
+        self._wanted_muted: bool | None = None  # the host's latest wish, while it travels
+        self._mute_lock = asyncio.Lock()
         self._media_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.client.on_levels.append(self.board.publish_relay)
@@ -113,13 +116,24 @@ class HostSession:
         return room.participants[me].muted
 
     async def set_muted(self, muted: bool) -> None:
-        """Mute or unmute this seat's microphone (the relay is told; it enforces mutes)."""
+        """Mute or unmute this seat's microphone (the relay is told; it enforces mutes).
+
+        Quick changes (push-to-talk) are sent one at a time, each after the relay's event for
+        the one before, and a wish already overtaken by a newer one is dropped: the seat ends
+        in the state last asked for, never in one read from a room that had not caught up.
+        """
         me = self.client.user_id
-        if me is None or muted == self.muted:
+        if me is None:
             return
+        self._wanted_muted = muted
         if self.mic is not None and muted:
             self.mic.muted = True  # silence at once, before the relay has answered
-        await self.client.send(Mute(me) if muted else Unmute())
+        async with self._mute_lock:
+            if self._wanted_muted is not muted or muted == self.muted:
+                return
+            await self.client.send(Mute(me) if muted else Unmute())
+            with contextlib.suppress(TimeoutError, ClientClosed):
+                await self.client.wait_for(lambda _client: self.muted == muted, 2.0)
 
     def switch_microphone(self, source: MediaStreamTrack) -> None:
         if self.mic is not None:
@@ -137,7 +151,7 @@ class HostSession:
 
     def _sync_mute(self) -> None:
         if self.mic is not None:
-            self.mic.muted = self.muted
+            self.mic.muted = self.muted or self._wanted_muted is True
 
     def _on_event(self, seq: int, event: object, room: Room) -> None:
         self._sync_mute()

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from server.room import (
     REACTIONS,
+    AddContact,
     AddMarker,
     ApproveRequest,
     AskMode,
@@ -22,6 +23,7 @@ from server.room import (
     FiledReport,
     InviteToCohost,
     InviteToSpeak,
+    IssueTicket,
     MoveToAudience,
     Mute,
     MuteAll,
@@ -30,6 +32,7 @@ from server.room import (
     PinnedLink,
     Recording,
     RemoveCohost,
+    RemoveContact,
     RemoveParticipant,
     Report,
     Reschedule,
@@ -38,6 +41,7 @@ from server.room import (
     RoomState,
     SetAskMode,
     SetConsent,
+    SetTicketing,
     SpeakRequest,
     StartRecording,
     StartRoom,
@@ -50,6 +54,7 @@ from server.room import (
 
 __all__ = [
     "REACTIONS",
+    "AddContact",
     "AddMarker",
     "ApproveRequest",
     "AskMode",
@@ -61,6 +66,7 @@ __all__ = [
     "FiledReport",
     "InviteToCohost",
     "InviteToSpeak",
+    "IssueTicket",
     "MoveToAudience",
     "Mute",
     "MuteAll",
@@ -69,6 +75,7 @@ __all__ = [
     "PinnedLink",
     "Recording",
     "RemoveCohost",
+    "RemoveContact",
     "RemoveParticipant",
     "Report",
     "Reschedule",
@@ -77,6 +84,7 @@ __all__ = [
     "RoomState",
     "SetAskMode",
     "SetConsent",
+    "SetTicketing",
     "SpeakRequest",
     "StartRecording",
     "StartRoom",

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from audio.devices import DeviceCatalog, DeviceError
@@ -41,6 +44,26 @@ from ui.theme import apply_theme
 from ui.tray import OnAirTray
 
 logger = logging.getLogger(__name__)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Is `port` held by someone (we cannot listen on it)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port(host: str) -> int:
+    """A port nobody holds now, the next one up from the usual if it is free."""
+    for port in range(8471, 8491):
+        if not port_in_use(host, port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 class ConsoleApp(QObject):
@@ -86,20 +109,81 @@ class ConsoleApp(QObject):
         assert isinstance(app, QApplication)
         app.setQuitOnLastWindowClosed(False)
         apply_theme(app, self.settings.theme)
-        self.start_dialog = StartDialog(self.book.rooms())
-        self.start_dialog.chosen.connect(
-            lambda choice: spawn(self._chosen(choice), self._start_failed)
-        )
-        self.start_dialog.cancelled.connect(lambda: spawn(self.quit()))
-        self.start_dialog.show()
-        try:
-            await self._relay()
-        except SupervisorError as exc:
-            self.start_dialog.show_error(str(exc))
+        self.show_start_dialog()
+        assert self.start_dialog is not None
+        if not await self._relay_or_offer(self.start_dialog):
             return
+        spawn(self._mark_my_rooms(self.start_dialog))
         spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
         if self.room_link:
             await self._chosen(JoinLinkChoice(self.room_link))
+
+    def show_start_dialog(self) -> StartDialog:
+        """The start dialog: at launch, and from "New room…" while rooms are open."""
+        if self.start_dialog is not None and self.start_dialog.isVisible():
+            self.start_dialog.raise_()
+            self.start_dialog.activateWindow()
+            return self.start_dialog
+        dialog = StartDialog(self.book.rooms())
+        dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
+        dialog.cancelled.connect(self._start_cancelled)
+        dialog.portChosen.connect(lambda port: spawn(self._use_port(port), self._start_failed))
+        if self.relay_url is not None:
+            dialog.set_status(f"The relay is running at {self.relay_url}.")
+            spawn(self._mark_my_rooms(dialog))
+        self.start_dialog = dialog
+        dialog.show()
+        return dialog
+
+    async def _mark_my_rooms(self, dialog: StartDialog) -> None:
+        """Ask each room's relay how the room is (ended, live…), for "My rooms"."""
+
+        async def state_of(room: HostedRoom) -> tuple[str, str | None]:
+            try:
+                card = await RelayApi(self._where(room), timeout_s=3.0).card(room.room_id)
+            except ApiError as exc:
+                if exc.code == "unreachable":
+                    return room.room_id, "its relay is not running"
+                return room.room_id, "gone" if exc.code == "room_not_found" else None
+            return room.room_id, str(card.get("state") or "") or None
+
+        found = await asyncio.gather(*(state_of(room) for room in self.book.rooms()))
+        dialog.set_room_states({room_id: state for room_id, state in found if state})
+
+    def _where(self, room: HostedRoom) -> str:
+        """The relay a room of this console lives on: the embedded relay keeps its rooms in
+        its data folder, so a room made on an earlier port lives on in today's relay."""
+        if self.supervisor is not None and self.relay_url is not None:
+            return self.relay_url
+        return room.base_url
+
+    def _start_cancelled(self) -> None:
+        self.start_dialog = None
+        if not self.windows:  # nothing else open: Cancel at launch quits
+            spawn(self.quit())
+
+    async def _relay_or_offer(self, dialog: StartDialog) -> bool:
+        """Start the relay; if its port is held by another program, offer a free one."""
+        try:
+            await self._relay()
+        except SupervisorError as exc:
+            port = self.settings.relay_port
+            if port and port_in_use(self.settings.relay_host, port):
+                dialog.offer_port(port, free_port(self.settings.relay_host))
+            else:
+                dialog.show_error(str(exc))
+            return False
+        return True
+
+    async def _use_port(self, port: int) -> None:
+        """The host chose another port for the relay: keep it, and start the relay there."""
+        self.settings = self.settings.with_changes(relay_port=port)
+        settings_store.save(self.data_dir, self.settings)
+        self.supervisor, self.relay_url = None, None
+        dialog = self.start_dialog
+        if dialog is not None and await self._relay_or_offer(dialog):
+            dialog.relay_ready(f"The relay is running at {self.relay_url}.")
+            spawn(self._mark_my_rooms(dialog))
 
     async def _relay(self) -> str:
         if self.relay_url:
@@ -149,13 +233,24 @@ class ConsoleApp(QObject):
                 return
             await self.open_room(hosted.host_url, hosted)
         elif isinstance(choice, Reopen):
-            await self.open_room(choice.room.host_url, choice.room)
+            room = choice.room
+            where = self._where(room)
+            if where != room.base_url:  # made on an earlier port of our own relay
+                room = HostedRoom(
+                    room.room_id,
+                    where,
+                    room.host_url.replace(room.base_url, where, 1),
+                    room.join_url.replace(room.base_url, where, 1),
+                    room.title,
+                )
+                self.book.add(room)
+            await self.open_room(room.host_url, room)
         elif isinstance(choice, JoinLinkChoice):
             await self.open_room(choice.url, None)
 
     def _close_start_dialog(self) -> None:
         if self.start_dialog is not None:
-            self.start_dialog.close()
+            self.start_dialog.finish()
             self.start_dialog = None
 
     # -- a room -----------------------------------------------------------------------------------
@@ -196,7 +291,16 @@ class ConsoleApp(QObject):
         )
         try:
             await session.start()
-        except (CommandRejected, ClientClosed, OSError, TimeoutError) as exc:
+        except (aiohttp.ClientConnectionError, OSError, TimeoutError) as exc:
+            await session.close(leave=False)
+            base = session.client.link.base_url
+            raise ApiError(
+                "unreachable",
+                f"No relay is running at {base}, where this room lives. If it ran on "
+                "another computer, start it there (roomcast relay); if the address or port "
+                "changed, open the room with its new link (Join with a link).",
+            ) from exc
+        except (CommandRejected, ClientClosed) as exc:
             await session.close(leave=False)
             raise ApiError("refused", getattr(exc, "message", None) or str(exc)) from exc
         self.sessions.append(session)
@@ -217,6 +321,11 @@ class ConsoleApp(QObject):
 
     def _dress(self, window: MainWindow, hosted: HostedRoom | None) -> None:
         menu = window.menuBar().addMenu("&Roomcast")
+        new_room = QAction("New room…", window)
+        new_room.setShortcut(QKeySequence.StandardKey.New)
+        new_room.triggered.connect(self.show_start_dialog)
+        menu.addAction(new_room)
+        menu.addSeparator()
         for text, slot in (
             ("Your rooms…", self.show_rooms_list),
             ("Moderator view…", self.show_moderator_view),
@@ -235,6 +344,16 @@ class ConsoleApp(QObject):
         quit_action = QAction("Quit", window)
         quit_action.triggered.connect(window.close)
         menu.addAction(quit_action)
+        room_menu = window.menuBar().addMenu("R&oom")
+        room_actions: tuple[tuple[str, Callable[[], object]], ...] = (
+            ("Tickets…", window.show_tickets),
+            ("People you follow and blocked…", window.show_people),
+            ("End room…", window.ask_end_room),
+        )
+        for text, room_slot in room_actions:
+            action = QAction(text, window)
+            action.triggered.connect(room_slot)
+            room_menu.addAction(action)
         window.set_push_to_talk(self.settings.push_to_talk_key)
         window.strip.inputChosen.connect(lambda name: spawn(self._switch_input(window, name)))
         window.header.coHostLinkWanted.connect(lambda: spawn(self._cohost_link(window, hosted)))
@@ -294,6 +413,8 @@ class ConsoleApp(QObject):
             self.sessions.remove(session)
             await session.close()
         if window is self.window:
+            self.window = self.windows[-1] if self.windows else None
+        if not self.windows and not (self.start_dialog and self.start_dialog.isVisible()):
             await self.quit()
 
     # -- other windows ----------------------------------------------------------------------------
@@ -389,6 +510,11 @@ class ConsoleApp(QObject):
 
     async def quit(self) -> None:
         self._device_timer.stop()
+        if self.start_dialog is not None:  # a quitting console leaves no dialog behind
+            self.start_dialog.finish()
+            self.start_dialog = None
+        if self.scheduled.window is not None:
+            self.scheduled.window.close()
         for session in list(self.sessions):
             await session.close()
         self.sessions.clear()

@@ -5,11 +5,14 @@
     question.show()
 
 `exec()` would nest an event loop inside the async code that asked (qutebrowser's lesson);
-this shape never does.
+this shape never does. Yes, No, Escape and the window's close button each answer once and
+close the dialog; `open_again(previous)` lets a place that asks keep one question on screen
+instead of piling up a new one per click.
 """
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
@@ -33,26 +36,45 @@ class Question(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
         heading = QLabel(f"<b>{title}</b>", self)
-        body = QLabel(text, self)
-        body.setWordWrap(True)
+        self.body = QLabel(text, self)
+        self.body.setWordWrap(True)
         layout.addWidget(heading)
-        layout.addWidget(body)
-        buttons = QDialogButtonBox(self)
-        self.yes = buttons.addButton(yes_text, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.no = buttons.addButton(no_text, QDialogButtonBox.ButtonRole.RejectRole)
+        layout.addWidget(self.body)
+        self.buttons = QDialogButtonBox(self)
+        self.yes = self.buttons.addButton(yes_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.no = self.buttons.addButton(no_text, QDialogButtonBox.ButtonRole.RejectRole)
         if destructive:
             self.yes.setObjectName("destructive")
         self.no.setDefault(True)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
         self._answered = False
-        buttons.accepted.connect(lambda: self._answer(True))
-        buttons.rejected.connect(lambda: self._answer(False))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
 
     def _answer(self, yes: bool) -> None:
         if not self._answered:
             self._answered = True
             self.answered.emit(yes)
-        self.close()
+        # done() hides the dialog (and, with WA_DeleteOnClose, deletes it). Calling close()
+        # here instead went close() -> closeEvent -> reject() -> close(): Qt refuses the nested
+        # close, closeEvent saw the dialog still visible and cancelled it, and it stayed up.
+        super().done(QDialog.DialogCode.Accepted if yes else QDialog.DialogCode.Rejected)
 
-    def reject(self) -> None:  # Escape, or the window's close button
+    def accept(self) -> None:  # Yes (or Return on it)
+        self._answer(True)
+
+    def reject(self) -> None:  # No, Escape, or the window's close button
         self._answer(False)
+
+
+def open_again(question: QDialog | None) -> QDialog | None:
+    """The question still on screen (raised to the front), or None if it was answered.
+
+    A place that asks calls this first, so a second click on End room brings the open
+    question forward instead of stacking another one on it.
+    """
+    if question is None or not shiboken6.isValid(question) or not question.isVisible():
+        return None
+    question.raise_()
+    question.activateWindow()
+    return question

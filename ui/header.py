@@ -67,6 +67,7 @@ class QrDialog(QDialog):
 
 class RoomHeader(QWidget):
     coHostLinkWanted = Signal()
+    ticketsWanted = Signal()
     notice = Signal(str)
 
     def __init__(self, share: ShareLinks, parent: QWidget | None = None) -> None:
@@ -96,6 +97,11 @@ class RoomHeader(QWidget):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
             layout.addSpacing(10)
         self.state.setFixedHeight(22)
+        self.tickets = QToolButton(self)
+        self.tickets.setToolTip("Issue, list and copy this room's ticket codes")
+        self.tickets.clicked.connect(self.ticketsWanted.emit)
+        self.tickets.setVisible(False)
+        layout.addWidget(self.tickets, 0, Qt.AlignmentFlag.AlignVCenter)
         self.share_button = QToolButton(self)
         self.share_button.setText("Share")
         self.share_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -130,9 +136,17 @@ class RoomHeader(QWidget):
             self.state.setObjectName("statePill")
         self.state.style().unpolish(self.state)
         self.state.style().polish(self.state)
-        count = len(room.listeners())
-        self.listeners.setText(f"👥 {count} listening")
+        # an ended room has nobody in it, whatever the mirror last saw of them
+        self.listeners.setVisible(not room.state.is_over)
+        self.listeners.setText(f"👥 {len(room.listeners())} listening")
+        if room.state.is_over and room.ended_at is not None:
+            ended = time.strftime("%H:%M", time.localtime(room.ended_at))
+            self.state.setText(f"{room.state.value.capitalize()} at {ended}")
         self.recording.setVisible(room.is_recording)
+        tickets = room.tickets
+        self.tickets.setVisible(tickets is not None and self.share.host_token is not None)
+        if tickets is not None:
+            self.tickets.setText(f"🎟 {len(tickets.issued)}/{tickets.quantity} tickets")
         self.tick()
 
     def tick(self) -> None:

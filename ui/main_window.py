@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.room_view import EndRoom, Room, RoomState
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
 from ui.people_views import AudiencePanel, RequestPanel
@@ -35,9 +35,11 @@ from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel, StageModel
 from ui.side_panels import SidePanels
 from ui.stage_view import StagePanel
+from ui.tickets_window import TicketsWindow
 
 DISPLAY_HZ = 30
 LISTENER_SAMPLE_S = 5
+PTT_RELEASE_GRACE_MS = 120
 BANNER_QUIET_S = 4.0  # the same message again within this is part of the same burst
 
 
@@ -83,8 +85,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Roomcast")
         self.resize(1280, 800)
         self._allow_close = False
+        self.pending_question: Question | None = None  # the confirmation on screen, if any
         self.push_to_talk: QKeySequence | None = None
         self._ptt_down = False
+        # A held key repeats as release+press pairs; Qt flags them isAutoRepeat() only when it
+        # finds the press already queued behind the release. A release counts once no press
+        # of the same key follows within this grace (X repeats every 25-50 ms).
+        self._ptt_release = QTimer(self)
+        self._ptt_release.setSingleShot(True)
+        self._ptt_release.setInterval(PTT_RELEASE_GRACE_MS)
+        self._ptt_release.timeout.connect(self._ptt_released)
 
         self.stage_model = StageModel(self)
         self.stage_model.me = controller.me
@@ -135,6 +145,8 @@ class MainWindow(QMainWindow):
         self.recording_bar.notice.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.strip.muteToggled.connect(controller.set_muted)
         self.strip.endRoomWanted.connect(self.ask_end_room)
+        self.header.ticketsWanted.connect(self.show_tickets)
+        self.tickets_window: TicketsWindow | None = None
 
         self._elapsed = QElapsedTimer()
         self._elapsed.start()
@@ -190,9 +202,25 @@ class MainWindow(QMainWindow):
         if self._seconds % LISTENER_SAMPLE_S == 0:
             self.side.sample_listeners(room)
 
+    # -- the host's desks ------------------------------------------------------------------------
+
+    def show_tickets(self) -> TicketsWindow:
+        if self.tickets_window is None:
+            self.tickets_window = TicketsWindow(self.controller, self)
+        self.tickets_window.show()
+        self.tickets_window.raise_()
+        return self.tickets_window
+
+    def show_people(self) -> None:
+        """The People tab: who the host follows and who they blocked."""
+        self.side.setCurrentIndex(self.side.people_tab)
+
     # -- ending and closing -----------------------------------------------------------------------
 
     def ask_end_room(self) -> Question:
+        again = open_again(self.pending_question)
+        if isinstance(again, Question):
+            return again
         question = Question(
             self,
             "End the room?",
@@ -225,6 +253,8 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
+        if open_again(self.pending_question) is not None:
+            return
         question = Question(
             self,
             "The room is live",
@@ -285,11 +315,19 @@ class MainWindow(QMainWindow):
             return False
         if QKeySequence(key_event.keyCombination()) != self.push_to_talk:
             return False
-        down = event.type() == QEvent.Type.KeyPress
-        if down != self._ptt_down:
-            self._ptt_down = down
-            self.controller.set_muted(not down)
+        if event.type() == QEvent.Type.KeyPress:
+            self._ptt_release.stop()  # a release just before was the key repeating
+            if not self._ptt_down:
+                self._ptt_down = True
+                self.controller.set_muted(False)
+        elif self._ptt_down:
+            self._ptt_release.start()
         return True
+
+    def _ptt_released(self) -> None:
+        if self._ptt_down:
+            self._ptt_down = False
+            self.controller.set_muted(True)
 
     def set_push_to_talk(self, key: str) -> None:
         self.push_to_talk = QKeySequence(key) if key else None

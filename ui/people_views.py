@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QPoint, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,13 +18,17 @@ from PySide6.QtWidgets import (
 )
 
 from console.room_view import (
+    AddContact,
     ApproveRequest,
     DeclineRequest,
     InviteToSpeak,
+    RemoveContact,
     RemoveParticipant,
     Report,
 )
+from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
+from ui.people_lists import person_menu
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel
 from ui.stage_view import confirm_remove
@@ -127,6 +131,7 @@ class AudiencePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.model = model
+        self.pending_question: Question | None = None
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -151,7 +156,9 @@ class AudiencePanel(QWidget):
         self.block = QPushButton("Block", self)
         self.block.setObjectName("destructive")
         self.report = QPushButton("Report…", self)
-        for button in (self.invite, self.remove, self.block, self.report):
+        self.follow = QPushButton("Follow", self)
+        self.follow.setToolTip("Add them to the people you follow (see People on the right)")
+        for button in (self.invite, self.follow, self.remove, self.block, self.report):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -159,6 +166,9 @@ class AudiencePanel(QWidget):
         self.remove.clicked.connect(lambda: self._remove(block=False))
         self.block.clicked.connect(lambda: self._remove(block=True))
         self.report.clicked.connect(self._report)
+        self.follow.clicked.connect(self._follow)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self.refresh())
         for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
             signal.connect(lambda *_: self._count_changed())
@@ -178,6 +188,31 @@ class AudiencePanel(QWidget):
         self.remove.setEnabled(uid is not None and c.allowed(RemoveParticipant(uid)))
         self.block.setEnabled(uid is not None and c.allowed(RemoveParticipant(uid, block=True)))
         self.report.setEnabled(uid is not None)
+        room = c.room
+        following = room is not None and uid is not None and uid in room.contacts
+        self.follow.setText("Unfollow" if following else "Follow")
+        self.follow.setEnabled(
+            uid is not None and c.allowed(RemoveContact(uid) if following else AddContact(uid))
+        )
+
+    def _follow(self) -> None:
+        uid, room = self.selected_user(), self.controller.room
+        if uid is None or room is None:
+            return
+        if uid in room.contacts:
+            self.controller.submit(RemoveContact(uid), "unfollow them")
+        else:
+            self.controller.submit(AddContact(uid), "follow them")
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        uid = str(index.data(KEY_ROLE))
+        buttons = (self.invite, self.remove, self.block, self.report)
+        self.context_menu = person_menu(self, self.controller, uid, buttons)
+        self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _invite(self) -> None:
         uid = self.selected_user()
@@ -186,7 +221,7 @@ class AudiencePanel(QWidget):
 
     def _remove(self, block: bool) -> None:
         uid = self.selected_user()
-        if uid is not None:
+        if uid is not None and open_again(self.pending_question) is None:
             self.pending_question = confirm_remove(self, self.controller, uid, block)
 
     def _report(self) -> None:

@@ -34,7 +34,7 @@ from console.room_view import (
     StopRecording,
     name_of,
 )
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.room_controller import RoomController
 from ui.room_models import clock_text
 
@@ -205,6 +205,9 @@ class RecordingBar(QWidget):
         self.ask_to_record()
 
     def ask_to_record(self) -> Question:
+        again = open_again(self.pending_question)
+        if isinstance(again, Question):
+            return again
         question = Question(
             self.window(),
             "Start recording?",

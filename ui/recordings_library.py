@@ -36,13 +36,14 @@ from audio.recording_files import folder_is_busy
 from audio.recording_library import RemovalReport
 from audio.recording_manifest import RecordingFolderError
 from ui.asyncs import spawn
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.export_dialog import ExportDialog
 from ui.recordings_model import GAPS_TIP, RecordingRow, RecordingsModel, scan_recordings
 from ui.room_models import clock_text
 
 DEFAULT_RETENTION_DAYS = 30
 SPEAKERS_COLUMN = 3  # takes the room that is left
+NO_RECORDINGS = "No recordings yet: press Record above the stage while live."
 POLL_MS = 2000  # while shown: new takes appear, "Recording now" turns "Finished"
 
 
@@ -186,7 +187,9 @@ class RecordingsLibrary(QWidget):
                     width = max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column))
                     header.resizeSection(column, width + 12)
         if not rows and not self.status.text():
-            self.status.setText("No recordings yet: press Record above the stage while live.")
+            self.status.setText(NO_RECORDINGS)
+        elif rows and self.status.text() == NO_RECORDINGS:
+            self.status.setText("")  # it is no longer true once a take is listed
         self._update_buttons()
         self.scanned.emit()
 
@@ -238,6 +241,8 @@ class RecordingsLibrary(QWidget):
         row = self.selected()
         if row is None:
             return None
+        if isinstance(again := open_again(self.pending_question), Question):
+            return again
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.started_at))
         question = Question(
             self,
@@ -265,6 +270,8 @@ class RecordingsLibrary(QWidget):
         row = self.selected()
         if row is None or not row.speakers:
             return None
+        if isinstance(again := open_again(self.pending_question), Question):
+            return again
         question = Question(
             self,
             "Remove a speaker's audio?",

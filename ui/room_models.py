@@ -87,7 +87,7 @@ class StageModel(KeyedListModel[StageRow]):
                 speaking.get(p.user_id, False),
                 p.user_id == self.me,
             )
-            for p in room.stage()
+            for p in (() if room.state.is_over else room.stage())  # an ended room is empty
         ]
         self.sync(rows)
         for uid in list(self.meters):
@@ -176,9 +176,8 @@ class AudienceModel(KeyedListModel[ListenerRow]):
 
     def sync_room(self, room: Room) -> None:
         asked = {r.user_id for r in room.requests}
-        self.sync(
-            [ListenerRow(p.user_id, p.display_name, p.user_id in asked) for p in room.listeners()]
-        )
+        listeners = () if room.state.is_over else room.listeners()  # nobody is in an ended room
+        self.sync([ListenerRow(p.user_id, p.display_name, p.user_id in asked) for p in listeners])
 
 
 # -- logs and lists -------------------------------------------------------------------------------

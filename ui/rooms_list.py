@@ -28,6 +28,8 @@ class ScheduledRow:
     starts_at: float | None
     reminders: int
     state: str
+    description: str = ""
+    topics: tuple[str, ...] = ()
 
     def due(self, now: float) -> bool:
         return self.state == "scheduled" and self.starts_at is not None and self.starts_at <= now
@@ -57,6 +59,8 @@ def rows_from_cards(cards: list[dict[str, Any]], mine: set[str]) -> list[Schedul
             c.get("starts_at"),
             int(c.get("reminders") or 0),
             str(c.get("state", "")),
+            str(c.get("description") or ""),
+            tuple(str(t) for t in c.get("topics") or ()),
         )
         for c in cards
         if c.get("room_id") in mine

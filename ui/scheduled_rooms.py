@@ -8,13 +8,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QDateTime, QObject, QTimer
+from PySide6.QtWidgets import QVBoxLayout
 
 from console.microphones import owner_commands
 from console.room_view import CancelRoom, EditCard, Reschedule, StartRoom
 from console.rooms_api import ApiError, HostedRoom, RelayApi
 from ui.asyncs import spawn
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.rooms_list import RoomsList, rows_from_cards
 from ui.start_dialog import RoomForm
 
@@ -27,6 +28,8 @@ class ScheduledRooms(QObject):
         super().__init__(app)
         self.app = app
         self.window: RoomsList | None = None
+        self.edit_question: Question | None = None
+        self.cancel_question: Question | None = None
 
     def show(self) -> None:
         if self.window is None:
@@ -75,18 +78,27 @@ class ScheduledRooms(QObject):
         row = self.window.model.item(self.window.model.row_of(room_id)) if self.window else None
         if hosted is None or row is None:
             return
-        form = RoomForm(None, with_tickets=False)
-        form.setWindowTitle(f"Edit “{row.title}”")
+        if open_again(self.edit_question) is not None:
+            return
+        question = Question(
+            self.window,
+            f"Edit “{row.title}”",
+            "The room's card and start time change for everyone with a reminder.",
+            "Save",
+        )
+        form = RoomForm(question, with_tickets=False)
         form.title.setText(row.title)
+        form.description.setText(row.description)
+        form.topics.setText(", ".join(row.topics))
+        form.ask_mode.setEnabled(False)  # who may ask is changed in the live room
         form.schedule.setChecked(True)
         if row.starts_at:
-            from PySide6.QtCore import QDateTime
-
             form.starts_at.setDateTime(QDateTime.fromSecsSinceEpoch(int(row.starts_at)))
-        question = Question(
-            None, "Save changes?", "The room's card and start time change for everyone.", "Save"
-        )
-        question.layout().insertWidget(1, form)  # type: ignore[union-attr]
+        layout = question.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(2, form)  # between the text and the buttons
+        question.form = form  # type: ignore[attr-defined]
+        self.edit_question = question
 
         def answered(yes: bool) -> None:
             if not yes:
@@ -104,7 +116,7 @@ class ScheduledRooms(QObject):
 
     def _cancel_scheduled(self, room_id: str) -> None:
         hosted = self.app.book.get(room_id)
-        if hosted is None:
+        if hosted is None or open_again(self.cancel_question) is not None:
             return
         question = Question(
             self.window,
@@ -118,6 +130,7 @@ class ScheduledRooms(QObject):
             lambda yes: yes and spawn(self._owner(hosted, CancelRoom()), self._list_error)
         )
         question.show()
+        self.cancel_question = question
 
     async def _owner(self, hosted: HostedRoom, *commands: object) -> None:
         await owner_commands(hosted, self.app.identity, self.app.settings.display_name, *commands)

@@ -7,6 +7,7 @@ the dialog answers with `answered(Settings | None)` and never blocks.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -88,8 +90,11 @@ class SettingsDialog(QDialog):
         relay.addWidget(QLabel("port", self))
         relay.addWidget(self.relay_port)
         form.addRow("Relay address", relay)
-        self.ptt = QLineEdit(settings.push_to_talk_key, self)
-        self.ptt.setPlaceholderText("e.g. F8 — empty for none")
+        # captures the key pressed (F8, Ctrl+Space); the clear button means "no push-to-talk"
+        self.ptt = QKeySequenceEdit(QKeySequence(settings.push_to_talk_key), self)
+        self.ptt.setMaximumSequenceLength(1)
+        self.ptt.setClearButtonEnabled(True)
+        self.ptt.setToolTip("Click, then press the key to hold while you talk")
         form.addRow("Push-to-talk key", self.ptt)
         layout.addLayout(form)
         note = QLabel("Relay address and port apply the next time Roomcast starts.", self)
@@ -98,6 +103,7 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -123,7 +129,9 @@ class SettingsDialog(QDialog):
             theme=str(self.theme.currentData()),
             relay_host=self.relay_host.text().strip() or "127.0.0.1",
             relay_port=self.relay_port.value(),
-            push_to_talk_key=self.ptt.text().strip(),
+            push_to_talk_key=self.ptt.keySequence().toString(
+                QKeySequence.SequenceFormat.PortableText
+            ),
             recordings_dir=self.recordings.text().strip() or None,
         )
 

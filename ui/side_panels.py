@@ -24,6 +24,7 @@ from console.room_view import PinLink, Room, UnpinLink, name_of
 from console.talk_time import CountHistory
 from ui import theme
 from ui.keyed_model import KEY_ROLE
+from ui.people_lists import PeopleLists
 from ui.room_controller import RoomController
 from ui.room_models import (
     LinkModel,
@@ -161,6 +162,9 @@ class SidePanels(QTabWidget):
         layout.addWidget(self.talk_view, 1)
         self.addTab(glance, "At a glance")
 
+        self.people = PeopleLists(controller, self)
+        self.people_tab = self.addTab(self.people, "People")
+
         controller.eventArrived.connect(self.on_event)
 
     # -- feeding -----------------------------------------------------------------------------------
@@ -192,6 +196,7 @@ class SidePanels(QTabWidget):
     def sync_room(self, room: Room) -> None:
         self.links.sync_room(room)
         self.reports.sync_room(room)
+        self.people.sync_room(room)
         count = self.reports.rowCount()
         self.setTabText(3, f"Reports ({count})" if count else "Reports")
 
@@ -199,7 +204,7 @@ class SidePanels(QTabWidget):
         self.talk.sync_totals(room, totals)
 
     def sample_listeners(self, room: Room) -> None:
-        self.history.add(len(room.listeners()))
+        self.history.add(0 if room.state.is_over else len(room.listeners()))
         self.plot.update()
 
     def _pin(self) -> None:

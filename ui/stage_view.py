@@ -6,7 +6,7 @@ The list paints through a delegate, so a meter moving repaints one row and nothi
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,9 +31,10 @@ from console.room_view import (
     Role,
 )
 from ui import theme
-from ui.dialogs import Question
+from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.meter import paint_meter
+from ui.people_lists import person_menu
 from ui.room_controller import RoomController
 from ui.room_models import LEVEL_ROLE, MUTED_ROLE, ROLE_ROLE, SELF_ROLE, SPEAKING_ROLE, StageModel
 
@@ -151,6 +152,7 @@ class StagePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.model = model
+        self.pending_question: Question | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
@@ -192,6 +194,8 @@ class StagePanel(QWidget):
         self.remove.clicked.connect(lambda: self._confirm_remove(block=False))
         self.block.clicked.connect(lambda: self._confirm_remove(block=True))
         self.mute_all.clicked.connect(lambda: controller.submit(MuteAll(), "mute everyone"))
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self.refresh_actions())
         model.dataChanged.connect(self._on_data_changed)
         model.rowsInserted.connect(lambda *_: self.refresh_actions())
@@ -230,6 +234,16 @@ class StagePanel(QWidget):
         self.remove.setEnabled(c.allowed(RemoveParticipant(uid)))
         self.block.setEnabled(c.allowed(RemoveParticipant(uid, block=True)))
 
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        uid = str(index.data(KEY_ROLE))
+        buttons = (self.mute, self.to_audience, self.cohost, self.remove, self.block)
+        self.context_menu = person_menu(self, self.controller, uid, buttons)
+        self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
+
     def _act(self, make: object, what: str) -> None:
         uid = self.selected_user()
         if uid is not None:
@@ -246,7 +260,7 @@ class StagePanel(QWidget):
 
     def _confirm_remove(self, block: bool) -> None:
         uid, room = self.selected_user(), self.controller.room
-        if uid is None or room is None:
+        if uid is None or room is None or open_again(self.pending_question) is not None:
             return
         self.pending_question = confirm_remove(self, self.controller, uid, block)
 

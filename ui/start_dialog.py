@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.rooms_api import HostedRoom
+
+STATE_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # "ended", "live", … from the relay
 
 ASK_MODES = (
     ("everyone", "Everyone may ask to speak"),
@@ -94,6 +97,10 @@ class RoomForm(QWidget):
         if with_tickets:
             form.addRow(self.ticketed, self.price)
             form.addRow("Tickets", self.quantity)
+        else:  # outside the layout they would sit at the top left, over the Title label
+            for widget in (self.ticketed, self.price, self.quantity):
+                widget.setVisible(False)
+        self.with_tickets = with_tickets
 
     def value(self) -> NewRoom:
         topics = tuple(t.strip() for t in self.topics.text().split(",") if t.strip())[:3]
@@ -101,7 +108,7 @@ class RoomForm(QWidget):
             self.starts_at.dateTime().toSecsSinceEpoch() if self.schedule.isChecked() else None
         )
         tickets = None
-        if self.ticketed.isChecked():
+        if self.with_tickets and self.ticketed.isChecked():
             tickets = {
                 "price_cents": round(self.price.value() * 100),
                 "currency": "USD",
@@ -120,6 +127,7 @@ class RoomForm(QWidget):
 class StartDialog(QDialog):
     chosen = Signal(object)  # NewRoom | Reopen | JoinLinkChoice
     cancelled = Signal()
+    portChosen = Signal(int)  # run the relay on this port instead
 
     def __init__(self, rooms: list[HostedRoom], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,24 +158,66 @@ class StartDialog(QDialog):
         self.error.setVisible(False)
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
+        self.other_port = QPushButton("", self)
+        self.other_port.setVisible(False)
+        self.other_port.clicked.connect(
+            lambda: self.portChosen.emit(int(self.other_port.property("port")))
+        )
+        layout.addWidget(self.other_port)
         buttons = QDialogButtonBox(self)
         self.go = buttons.addButton("Go live", QDialogButtonBox.ButtonRole.AcceptRole)
         self.go.setObjectName("primary")
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self._reject)
+        buttons.rejected.connect(self.reject)
+        self._finished = False
         layout.addWidget(buttons)
-        self.form.schedule.toggled.connect(
-            lambda on: self.go.setText("Schedule" if on else "Go live")
-        )
-        self.tabs.currentChanged.connect(self._tab_changed)
+        self.form.schedule.toggled.connect(lambda _on: self._label_go())
+        self.tabs.currentChanged.connect(lambda _index: self._label_go())
 
-    def _tab_changed(self, index: int) -> None:
-        self.go.setText(("Go live", "Open", "Join")[index])
+    def _label_go(self) -> None:
+        """The button says what it will do: on the first tab, that depends on the schedule."""
+        page = self.tabs.currentIndex()
+        if page == 0:
+            self.go.setText("Schedule" if self.form.schedule.isChecked() else "Go live")
+        else:
+            self.go.setText(("Open", "Join")[page - 1])
+
+    def set_room_states(self, states: dict[str, str]) -> None:
+        """Mark "My rooms" with what the relay says of each: ended, cancelled, live, or that
+        its relay cannot be reached (room id -> a short phrase)."""
+        for row in range(self.rooms.count()):
+            item = self.rooms.item(row)
+            room: HostedRoom = item.data(Qt.ItemDataRole.UserRole)
+            state = states.get(room.room_id)
+            if state is None:
+                continue
+            item.setData(STATE_ROLE, state)
+            item.setText(f"{room.title}   — {state}   ({room.join_url})")
+            if state in ("ended", "cancelled"):
+                item.setForeground(self.palette().placeholderText())
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(True)
+        self.go.setEnabled(True)
+
+    def offer_port(self, taken: int, free: int) -> None:
+        """The relay's port is held by another program: say so, and offer a free one."""
+        self.show_error(
+            f"Port {taken} is in use by another program, so Roomcast's relay cannot start "
+            f"there and nobody could join your room. Use port {free} instead (links shared "
+            f"for port {taken} will not reach it), or close that program and start again."
+        )
+        self.other_port.setText(f"Use port {free}")
+        self.other_port.setProperty("port", free)
+        self.other_port.setVisible(True)
+        self.go.setEnabled(False)  # no relay, no room
+
+    def relay_ready(self, text: str) -> None:
+        self.set_status(text)
+        self.error.setVisible(False)
+        self.other_port.setVisible(False)
         self.go.setEnabled(True)
 
     def set_status(self, text: str) -> None:
@@ -189,6 +239,11 @@ class StartDialog(QDialog):
             if item is None:
                 self.show_error("Pick one of your rooms.")
                 return
+            state = item.data(STATE_ROLE)
+            if state in ("ended", "cancelled"):
+                self.show_error(f"That room has {state}; nobody can join it again. "
+                                "Start a new room on the first tab.")  # fmt: skip
+                return
             choice = Reopen(item.data(Qt.ItemDataRole.UserRole))
         else:
             url = self.link.text().strip()
@@ -200,6 +255,13 @@ class StartDialog(QDialog):
         self.go.setEnabled(False)
         self.chosen.emit(choice)
 
-    def _reject(self) -> None:
-        self.cancelled.emit()
-        self.close()
+    def finish(self) -> None:
+        """Close after a choice went through (not a cancel)."""
+        self._finished = True
+        super().done(QDialog.DialogCode.Accepted)
+
+    def reject(self) -> None:  # Cancel, Escape, or the window's close button
+        if not self._finished:
+            self._finished = True
+            self.cancelled.emit()
+        super().reject()
