@@ -145,3 +145,52 @@ def test_a_blocked_microphone_is_explained_and_can_be_retried(relay, browsers) -
     page_until(page, "async () => ((await window.roomcast.stats()).outbound?.packetsSent || 0) > 5")
     page.get_by_role("button", name="Turn microphone on").click()
     wait_until(lambda: not room.live().participants[me].muted, what="unmuted after the retry")
+
+
+def test_a_browser_listener_whose_media_worker_is_killed_hears_again_by_itself(
+    relay, browsers, tmp_path: Path
+) -> None:
+    """The relay tells the page its audio process restarted; the page offers again at once and
+    the sound comes back with nobody pressing anything (DESIGN §10)."""
+    import os
+    import signal
+    import time
+
+    from server.app import MEDIA
+
+    room = open_room(relay, title="Worker restart")
+    room.host_speaks(WavTrack(speech_wav(tmp_path)))
+    page = browsers.new_page(room.url)
+    browsers.allow("WebSocket")  # nothing expected, but a cut socket must not fail the test
+    me = join_from_browser(page, "Lena Listener")
+    page_until(
+        page, "async () => ((await window.roomcast.stats()).inbound?.packetsReceived || 0) > 10"
+    )
+
+    assert relay.app is not None
+    pool = relay.app[MEDIA]
+
+    def worker_pid() -> int:
+        proxy = pool.rooms[room.room_id]
+        return pool.pids()[proxy.placements[me]]
+
+    victim = relay.call(worker_pid)
+    page.wait_for_timeout(500)
+    before = page.evaluate(STATS)["inbound"]["packetsReceived"]
+    killed_at = time.monotonic()
+    os.kill(victim, signal.SIGKILL)
+    # A new connection: its counters start again from zero (the old one's stop where they were).
+    page_until(
+        page,
+        "async () => { const s = await window.roomcast.stats();"
+        f" const n = s.inbound?.packetsReceived || 0; return n > 5 && n < {before}; }}",
+        timeout_s=15,
+        what="the page's audio back on a new connection",
+    )
+    back_s = time.monotonic() - killed_at
+    assert back_s < 6.0, f"the page heard again only after {back_s:.1f} s"
+    first = page.evaluate(STATS)["inbound"]
+    page.wait_for_timeout(1000)
+    second = page.evaluate(STATS)["inbound"]
+    assert second["packetsReceived"] - first["packetsReceived"] >= 40, (first, second)
+    assert relay.call(worker_pid) != victim, "the listener is on a live worker now"
