@@ -152,6 +152,8 @@ class RoomClient:
         self._reader = asyncio.create_task(self._read(self._ws))
         reply = await self._request("hello", _body(hello))
         self.user_id = reply["you"]
+        if reply.get("resumed"):  # flips sent while we were away are lost: this is who talks now
+            self.speaking = {str(user): True for user in reply.get("speaking") or ()}
         if resume is None:
             await asyncio.wait_for(snapshot_seen, timeout=10)
         self._changed.set()
@@ -249,6 +251,7 @@ class RoomClient:
                 )
         elif kind == "snapshot":
             self.room = decode_dataclass(Room, body["room"])
+            self.speaking = {str(user): True for user in body.get("speaking") or ()}
             self.seq = int(body["seq"])
             waiter = self._snapshot_waiter
             if waiter is not None and not waiter.done():

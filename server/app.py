@@ -39,7 +39,7 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
     from server.media.coordinator import MediaWorkers, default_worker_count
     from server.media.ice import IceConfig
     from server.media.values import LevelSample
-    from server.protocol import Levels, MediaRestart, SourceLevel, Speaking
+    from server.protocol import Levels, MediaRestart, SourceLevel
 
     def on_levels(room_id: str, levels: dict[str, LevelSample]) -> None:
         body = {
@@ -49,7 +49,7 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
         hub.broadcaster.broadcast(room_id, Levels(body), moderators_only=True)
 
     def on_speaking(room_id: str, user_id: str, speaking: bool) -> None:
-        hub.broadcaster.broadcast(room_id, Speaking(user_id, speaking))
+        hub.note_speaking(room_id, user_id, speaking)
 
     def on_media_lost(room_id: str, user_ids: list[str]) -> None:
         # Their audio ran in a worker that died: their page or bot offers again.
@@ -64,6 +64,7 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
         on_speaking=on_speaking,
         on_recording_failed=recorders.failed,
         on_media_lost=on_media_lost,
+        on_mixer_restart=hub.forget_speaking,
         connect_timeout_s=config.media_connect_timeout_s,
     )
 

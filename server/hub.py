@@ -32,7 +32,7 @@ from server.media_coordinator import (
     MediaUnavailable,
     RoomMediaPort,
 )
-from server.protocol import RecordingFailed, encode_event, encode_snapshot
+from server.protocol import RecordingFailed, Speaking, encode_event, encode_snapshot
 from server.recorder import RoomRecorders
 from server.room import (
     SYSTEM,
@@ -110,6 +110,7 @@ class Hub:
         )
         self._timers = RoomTimers()
         self._invite_deadlines: dict[str, float] = {}  # room id -> when its invites timer fires
+        self._speaking: dict[str, set[str]] = {}  # room id -> who is talking now (media says)
 
     # The media side sets these after construction (server/app.py).
     @property
@@ -175,7 +176,26 @@ class Hub:
     def snapshot(self, room_id: str, viewer: str) -> str:
         room, seq = self._live(room_id), self.log.seq(room_id)
         assert seq is not None
-        return encode_snapshot(seq, room_for(room, viewer), viewer)
+        extra = {"speaking": self.speaking_now(room_id)}
+        return encode_snapshot(seq, room_for(room, viewer), viewer, extra)
+
+    def speaking_now(self, room_id: str) -> list[str]:
+        """Who is talking at this moment, so someone joining mid-sentence sees it at once."""
+        return sorted(self._speaking.get(room_id, ()))
+
+    def note_speaking(self, room_id: str, user_id: str, speaking: bool) -> None:
+        """The media saw someone start or stop talking: remember it, and tell everyone."""
+        talking = self._speaking.setdefault(room_id, set())
+        if speaking:
+            talking.add(user_id)
+        else:
+            talking.discard(user_id)
+        self.broadcaster.broadcast(room_id, Speaking(user_id, speaking))
+
+    def forget_speaking(self, room_id: str) -> None:
+        """The room's mixer restarted: whoever was talking is silent until it hears them."""
+        for user_id in self.speaking_now(room_id):
+            self.note_speaking(room_id, user_id, False)
 
     def missed(self, room_id: str, viewer: str, after_seq: int) -> list[str]:
         """Every event after `after_seq` that `viewer` may see, as frames, in order."""
@@ -275,6 +295,7 @@ class Hub:
             elif isinstance(event, ParticipantLeft):
                 self._drop(room_id, event.actor, None, "")
         if change.ends_room:
+            self._speaking.pop(room_id, None)
             self.media.on_change(room, change.events, ended=True)
             self.broadcaster.close_room(room_id, CLOSE_ROOM_OVER, "room_ended")
             self._timers.cancel_room(room_id)

@@ -265,7 +265,13 @@ class Session:
             return False
         self.room_id, self.user_id = hello.room_id, user_id
         seq = self.hub.seq(hello.room_id)
-        self.deliver(encode_ok(request_id, {"you": user_id, "seq": seq, "resumed": resuming}))
+        speaking = self.hub.speaking_now(hello.room_id)
+        self.deliver(
+            encode_ok(
+                request_id,
+                {"you": user_id, "seq": seq, "resumed": resuming, "speaking": speaking},
+            )
+        )
         if resuming:
             assert hello.resume_after_seq is not None
             for frame in self.hub.missed(hello.room_id, user_id, hello.resume_after_seq):

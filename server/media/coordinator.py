@@ -125,6 +125,7 @@ class MediaWorkers:
         on_speaking: SpeakingHandler,
         on_recording_failed: FailureHandler,
         on_media_lost: MediaLostHandler,
+        on_mixer_restart: Callable[[str], None] = lambda room_id: None,
         connect_timeout_s: float = 30.0,
         command: Callable[..., Sequence[str]] = worker_command,
     ) -> None:
@@ -135,6 +136,7 @@ class MediaWorkers:
         self.on_speaking = on_speaking
         self.on_recording_failed = on_recording_failed
         self.on_media_lost = on_media_lost
+        self.on_mixer_restart = on_mixer_restart
         self._command = command
         self.connect_timeout_s = connect_timeout_s
         self.workers = [_Worker(i) for i in range(count)]
@@ -562,6 +564,7 @@ class RoomMediaProxy:
             del self.placements[user]
         if was_home and self.home == index:
             self.home = None
+            self.pool.on_mixer_restart(self.room_id)
             recording = self.recording
             if recording is not None:
                 self._continue_recording(recording)

@@ -218,7 +218,8 @@ export class App {
       try { localStorage.setItem(TICKETS_KEY, JSON.stringify(tickets)); } catch { /* not kept */ }
     }
     if (ok.resumed) {
-      this.speaking.clear(); // flips sent while we were away are lost; the next ones will come
+      // Flips sent while we were away are lost: the relay says who is talking now.
+      this.speaking = new Set(ok.speaking || []);
       this.syncAudio(this.audio.needsRenewal());
       if (wasDown) announce('Connected again.');
       this.render();
@@ -269,7 +270,7 @@ export class App {
     switch (frame.type) {
       case 'snapshot':
         this.mirror = { room: body.room, you: body.you, seq: body.seq };
-        this.speaking.clear();
+        this.speaking = new Set(body.speaking || []); // who is talking as we come in
         if (this.phase !== 'room') this._enterRoom();
         else this.render();
         this.syncAudio(true);

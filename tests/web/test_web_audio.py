@@ -194,3 +194,23 @@ def test_a_browser_listener_whose_media_worker_is_killed_hears_again_by_itself(
     second = page.evaluate(STATS)["inbound"]
     assert second["packetsReceived"] - first["packetsReceived"] >= 40, (first, second)
     assert relay.call(worker_pid) != victim, "the listener is on a live worker now"
+
+
+def test_a_late_joiner_sees_who_is_talking_at_once(relay, browsers) -> None:
+    """Someone who comes in mid-sentence sees the ring straight away: the relay says who is
+    talking in the snapshot (and in a resume's reply), not only on the next flip (with a steady
+    tone the ring used to never light for a late joiner)."""
+    import time
+
+    from console.tracks import ToneTrack
+
+    room = open_room(relay, title="Late joiner")
+    room.host_speaks(ToneTrack(440))
+    host = room.host.user_id
+    wait_until(lambda: host in relay.call(lambda: relay.hub.speaking_now(room.room_id)), 15)
+    page = browsers.new_page(room.url)
+    join_from_browser(page, "Lena Late")
+    entered = time.monotonic()
+    host_tile = f'.stage-list li[data-user-id="{host}"]'
+    page.wait_for_selector(f'{host_tile}[data-speaking="true"]', timeout=5_000)
+    assert time.monotonic() - entered < 0.5
