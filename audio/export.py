@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import math
 import time
 from dataclasses import dataclass, replace
@@ -68,6 +69,9 @@ from audio.recording_manifest import (
     safe_name,
 )
 from audio.recording_recovery import needs_recovery, recover
+from audio.recording_repair import DamagedAudio, repair_damaged
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "FORMATS",
@@ -114,6 +118,7 @@ class ExportReport:
     stems: tuple[Path, ...]
     recovered: bool  # the folder was repaired (after a crash) before exporting
     elapsed_s: float
+    repairs: tuple[str, ...] = ()  # damaged files repaired first, one sentence each
 
 
 def default_out_path(folder: Path, manifest: Manifest, format: str) -> Path:
@@ -145,30 +150,77 @@ def export(
     folder = Path(recording_dir)
     manifest, recovered = _open_recording(folder)
     out = Path(out_path) if out_path is not None else default_out_path(folder, manifest, format)
-    job = _Job(folder, manifest, out, format, channels, encoder, Stages(progress, cancel))
+    repairs: list[str] = []
+    for attempt in (1, 2):
+        job = _Job(folder, manifest, out, format, channels, encoder, Stages(progress, cancel))
+        try:
+            report = job.run(stems, verify)
+            break
+        except BaseException as exc:
+            for path in job.written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            if isinstance(exc, DamagedAudio) and attempt == 1:
+                repairs = _repair_for_export(folder, manifest, exc)
+                manifest = load_manifest(folder)
+                continue
+            if isinstance(exc, DamagedAudio):
+                raise ExportError(f"{folder} cannot be exported: {exc}.") from exc
+            if isinstance(exc, OSError | SinkWriteError | EncodeError):
+                raise ExportError(_write_failure(exc, out)) from exc
+            raise
+    return replace(
+        report,
+        recovered=recovered,
+        elapsed_s=time.perf_counter() - started,
+        repairs=tuple(repairs),
+    )
+
+
+def _repair_for_export(folder: Path, manifest: Manifest, found: DamagedAudio) -> list[str]:
+    """A file did not decode to its end: repair the folder (audio.recording_repair), or say
+    in one sentence why it cannot be."""
     try:
-        report = job.run(stems, verify)
-    except BaseException as exc:
-        for path in job.written:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        if isinstance(exc, OSError | SinkWriteError | EncodeError):
-            raise ExportError(_write_failure(exc, out)) from exc
-        raise
-    return replace(report, recovered=recovered, elapsed_s=time.perf_counter() - started)
+        repairs = repair_damaged(folder, manifest)
+    except (DamagedAudio, OSError, RecordingFolderError) as exc:
+        raise ExportError(f"{folder} cannot be exported: {exc}.") from exc
+    except (RuntimeError, ValueError) as exc:  # a decoder's complaint while re-rendering
+        raise ExportError(
+            f"{folder} cannot be exported: {found}, and repairing it failed ({exc})."
+        ) from exc
+    if not repairs:
+        raise ExportError(f"{folder} cannot be exported: {found}.")
+    for sentence in repairs:
+        logger.warning("export: %s", sentence)
+    return repairs
 
 
 def _open_recording(folder: Path) -> tuple[Manifest, bool]:
     if folder.is_dir() and folder_is_busy(folder):
         raise ExportError(f"{folder} is still being recorded: stop the recording, then export.")
     try:
-        manifest = load_manifest(folder)
-        if not needs_recovery(manifest):
-            return manifest, False
-        report = recover(folder)  # a crashed recording: repair it first
-        return load_manifest(folder), report.recovered
-    except RecordingFolderError as exc:
+        try:
+            manifest = load_manifest(folder)
+        except RecordingFolderError:
+            report = recover(folder)  # damaged: rebuilt from the files and the ledger file
+            if not report.recovered:
+                raise
+            manifest = load_manifest(folder)
+            recovered = True
+        else:
+            recovered = False
+            if needs_recovery(manifest):
+                recovered = recover(folder).recovered  # a crashed recording: repair it first
+                manifest = load_manifest(folder)
+    except (RecordingFolderError, OSError) as exc:
         raise ExportError(str(exc)) from exc
+    if manifest.ledger_lost:
+        raise ExportError(
+            f"{folder} cannot be exported: its consent ledger could not be established "
+            "(the manifest and the ledger file are damaged or missing), so nobody can tell "
+            "who agreed to be recorded. The damaged files are kept in the folder."
+        )
+    return manifest, recovered
 
 
 class _Job:

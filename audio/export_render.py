@@ -20,6 +20,7 @@ from audio.export_encode import AudioEncoder, EncoderChoice, FormatSpec, decode_
 from audio.export_limiter import TruePeakLimiter
 from audio.export_loudness import IntegratedLoudness, TruePeakMeter
 from audio.recording_files import FlacSink, to_pcm16
+from audio.recording_repair import DamagedAudio
 
 Float32Array = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]
@@ -64,13 +65,20 @@ class Stages:
 
 def read_blocks(path: Path, stages: Stages | None = None) -> Iterator[Float32Array]:
     """A mono file in CHUNK_FRAMES blocks (float32), reporting progress through it."""
-    total = max(1, soundfile.info(str(path)).frames)
-    done = 0
-    for block in soundfile.blocks(str(path), blocksize=CHUNK_FRAMES, dtype="float32"):
-        yield block
-        done += block.shape[0]
-        if stages is not None:
-            stages.report(done / total)
+    try:
+        info = soundfile.info(str(path))
+        expected, rate = int(info.frames), int(info.samplerate)
+        total = max(1, expected)
+        done = 0
+        for block in soundfile.blocks(str(path), blocksize=CHUNK_FRAMES, dtype="float32"):
+            yield block
+            done += block.shape[0]
+            if stages is not None:
+                stages.report(done / total)
+    except (soundfile.LibsndfileError, RuntimeError) as exc:  # LibsndfileError: a RuntimeError
+        raise DamagedAudio(path, str(exc).strip()) from exc
+    if done < expected:
+        raise DamagedAudio(path, f"it ends {(expected - done) / rate:.1f} s early")
 
 
 def measure(blocks: Iterable[Float32Array]) -> tuple[float, float]:

@@ -56,6 +56,7 @@ from audio.recording_journal import (
     MarkerCommand,
     ParticipantCommand,
 )
+from audio.recording_ledger import LEDGER_NAME, append_ledger
 from audio.recording_manifest import (
     MANIFEST_NAME,
     MIX_NAME,
@@ -163,6 +164,7 @@ class RecordingWriter:
         self._mix_limiter = LimiterBank(1, sample_rate_hz)
         self._pending_ticks = 0
         self._journal = Journal(self._manifest, self.tick_s)
+        self._ledger_written = 0  # lines of the ledger already in its own file
         self._silence = np.zeros(self.tick_frames, dtype=np.float32)
         self._thread = threading.Thread(
             target=self._run, name=f"recording:{self.folder.name}", daemon=True
@@ -399,9 +401,24 @@ class RecordingWriter:
         while self._controls:
             self._journal.apply(self._controls.popleft())
             changed = True
+        self._append_ledger()
         placed = self._journal.place_markers(self._origin, self._last_tick_seen)
         if changed or placed:
             self._save(state="recording")
+
+    def _append_ledger(self) -> None:
+        """New answers go to the append-only ledger file (fsynced) before the manifest: a
+        damaged manifest can then be rebuilt with its ledger (audio.recording_ledger)."""
+        ledger = self._manifest.consent_ledger
+        if len(ledger) <= self._ledger_written or not self._owns_folder:
+            return
+        for line in ledger[self._ledger_written :]:
+            line.display_name = self._manifest.name_of(line.user_id)
+        try:
+            append_ledger(self.folder, ledger[self._ledger_written :])
+        except OSError as exc:
+            raise SinkWriteError(self.folder / LEDGER_NAME, exc) from exc
+        self._ledger_written = len(ledger)
 
     def _save(self, state: RecordingState) -> None:
         manifest = self._manifest

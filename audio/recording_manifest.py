@@ -100,6 +100,12 @@ class Manifest:
     clock_skipped_ticks: int = 0  # the relay's mixer clock fell behind and skipped them
     writer_dropped_ticks: int = 0  # the writer could not keep up with them
     error: str | None = None
+    damage: list[str] = field(default_factory=list)
+    """What was found damaged and what was done about it, in plain sentences (the library
+    marks such a folder); empty for a sound recording."""
+    ledger_lost: bool = False
+    """The consent ledger could not be established (manifest and ledger file both damaged or
+    gone): nobody can tell who agreed to be recorded, so export refuses it."""
     audit: list[AuditLine] = field(default_factory=list)
     format: str = MANIFEST_FORMAT
     version: int = MANIFEST_VERSION
@@ -182,9 +188,17 @@ def load_manifest(folder: Path) -> Manifest:
         ) from None
     except OSError as exc:
         raise RecordingFolderError(f"Could not read {path}: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise RecordingFolderError(
+            f"{path} is damaged (not UTF-8 text at byte {exc.start}); "
+            "the recording's audio files may still be usable."
+        ) from exc
     try:
-        return Manifest.from_dict(json.loads(text))
-    except (ValueError, TypeError, KeyError) as exc:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return Manifest.from_dict(data)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RecordingFolderError(
             f"{path} is damaged ({exc}); the recording's audio files may still be usable."
         ) from exc

@@ -24,6 +24,7 @@ import numpy as np
 import soundfile
 
 from audio.recording_files import FolderLock, read_tolerant
+from audio.recording_ledger import LEDGER_NAME, LedgerUnreadable, read_ledger
 from audio.recording_manifest import (
     MANIFEST_NAME,
     MIX_NAME,
@@ -35,6 +36,7 @@ from audio.recording_manifest import (
     clock_text,
     iso_utc,
     load_manifest,
+    safe_name,
     save_manifest,
 )
 from audio.recording_mixdown import render_mix
@@ -78,10 +80,12 @@ def recover(folder: Path | str, now: float | None = None) -> RecoveryReport:
         try:
             manifest = load_manifest(folder)
             rebuilt = False
-        except RecordingFolderError:
+        except RecordingFolderError as exc:
             if not (folder / MIX_NAME).exists() and not list((folder / TRACKS_DIR).glob("*.flac")):
                 raise
-            manifest = _manifest_from_files(folder)  # crashed before the first manifest write
+            # Damaged, or a crash before the first manifest write: rebuild it from the audio
+            # files and the ledger file, keeping whatever was there under another name.
+            manifest = _manifest_from_files(folder, exc)
             rebuilt = True
         if not rebuilt and not needs_recovery(manifest):
             return RecoveryReport(
@@ -106,15 +110,67 @@ def recover_all(recordings_root: Path | str) -> list[RecoveryReport]:
         except (RecordingFolderError, OSError) as exc:
             logger.warning("could not recover %s: %s", folder, exc)
             reports.append(RecoveryReport(folder, False, False, 0.0, (), str(exc)))
+        except Exception as exc:  # one bad recording must never stop the relay starting
+            logger.exception("could not recover %s", folder)
+            reports.append(
+                RecoveryReport(folder, False, False, 0.0, (), f"could not recover {folder}: {exc}")
+            )
     return reports
 
 
-def _manifest_from_files(folder: Path) -> Manifest:
+def keep_damaged(path: Path) -> Path:
+    """Rename a file that cannot be read to a free `<stem>.damaged[-n]<suffix>` name beside it
+    (never over another file), so nothing it held is lost; returns the new path."""
+    for number in range(1, 1000):
+        tag = "damaged" if number == 1 else f"damaged-{number}"
+        kept = path.with_name(f"{path.stem}.{tag}{path.suffix}")
+        if not kept.exists():
+            os.rename(path, kept)
+            return kept
+    raise OSError(f"too many damaged copies of {path.name} in {path.parent}")
+
+
+def _manifest_from_files(folder: Path, why: RecordingFolderError) -> Manifest:
+    """A manifest rebuilt from the audio files and the append-only ledger file; the damaged
+    manifest (if any) is kept under another name and the damage is written down."""
     manifest = Manifest(started_at=iso_utc(folder.stat().st_mtime))
+    damaged = folder / MANIFEST_NAME
+    if damaged.exists():
+        kept = keep_damaged(damaged)
+        manifest.damage.append(
+            f"{MANIFEST_NAME} could not be read ({why}); it is kept as {kept.name} and was "
+            "rebuilt from the audio files and the consent ledger (markers are lost)."
+        )
+    try:
+        manifest.consent_ledger, note = read_ledger(folder)
+        if note:
+            manifest.damage.append(note)
+    except LedgerUnreadable as exc:
+        manifest.ledger_lost = True
+        if (folder / LEDGER_NAME).exists():
+            kept = keep_damaged(folder / LEDGER_NAME)
+            detail = f"{exc}; it is kept as {kept.name}"
+        else:
+            detail = str(exc)
+        manifest.damage.append(
+            f"The consent ledger could not be established ({detail}): this recording "
+            "cannot be exported."
+        )
+    for line in manifest.consent_ledger:
+        manifest.participants.setdefault(line.user_id, line.display_name)
     for path in sorted((folder / TRACKS_DIR).glob("*.flac")):
-        name, _, user_id = path.stem.rpartition("-")
-        manifest.tracks.append(TrackEntry(f"{TRACKS_DIR}/{path.name}", user_id, name or user_id, 0))
+        user_id, name = _speaker_of(path.stem, manifest.participants)
+        manifest.tracks.append(TrackEntry(f"{TRACKS_DIR}/{path.name}", user_id, name, 0))
     return manifest
+
+
+def _speaker_of(stem: str, participants: dict[str, str]) -> tuple[str, str]:
+    """Whose track a file is: its name ends in the speaker's file-safe user id."""
+    for user_id, name in participants.items():
+        if stem.endswith("-" + safe_name(user_id, "user", 64)):
+            return user_id, name
+    name, _, user_id = stem.rpartition("-")
+    return user_id, name or user_id
 
 
 def _count_frames(path: Path) -> int:
@@ -137,7 +193,9 @@ def _repair(folder: Path, manifest: Manifest, rebuilt: bool, now: float) -> Reco
     target = max(frames.values(), default=0)
     talk_s: dict[str, float] = {}
     for file, count in frames.items():
-        talk_s[file] = _rewrite(folder / file, rate, target, measure_talk=file != manifest.mix_file)
+        talk_s[file] = rewrite_readable(
+            folder / file, rate, target, measure_talk=file != manifest.mix_file
+        )
         files.append(RecoveredFile(file, round(count / rate, 3), "repaired"))
     manifest.tracks = [t for t in manifest.tracks if t.file in frames]
     if manifest.mix_file not in frames:  # the tracks are whole: mix them again
@@ -169,7 +227,7 @@ def _repair(folder: Path, manifest: Manifest, rebuilt: bool, now: float) -> Reco
     return RecoveryReport(folder, True, False, target / rate, tuple(files), message)
 
 
-def _rewrite(path: Path, rate: int, target_frames: int, measure_talk: bool) -> float:
+def rewrite_readable(path: Path, rate: int, target_frames: int, measure_talk: bool) -> float:
     """Decode what is readable, write it as a complete FLAC padded to `target_frames`; return
     the talk time found in it (seconds)."""
     temporary = path.with_name(path.name + ".recovering")

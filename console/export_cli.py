@@ -168,6 +168,8 @@ def summary(report: ExportReport) -> str:
     ]
     if report.recovered:
         lines.append("  the recording had not stopped cleanly: it was repaired first")
+    for repair in report.repairs:
+        lines.append(f"  repaired first: {repair}")
     if report.file_true_peak_dbtp is not None and report.file_true_peak_dbtp > -1.0:
         lines.append(
             f"  warning: the encoder pushed the true peak to {report.file_true_peak_dbtp:.1f} "

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Protocol
 
 from audio.recording_recovery import RecoveryReport, recover_all
+from server.media.values import StampedConsent
 from server.room import (
     ConsentAnswered,
+    ConsentEntry,
     MarkerAdded,
     ParticipantJoined,
     RecordingStarted,
@@ -37,6 +39,7 @@ from server.room import (
 logger = logging.getLogger(__name__)
 
 RECORDINGS_DIR = "recordings"
+MAX_STAMP_AGE_S = 1.0
 
 
 class RecordingPort(Protocol):
@@ -66,6 +69,8 @@ class RoomRecorders:
         self.on_failure = on_failure
         self.takes: dict[str, Path] = {}
         """The folder of each room's running take."""
+        self._accepted_s: dict[str, list[float]] = {}
+        """Per room, the instant (perf_counter) each line of the take's ledger was accepted."""
 
     def recover(self) -> list[RecoveryReport]:
         """Repair folders a crash left behind (run at start, before any recording)."""
@@ -89,6 +94,7 @@ class RoomRecorders:
             return
         folder = self.root / folder_name(room, time.time())
         self.takes[room.room_id] = folder
+        self._accepted_s[room.room_id] = []
         if media is not None:
             media.start_recording(folder, room.card.title)
             self._describe(room, media)
@@ -105,19 +111,39 @@ class RoomRecorders:
             self._describe(room, media)
 
     def stop(self, room_id: str, media: RecordingPort | None) -> None:
+        self._accepted_s.pop(room_id, None)
         if self.takes.pop(room_id, None) is not None and media is not None:
             media.stop_recording()
 
     def failed(self, room_id: str, message: str) -> None:
         """The take's writer stopped (a full disk, say); the relay says so and stops recording."""
         self.takes.pop(room_id, None)
+        self._accepted_s.pop(room_id, None)
         self.on_failure(room_id, message)
 
     def close(self) -> None:
         self.takes.clear()  # the workers finish their files as they stop
+        self._accepted_s.clear()
 
     def _describe(self, room: Room, media: RecordingPort | None) -> None:
         if media is None or room.room_id not in self.takes or room.recording is None:
             return
         names = {person.user_id: person.display_name for person in room.stage()}
-        media.describe_recording(names, room.recording.ledger)
+        media.describe_recording(names, self._stamped(room.room_id, room.recording.ledger))
+
+    def _stamped(self, room_id: str, ledger: Sequence[ConsentEntry]) -> list[StampedConsent]:
+        """The ledger with the instant each answer was accepted, on the clock the media
+        workers time audio with (CLOCK_MONOTONIC). A line is stamped when first seen here,
+        milliseconds after the rules accepted it: its wall-clock `at` (the rules' `now`) says
+        how many, so the stamp is the moment of acceptance, before the store's commit and the
+        broadcast. A line older than a second (a take resumed after a restart) is placed a
+        second back: all that matters then is its order."""
+        accepted = self._accepted_s.setdefault(room_id, [])
+        if len(accepted) < len(ledger):
+            wall_now, perf_now = time.time(), time.perf_counter()
+            for entry in ledger[len(accepted) :]:
+                accepted.append(perf_now - min(MAX_STAMP_AGE_S, max(0.0, wall_now - entry.at)))
+        return [
+            StampedConsent(entry.user_id, entry.at, entry.consent, at_s)
+            for entry, at_s in zip(ledger, accepted, strict=False)
+        ]

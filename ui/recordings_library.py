@@ -206,12 +206,15 @@ class RecordingsLibrary(QWidget):
         finished = idle and row is not None and not row.busy and row.state != "unreadable"
         self.play_button.setEnabled(finished)
         self.folder_button.setEnabled(row is not None)
-        self.export_button.setEnabled(finished)
+        self.export_button.setEnabled(finished and row is not None and not row.ledger_lost)
         self.remove_button.setEnabled(finished and row is not None and bool(row.speakers))
         self.delete_button.setEnabled(idle and row is not None and not row.busy)
         self.refresh_button.setEnabled(not self.busy)
         gaps = row.gaps_text() if row is not None and row.state != "unreadable" else "none"
-        self.gaps_line.setText("" if gaps == "none" else f"Gaps in this take: {gaps}")
+        line = "" if gaps == "none" else f"Gaps in this take: {gaps}"
+        if row is not None and row.state == "damaged":
+            line = f"Damaged: {row.problem}" + (f" {line}." if line else "")
+        self.gaps_line.setText(line)
         self.gaps_line.setToolTip(GAPS_TIP)
 
     # -- simple actions ---------------------------------------------------------------------------

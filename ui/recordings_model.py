@@ -35,6 +35,7 @@ STATE_WORDS = {
     "failed": "Stopped by an error",
     "interrupted": "Cut short (repaired on export)",
     "unreadable": "Unreadable",
+    "damaged": "Damaged (repaired; see details)",
 }
 
 
@@ -67,6 +68,7 @@ class RecordingRow:
     silent_gap_ticks: int = 0  # summed over tracks: silence while someone was sending
     dropped_ticks: int = 0  # the whole take: silence in every file (clock or writer behind)
     tick_s: float = 0.02
+    ledger_lost: bool = False  # the consent ledger could not be established: no export
 
     @property
     def key(self) -> str:
@@ -121,6 +123,8 @@ def read_row(folder: Path) -> RecordingRow:
         state = "recording"
     elif manifest.state == "recording":
         state = "interrupted"  # no writer holds it: a crash cut it short
+    elif manifest.damage:
+        state = "damaged"
     else:
         state = str(manifest.state)
     duration_s = manifest.duration_s or manifest.ticks * manifest.tick_frames / max(
@@ -145,13 +149,14 @@ def read_row(folder: Path) -> RecordingRow:
         markers=len(manifest.markers),
         recovered=manifest.recovered,
         state=state,
-        problem=manifest.error or "",
+        problem=" ".join(filter(None, [manifest.error or "", *manifest.damage])),
         size_bytes=_size(folder),
         mix_file=manifest.mix_file,
         concealed_ticks=sum(t.concealed_ticks for t in manifest.tracks),
         silent_gap_ticks=sum(t.silent_gap_ticks for t in manifest.tracks),
         dropped_ticks=manifest.dropped_ticks,
         tick_s=manifest.tick_frames / max(1, manifest.sample_rate_hz),
+        ledger_lost=manifest.ledger_lost,
     )
 
 

@@ -467,9 +467,11 @@ class RoomMediaProxy:
         return reply.sdp
 
     def set_stage(self, stage: Mapping[str, StageState]) -> None:
+        # Stamped now, as the hub applies the rules' decision: the worker writes a speaker's
+        # audio by when it was captured, against this instant (CLOCK_MONOTONIC, machine-wide).
         self.stage = dict(stage)
         if self.home is not None:
-            self.pool.send(self.home, SetStage(self.room_id, self.stage))
+            self.pool.send(self.home, SetStage(self.room_id, self.stage, time.perf_counter()))
 
     async def disconnect(self, user_id: str) -> None:
         self._latest_offer.pop(user_id, None)

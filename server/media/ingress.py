@@ -27,11 +27,22 @@ and keeps at most `capacity` of them, ordered by sequence number:
 
 `last_origin` says what the last `pull` gave (server.media.values/audio.block_origin), so the
 room media can tell the recorder which of its blocks were repaired.
+
+Capture time: every block says over which span of the relay's clock its audio was captured
+(`captured_from_s`, `captured_to_s`), so the recorder can gate consent, mute and the stage by
+when someone spoke, not by when their audio left this buffer. The span is wide on purpose:
+it starts at the packet's RTP time mapped to the relay's clock through the smallest delay seen
+over the last `CAPTURE_WINDOW_S` (`CaptureClock`: jitter that held a packet back does not make
+it look captured later), less `CODEC_LOOKAHEAD_S` (an Opus packet also carries the end of the
+audio before it), and ends at the packet's arrival (nothing in it was captured later; a sender
+that was late handing a frame over makes its RTP time look early, never its arrival). A
+concealed block (PLC) is made from the last block decoded, so it carries that block's span.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from aiortc.rtp import RtpPacket
@@ -44,6 +55,10 @@ TICK_S = 0.020
 UNDERRUN_WINDOW_S = 0.1  # a speaker heard from this recently is "sending"
 DEFAULT_CAPACITY = 4  # packets (80 ms)
 MAX_CONCEALED_TICKS = 5  # 100 ms: libopus PLC has faded to near silence by then
+RTP_RATE_HZ = 48_000  # Opus's RTP clock, whatever the coded bandwidth
+CODEC_LOOKAHEAD_S = 0.0065  # libopus VoIP/audio mode: 2.5 ms look-ahead + 4 ms compensation
+CAPTURE_WINDOW_S = 2.0
+CAPTURE_RESET_S = 0.5  # a delay this far off the running minimum: the sender's clock jumped
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +72,9 @@ class PulledFrame:
     rtp_timestamp: int
     arrival_s: float
     origin: BlockOrigin = BlockOrigin.PACKET
+    captured_from_s: float = float("-inf")
+    """The span of the relay's clock (perf_counter) this block's audio was captured in."""
+    captured_to_s: float = float("inf")
 
 
 @dataclass(slots=True)
@@ -64,6 +82,49 @@ class _Buffered:
     payload: bytes
     rtp_timestamp: int
     arrival_s: float
+    rtp_s: float  # the RTP timestamp, unwrapped, in seconds
+
+
+class CaptureClock:
+    """Maps a speaker's RTP time to the relay's clock: when a packet's first sample was captured.
+
+    A packet leaves the sender once its frame is complete, so `arrival - (rtp + frame)` is its
+    delay plus a constant; the smallest over a sliding window (a monotonic deque, O(1) per
+    packet) is the constant plus the shortest delay, so `rtp + that` places every packet as if
+    it had come the fastest way. Runs on: the event loop (packets in), the clock task (reads).
+    """
+
+    def __init__(self, window_s: float = CAPTURE_WINDOW_S, rate_hz: int = RTP_RATE_HZ) -> None:
+        self.window_s = window_s
+        self.rate_hz = rate_hz
+        self._last_raw: int | None = None
+        self._unwrapped = 0
+        self._offsets: deque[tuple[float, float]] = deque()  # (arrival, offset), offsets rising
+
+    def note(self, rtp_timestamp: int, arrival_s: float) -> float:
+        """A packet arrived: returns its RTP time in seconds (unwrapped)."""
+        if self._last_raw is None:
+            self._unwrapped = rtp_timestamp
+        else:
+            step = ((rtp_timestamp - self._last_raw + 0x8000_0000) & 0xFFFF_FFFF) - 0x8000_0000
+            self._unwrapped += step
+        self._last_raw = rtp_timestamp
+        rtp_s = self._unwrapped / self.rate_hz
+        offset = arrival_s - rtp_s - TICK_S
+        offsets = self._offsets
+        if offsets and abs(offset - offsets[0][1]) > CAPTURE_RESET_S:
+            offsets.clear()  # a new RTP timeline (the sender restarted its clock)
+        while offsets and offsets[-1][1] >= offset:
+            offsets.pop()
+        offsets.append((arrival_s, offset))
+        while offsets[0][0] < arrival_s - self.window_s:
+            offsets.popleft()
+        return rtp_s
+
+    def captured_at(self, rtp_s: float, arrival_s: float) -> float:
+        """When the packet at `rtp_s` (arrived at `arrival_s`) began to be captured."""
+        mapped = rtp_s + self._offsets[0][1] if self._offsets else arrival_s - TICK_S
+        return min(mapped, arrival_s - TICK_S)  # never later than its arrival allows
 
 
 def _seq_distance(a: int, b: int) -> int:
@@ -110,6 +171,8 @@ class SpeakerIngress:
         """Ticks left silent while the speaker was sending (past the concealment cap)."""
         self.last_origin = BlockOrigin.IDLE
         self.last_arrival_s = float("-inf")
+        self.capture_clock = CaptureClock()
+        self._last_span = (float("-inf"), float("inf"))  # of the last block decoded (for PLC)
 
     async def handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """Runs on: the event loop, per packet, from the hooked aiortc receiver."""
@@ -134,7 +197,8 @@ class SpeakerIngress:
         elif _seq_distance(seq, self._next_seq) < 0 or seq in self._packets:
             self.packets_dropped += 1  # late (already played past) or duplicate
             return
-        self._packets[seq] = _Buffered(payload, rtp_timestamp, arrival_s)
+        rtp_s = self.capture_clock.note(rtp_timestamp, arrival_s)
+        self._packets[seq] = _Buffered(payload, rtp_timestamp, arrival_s, rtp_s)
         while len(self._packets) > self.capacity:
             self._drop_oldest()
 
@@ -169,10 +233,25 @@ class SpeakerIngress:
         self._count(origin)
         if samples is None:
             return None
+        if origin is BlockOrigin.PACKET and entry is not None:
+            self._last_span = self._span(entry, 0.0)
+        elif origin is BlockOrigin.FEC and following is not None:
+            self._last_span = self._span(following, -TICK_S)  # the frame before `following`
+        span_from, span_to = self._last_span  # PLC: made from the last block decoded
         if entry is None:
-            return PulledFrame(samples, self._last_timestamp, now_s, origin)
+            return PulledFrame(samples, self._last_timestamp, now_s, origin, span_from, span_to)
         self._last_timestamp = entry.rtp_timestamp
-        return PulledFrame(samples, entry.rtp_timestamp, entry.arrival_s, origin)
+        return PulledFrame(
+            samples, entry.rtp_timestamp, entry.arrival_s, origin, span_from, span_to
+        )
+
+    def _span(self, packet: _Buffered, shift_s: float) -> tuple[float, float]:
+        """From the earliest its audio can have been captured (its RTP time placed by the
+        fastest delay seen, less the codec's look-ahead) to its arrival (nothing in it can
+        have been captured later): wide on both sides, so a gate that needs the whole span
+        errs towards leaving audio out."""
+        start = self.capture_clock.captured_at(packet.rtp_s, packet.arrival_s) + shift_s
+        return start - CODEC_LOOKAHEAD_S, packet.arrival_s
 
     def discard(self, now_s: float) -> None:
         """Runs on: the clock task. Advance one tick without decoding (muted, off stage)."""

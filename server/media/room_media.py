@@ -17,12 +17,13 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from audio.block_origin import BlockOrigin
 from server.media import ice as ice_setup
+from server.media.capture_gate import CaptureGate, ConsentStep
 from server.media.clock import TICK_S, TickClock
 from server.media.fanout import FanOut
 from server.media.ice import IceConfig
@@ -98,6 +99,7 @@ class RoomMedia:
         self._latest_offer: dict[str, int] = {}
         self._offer_count = 0
         self._stage = StageMix()
+        self._gate = CaptureGate()
         self._fanout = FanOut()
         self._clock = TickClock(self._tick)
         self._tick_origin_s = tick_origin_s
@@ -265,10 +267,19 @@ class RoomMedia:
         if self._on_peer_lost is not None:
             self._on_peer_lost(peer.user_id)
 
-    def set_stage(self, stage: Mapping[str, StageState]) -> None:
-        """Everyone on stage and their state; anyone absent is a listener (audio ignored)."""
+    def set_stage(self, stage: Mapping[str, StageState], at_s: float | None = None) -> None:
+        """Everyone on stage and their state; anyone absent is a listener (audio ignored).
+
+        `at_s`: when the control process decided it (perf_counter; default now). The live mix
+        follows at once; the recording follows by capture time (`CaptureGate`)."""
         for user_id, speaking in self._stage.set_stage(dict(stage)):
             self._notify_speaking(user_id, speaking)
+        recordable = {u: s.recordable and not s.muted for u, s in stage.items()}
+        self._gate.stage_changed(recordable, time.perf_counter() if at_s is None else at_s)
+
+    def set_consent(self, steps: Sequence[ConsentStep]) -> None:
+        """The running take's consent ledger, each answer stamped when it was accepted."""
+        self._gate.consent_ledger(steps)
 
     # --- the clock -------------------------------------------------------------------
 
@@ -277,6 +288,7 @@ class RoomMedia:
         now_s = time.perf_counter()
         stage_members = set(self._stage.members)
         blocks: dict[str, Samples] = {}
+        spans: dict[str, tuple[float, float]] = {}
         gaps: dict[str, BlockOrigin] = {}
         consumed: list[tuple[str, int, float]] = []
         for user_id, peer in self._peers.items():
@@ -292,10 +304,11 @@ class RoomMedia:
                 gaps[user_id] = ingress.last_origin
             if pulled is not None:
                 blocks[user_id] = pulled.samples
+                spans[user_id] = (pulled.captured_from_s, pulled.captured_to_s)
                 if pulled.origin is BlockOrigin.PACKET:  # a repair has no packet to time
                     consumed.append((user_id, pulled.rtp_timestamp, pulled.arrival_s))
         if self._recording is not None:
-            self._record(tick, blocks, gaps)
+            self._record(tick, blocks, spans, gaps)
         listening = self._fanout.refresh(tick)
         out = self._stage.tick(blocks, encode=listening or self._forwarding)
         for user_id, speaking in out.flips:
@@ -323,27 +336,37 @@ class RoomMedia:
         """
         self._recording = None if sink is None else (sink, None)
         if sink is None:
+            self._gate.take_stopped()
             self._spawn_rest()
         else:
+            self._gate.take_started()
             self._wake()
 
     def _record(
-        self, tick: int, blocks: Mapping[str, Samples], gaps: Mapping[str, BlockOrigin]
+        self,
+        tick: int,
+        blocks: Mapping[str, Samples],
+        spans: Mapping[str, tuple[float, float]],
+        gaps: Mapping[str, BlockOrigin],
     ) -> None:
+        """Hand over the blocks captured while their speaker was recordable: on stage,
+        unmuted and consenting for the whole span their audio was captured in, whatever the
+        stage says now (a block leaves the buffer 20-80 ms after it was captured)."""
         assert self._recording is not None
         sink, origin = self._recording
         if origin is None:
             origin = tick
             self._recording = (sink, origin)
+        gate = self._gate
         recordable = {}
         for user_id, block in blocks.items():
-            state = self._stage.state(user_id)
-            if state is not None and state.recordable:
+            span_from, span_to = spans[user_id]
+            if gate.allows(user_id, span_from, span_to):
                 recordable[user_id] = block
         recorded_gaps = {}
         for user_id, gap in gaps.items():
             state = self._stage.state(user_id)
-            if state is not None and state.recordable:
+            if user_id in recordable or (state is not None and state.recordable):
                 recorded_gaps[user_id] = gap
         try:
             sink.write_tick(tick - origin, recordable, gaps=recorded_gaps)

@@ -27,6 +27,23 @@ class StageState:
 
 
 @dataclass(frozen=True, slots=True)
+class StampedConsent:
+    """One line of a take's consent ledger as the control process hands it to the media side:
+    the room's `ConsentEntry` (who, wall-clock `at`, `consent`) plus `at_s`, the instant the
+    relay accepted the answer on CLOCK_MONOTONIC (perf_counter, shared by every process on the
+    machine), which the recorder compares with when each block of audio was captured."""
+
+    user_id: str
+    at: float
+    consent: object  # server.room.Consent
+    at_s: float
+
+    @property
+    def granted(self) -> bool:
+        return str(getattr(self.consent, "value", self.consent)) == "granted"
+
+
+@dataclass(frozen=True, slots=True)
 class LevelSample:
     """One stage member's level over the last report period (about 40 ms), in dBFS.
 

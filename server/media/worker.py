@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from server.media.capture_gate import ConsentStep
 from server.media.ice import IceConfig
 from server.media.room_media import RoomMedia
 from server.media.values import LevelSample, MediaError
@@ -75,6 +76,22 @@ CONTROL_BUFFER_LIMIT_BYTES = 4 * 1024 * 1024
 """Past this much unsent to the control process, levels are skipped (they are superseded
 25 times a second anyway); answers and failures always go."""
 RECONNECT_AFTER_S = 0.25
+
+
+def consent_steps(ledger: Sequence[Any]) -> list[ConsentStep]:
+    """The ledger as the capture gate reads it: each answer at the instant it was accepted.
+
+    A line without that instant (a plain ConsentEntry) is placed by its wall-clock time,
+    read against this process's clocks now."""
+    wall_now, perf_now = time.time(), time.perf_counter()
+    steps = []
+    for line in ledger:
+        at_s = getattr(line, "at_s", None)
+        if at_s is None:
+            at_s = perf_now - max(0.0, wall_now - float(line.at))
+        answer = str(getattr(line.consent, "value", line.consent))
+        steps.append(ConsentStep(str(line.user_id), float(at_s), answer == "granted"))
+    return steps
 
 
 def socket_path(runtime_dir: Path | str, index: int) -> Path:
@@ -191,10 +208,10 @@ class MediaWorker:
                 self._spawn(self._connect(message))
             case Disconnect(room_id=room_id, user_id=user_id):
                 self._spawn(self._disconnect(room_id, user_id))
-            case SetStage(room_id=room_id, stage=stage):
+            case SetStage(room_id=room_id, stage=stage, at_s=at_s):
                 media = self.rooms.get(room_id)
                 if media is not None:
-                    media.set_stage(stage)
+                    media.set_stage(stage, at_s)
             case SetForward(room_id=room_id, workers=workers):
                 self._set_forward(room_id, workers)
             case CloseRoom(room_id=room_id):
@@ -207,6 +224,9 @@ class MediaWorker:
                     for user_id, name in names.items():
                         writer.set_participant(user_id, name)
                     writer.set_consent_ledger(ledger)
+                    media = self.rooms.get(room_id)
+                    if media is not None:
+                        media.set_consent(consent_steps(ledger))
             case AddMarker(room_id=room_id, label=label, actor=actor):
                 writer = self.writers.get(room_id)
                 if writer is not None:

@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.media.values import LevelSample, MediaStats, PeerStats, StageState
+from server.media.values import LevelSample, MediaStats, PeerStats, StageState, StampedConsent
 
 MAX_MESSAGE_BYTES = 1 << 20
 _LENGTH = struct.Struct("!I")
@@ -56,8 +56,13 @@ class Disconnect:
 
 @dataclass(frozen=True, slots=True)
 class SetStage:
+    """The stage as the room rules last decided it. `at_s`: when the control process sent it
+    (perf_counter, CLOCK_MONOTONIC: machine-wide); the recorder gates each block of audio by
+    comparing when it was captured with it. None: when the worker reads it."""
+
     room_id: str
     stage: dict[str, StageState]
+    at_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,8 @@ class StartRecording:
 
 @dataclass(frozen=True, slots=True)
 class DescribeRecording:
-    """Names of the people on stage and the consent ledger (server.room ConsentEntry values)."""
+    """Names of the people on stage and the consent ledger: server.room ConsentEntry values, or
+    StampedConsent (the same plus the instant each answer was accepted, on CLOCK_MONOTONIC)."""
 
     room_id: str
     participants: dict[str, str]
@@ -193,7 +199,7 @@ MESSAGE_TYPES: tuple[type, ...] = (
 # What a frame may contain besides the messages: the values they carry.
 _ALLOWED: dict[tuple[str, str], type] = {
     (t.__module__, t.__qualname__): t
-    for t in (*MESSAGE_TYPES, StageState, LevelSample, MediaStats, PeerStats)
+    for t in (*MESSAGE_TYPES, StageState, LevelSample, MediaStats, PeerStats, StampedConsent)
 }
 _ALLOWED_PREFIX = "server.room."  # ConsentEntry, Consent: the ledger's values
 

@@ -34,7 +34,9 @@ def test_folders_that_are_not_recordings(tmp_path: Path, recording_copy: Path) -
     assert "is not a Roomcast recording: it has no manifest.json" in _error(tmp_path / "empty")
     (recording_copy / "manifest.json").write_text("{ not json", encoding="utf-8")
     message = _error(recording_copy)
-    assert "manifest.json is damaged" in message and "may still be usable" in message
+    # Rebuilt from the files, but this recording kept no ledger file: export refuses it.
+    assert "consent ledger could not be established" in message
+    assert (recording_copy / "manifest.damaged.json").read_text() == "{ not json"
 
 
 def test_bad_requests(recording_copy: Path, tmp_path: Path) -> None:

@@ -1,0 +1,198 @@
+"""Consent by capture time: at a yes, nothing captured before it is written; after a no,
+nothing captured after it (issue 14, DESIGN §6). A real relay, its media worker and a real
+aiortc speaker; the files are read back and searched with a tone detector of this test's own.
+
+The speaker's track behaves like a microphone: a frame handed over at instant t holds the
+20 ms captured before t, and each sample is the "forbidden" tone or the "allowed" one by when
+it was captured. The speaker stops the forbidden tone at the instant they say yes (then sends
+the yes), and starts it again once the relay has taken their no (the relay's receipt is the
+no's instant, DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+
+from console.identity import Identity
+from console.media_link import MediaLink
+from console.tracks import FRAME_SAMPLES, SAMPLE_RATE_HZ, PacedAudioTrack
+from server.room import (
+    ApproveRequest,
+    RequestToSpeak,
+    Role,
+    SetConsent,
+    StartRecording,
+    StopRecording,
+    Unmute,
+)
+from tests.relay.relaykit import create_room, join, relay
+
+FORBIDDEN_HZ = 3_000.0  # what the speaker sends while they have not consented
+ALLOWED_HZ = 500.0  # what they send while they have
+EDGES = 50
+DETECT_WINDOW = 480  # 10 ms
+DETECT_HOP = 120  # 2.5 ms
+DETECT_DBFS = -45.0  # the tone is sent at -12 dBFS; codec noise stays far below this
+
+
+class ConsentTone(PacedAudioTrack):
+    """A microphone that hears the forbidden tone until `allow()` and after `forbid()`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.amplitude = 32767 * 10 ** (-12 / 20)
+        self.switches: list[tuple[float, bool]] = [(float("-inf"), False)]
+        self.frames = 0
+        self._sample = 0
+        self._progress = asyncio.Event()
+
+    def allow(self) -> None:
+        self.switches.append((time.perf_counter(), True))
+
+    def forbid(self) -> None:
+        self.switches.append((time.perf_counter(), False))
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        handed_over = time.perf_counter()
+        captured = handed_over - frames / SAMPLE_RATE_HZ + np.arange(frames) / SAMPLE_RATE_HZ
+        instants = np.array([at for at, _ in self.switches])
+        states = np.array([allowed for _, allowed in self.switches])
+        allowed = states[np.searchsorted(instants, captured, side="right") - 1]
+        n = np.arange(self._sample, self._sample + frames) / SAMPLE_RATE_HZ
+        self._sample += frames
+        wave = np.where(
+            allowed, np.sin(2 * np.pi * ALLOWED_HZ * n), np.sin(2 * np.pi * FORBIDDEN_HZ * n)
+        )
+        self.frames += 1
+        self._progress.set()
+        return (self.amplitude * wave).astype(np.int16)
+
+    async def frames_pass(self, count: int, timeout_s: float = 10.0) -> None:
+        """Until `count` more frames have gone to the relay's way."""
+        target = self.frames + count
+        deadline = time.monotonic() + timeout_s
+        while self.frames < target:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, "the speaker's track stopped sending"
+            self._progress.clear()
+            await asyncio.wait_for(self._progress.wait(), remaining)
+
+
+def tone_windows(samples: npt.NDArray[np.float32], hz: float) -> npt.NDArray[np.bool_]:
+    """For each 2.5 ms hop, whether a 10 ms Hann window starting there holds `hz` above
+    DETECT_DBFS (amplitude): a tone of even 1 ms lights at least one window."""
+    if samples.size < DETECT_WINDOW:
+        return np.zeros(0, dtype=bool)
+    starts = np.arange(0, samples.size - DETECT_WINDOW + 1, DETECT_HOP)
+    frames = samples[starts[:, None] + np.arange(DETECT_WINDOW)].astype(np.float64)
+    window = np.hanning(DETECT_WINDOW)
+    phasor = np.exp(-2j * np.pi * hz * np.arange(DETECT_WINDOW) / SAMPLE_RATE_HZ)
+    amplitude = 2 * np.abs(frames @ (window * phasor)) / window.sum()
+    return amplitude > 10 ** (DETECT_DBFS / 20)
+
+
+def tone_samples(samples: npt.NDArray[np.float32], hz: float) -> int:
+    """How many samples lie in a window where `hz` is heard (0: nowhere)."""
+    lit = tone_windows(samples, hz)
+    covered = np.zeros(samples.size, dtype=bool)
+    for start in np.flatnonzero(lit) * DETECT_HOP:
+        covered[start : start + DETECT_WINDOW] = True
+    return int(covered.sum())
+
+
+def test_the_detector_finds_a_millisecond_of_tone_and_nothing_in_a_switching_tone():
+    rate = SAMPLE_RATE_HZ
+    n = np.arange(rate) / rate
+    burst = np.zeros(rate, dtype=np.float32)
+    burst[24_000:24_048] = 0.25 * np.sin(2 * np.pi * FORBIDDEN_HZ * n[24_000:24_048])
+    assert tone_samples(burst, FORBIDDEN_HZ) > 0
+    gated = (0.25 * np.sin(2 * np.pi * ALLOWED_HZ * n)).astype(np.float32)
+    gated[: rate // 2 : 2 * FRAME_SAMPLES] = 0.0
+    gated[rate // 4 : rate // 2] = 0.0  # hard cuts at block edges, as the gate makes
+    assert tone_samples(gated, FORBIDDEN_HZ) == 0
+
+
+async def wait_folder(recordings: Path, timeout_s: float = 30.0) -> Path:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for folder in recordings.iterdir() if recordings.is_dir() else []:
+            manifest = folder / "manifest.json"
+            if manifest.is_file() and json.loads(manifest.read_text())["state"] == "stopped":
+                return folder
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no finished recording in {recordings}")
+
+
+def test_fifty_consent_edges_write_no_sample_captured_without_consent(tmp_path):
+    """Before issue 14 the gate applied when audio left the relay's input buffer: at every
+    yes, 40-80 ms captured before it was written (this test found the tone there)."""
+
+    async def scenario() -> tuple[Path, str, ConsentTone]:
+        async with relay(tmp_path, with_media=True) as config:
+            created = await create_room(config, Identity.new(), title="Consent edges")
+            host = await join(created["host_url"], "Hana Host")
+            speaker = await join(created["join_url"], "Sam Speaker")
+            track = ConsentTone()
+            media = MediaLink(speaker, source=track)
+            try:
+                await speaker.send(RequestToSpeak())
+                await host.wait_for(lambda c: c.room.request_of(speaker.user_id) is not None)
+                await host.send(ApproveRequest(speaker.user_id))
+                await speaker.wait_for(lambda c: c.room.role_of(c.user_id) is Role.SPEAKER)
+                await speaker.send(Unmute())
+                await media.start(send=True)
+                await track.frames_pass(25)
+                await host.send(StartRecording())
+                await speaker.wait_for(lambda c: c.room.is_recording)
+                await track.frames_pass(10)
+                for edge in range(EDGES):
+                    if edge % 2 == 0:
+                        track.allow()  # the tone stops at the instant they say yes
+                        await speaker.send(SetConsent(True))
+                    else:
+                        await speaker.send(SetConsent(False))
+                        track.forbid()  # the relay has their no: the tone comes back
+                    await track.frames_pass(8 + edge % 5)  # 160-240 ms per phase
+                await host.send(StopRecording())
+                folder = await wait_folder(tmp_path / "recordings")
+            finally:
+                await media.close()
+                await speaker.close()
+                await host.close()
+            assert speaker.user_id is not None
+            return folder, speaker.user_id, track
+
+    folder, speaker_id, track = asyncio.run(scenario())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    answers = [
+        line["answer"] for line in manifest["consent_ledger"] if line["user_id"] == speaker_id
+    ]
+    assert answers == ["pending"] + ["granted", "declined"] * (EDGES // 2)
+    track_file = next(t["file"] for t in manifest["tracks"] if t["user_id"] == speaker_id)
+    files = {"track": folder / track_file, "mix": folder / manifest["mix_file"]}
+    allowed_s = sum(
+        later - at
+        for (at, ok), (later, _) in zip(track.switches[1:], track.switches[2:], strict=False)
+        if ok
+    )
+    for name, path in files.items():
+        samples, rate = soundfile.read(str(path), dtype="float32")
+        assert rate == SAMPLE_RATE_HZ
+        lit = np.flatnonzero(tone_windows(samples, FORBIDDEN_HZ)) * DETECT_HOP / rate
+        heard_s = tone_samples(samples, ALLOWED_HZ) / rate
+        print(  # the figures, for `pytest -s`
+            f"{name}: forbidden-tone samples {tone_samples(samples, FORBIDDEN_HZ)}, "
+            f"allowed tone {heard_s:.2f} s of {allowed_s:.2f} s consented"
+        )
+        assert not lit.size, f"{name}: tone captured without consent at {np.round(lit, 4)} s"
+        # Each consented phase loses at most ~2 blocks at its edges (the codec's look-ahead).
+        assert heard_s > allowed_s - (EDGES // 2) * 0.06, (
+            f"{name}: {heard_s:.2f} of {allowed_s:.2f} s"
+        )
