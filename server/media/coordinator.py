@@ -378,17 +378,27 @@ class MediaWorkers:
         if self.rooms.get(proxy.room_id) is proxy:
             del self.rooms[proxy.room_id]
 
-    async def stats(self, timeout_s: float = 5.0) -> list[WorkerStats]:
-        """Every live worker's counters (for tests, benchmarks and health)."""
+    async def stats(
+        self, timeout_s: float = 5.0, *, restart_windows: bool = False
+    ) -> list[WorkerStats]:
+        """Every live worker's counters (for tests, benchmarks and health); with
+        `restart_windows`, the percentile windows (tick lag, latency) start afresh after it."""
+
+        def request(call_id: int) -> StatsRequest:
+            return StatsRequest(call_id, restart_windows)
+
         replies = await asyncio.gather(
-            *(self.call(w.index, StatsRequest, timeout_s) for w in self.workers if w.alive),
+            *(self.call(w.index, request, timeout_s) for w in self.workers if w.alive),
             return_exceptions=True,
         )
         return [r for r in replies if isinstance(r, WorkerStats)]
 
-    async def room_stats(self, room_id: str) -> dict[int, MediaStats]:
+    async def room_stats(
+        self, room_id: str, *, restart_windows: bool = False
+    ) -> dict[int, MediaStats]:
         """This room's counters in each worker that carries it, by worker index."""
-        return {s.index: s.rooms[room_id] for s in await self.stats() if room_id in s.rooms}
+        replies = await self.stats(restart_windows=restart_windows)
+        return {s.index: s.rooms[room_id] for s in replies if room_id in s.rooms}
 
     def pids(self) -> dict[int, int]:
         return {w.index: w.pid for w in self.workers if w.alive}
