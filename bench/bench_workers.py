@@ -39,6 +39,7 @@ from bench.bench_relay import FULL_DELIVERY, _Child
 from bench.relay_peers import PACKETS_PER_S, _env_float
 
 BATCH = 50
+CONNECT_TIMEOUT_S = 300.0
 
 
 def _cpu_self_s() -> float:
@@ -78,7 +79,9 @@ async def _add_listeners(pool: Any, proxy: Any, listeners: _Child, ids: list[str
         await listeners.call("answer", answers=answers)
 
 
-async def _wait_ready(pool: Any, room_id: str, count: int, timeout_s: float = 120.0) -> int:
+async def _wait_ready(
+    pool: Any, room_id: str, count: int, timeout_s: float = CONNECT_TIMEOUT_S
+) -> int:
     deadline = time.perf_counter() + timeout_s
     ready = 0
     while time.perf_counter() < deadline:
@@ -147,7 +150,15 @@ async def _ramp(workers: int, steps: list[int], window_s: float) -> list[dict[st
     listeners = await _Child.start("listeners")
     speaker = await _Child.start("speaker")
     with tempfile.TemporaryDirectory(prefix="roomcast-bench-") as data:
-        config = RelayConfig(data_dir=Path(data), host="127.0.0.1", port=0, media_workers=workers)
+        # One listeners' process on a 2-core box takes minutes to complete 1,000 DTLS
+        # handshakes: give them that long (a real client connects in well under a second).
+        config = RelayConfig(
+            data_dir=Path(data),
+            host="127.0.0.1",
+            port=0,
+            media_workers=workers,
+            media_connect_timeout_s=CONNECT_TIMEOUT_S,
+        )
         try:
             async with running_app(config) as (_, app):
                 pool = app[MEDIA]
