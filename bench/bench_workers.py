@@ -16,7 +16,9 @@ The control-plane load (50 commands/s to another room over real WebSockets, 5 di
 polls/s) goes through the real HTTP and WebSocket paths.
 
 Environment: ROOMCAST_BENCH_WORKER_STEPS (listener counts, default 200,500,1000),
-ROOMCAST_BENCH_WINDOW_S (seconds per measurement, default 10). On a 2-core box the listeners'
+ROOMCAST_BENCH_WINDOW_S (seconds per measurement, default 10), ROOMCAST_BENCH_WORKER_PHASES
+(ramp,jitter by default). The clock-jitter phase pins the media worker to the first CPU and
+everything else (control, its load, the peers) to the others. On a 2-core box the listeners'
 process needs a core of its own at 1,000 listeners, so the relay's 2-worker figure there is
 measured with fewer cores than workers: the per-worker figures say how the work divided.
 """
@@ -39,6 +41,7 @@ from bench.bench_relay import FULL_DELIVERY, _Child
 from bench.relay_peers import PACKETS_PER_S, _env_float
 
 BATCH = 50
+ALL_CPUS = sorted(os.sched_getaffinity(0))
 CONNECT_TIMEOUT_S = 300.0
 
 
@@ -242,6 +245,23 @@ async def _control_load(base_url: str, stop: asyncio.Event) -> dict[str, int]:
     return counts
 
 
+def _pin_apart(pool: Any, children: list[_Child]) -> str:
+    """The media worker on the first CPU; the control process (which also runs the control
+    load's clients), the speaker and the listeners on the others: the split a deployment
+    makes, and the one that shows whether control work reaches the audio clock. On the
+    wave-1 relay the clock and the control work shared one loop, whatever the pinning."""
+    cpus = ALL_CPUS
+    if len(cpus) < 2:
+        return "one CPU: nothing pinned"
+    rest = set(cpus[1:])
+    for pid in pool.pids().values():
+        os.sched_setaffinity(pid, {cpus[0]})
+    for child in children:
+        os.sched_setaffinity(child.process.pid, rest)
+    os.sched_setaffinity(0, rest)
+    return f"media worker pinned to CPU {cpus[0]}; control, load and peers to {sorted(rest)}"
+
+
 async def _jitter(listener_count: int, window_s: float) -> None:
     """The mixer clock with `listener_count` listeners, without and with control-plane load."""
     from server.app import MEDIA, running_app
@@ -256,6 +276,7 @@ async def _jitter(listener_count: int, window_s: float) -> None:
             async with running_app(config) as (bound, app):
                 pool = app[MEDIA]
                 await pool.wait_ready()
+                print(f"  {_pin_apart(pool, [listeners, speaker])}", flush=True)
                 proxy = pool.port("bench")
                 await proxy.start()
                 offer = (await speaker.call("speaker_offer"))["offer"]
@@ -266,7 +287,9 @@ async def _jitter(listener_count: int, window_s: float) -> None:
                 ids = [f"l{i}" for i in range(listener_count)]
                 await _add_listeners(pool, proxy, listeners, ids)
                 await _wait_ready(pool, "bench", listener_count + 1)
-                await asyncio.sleep(3.0)
+                # The last handshakes and the first RTCP of 500 peers still run for a while:
+                # one window's worth of settling, not measured.
+                await asyncio.sleep(window_s)
                 for label, loaded in (("no control load", False), ("control load", True)):
                     stop = asyncio.Event()
                     load = None
@@ -293,6 +316,7 @@ async def _jitter(listener_count: int, window_s: float) -> None:
                 await proxy.close()
         finally:
             await asyncio.gather(listeners.stop(), speaker.stop())
+            os.sched_setaffinity(0, set(ALL_CPUS))  # the next run's workers start unpinned
 
 
 async def _main() -> None:
@@ -301,7 +325,13 @@ async def _main() -> None:
     ]
     window_s = _env_float("ROOMCAST_BENCH_WINDOW_S", 10.0)
     print(f"{os.cpu_count()} CPUs; listener steps {steps}; {window_s:.0f} s windows")
+    phases = os.environ.get("ROOMCAST_BENCH_WORKER_PHASES", "ramp,jitter").split(",")
     results: dict[int, list[dict[str, Any]]] = {}
+    if "jitter" in phases and "ramp" not in phases:
+        print("mixer clock under control-plane load (1 worker)")
+        for count in (10, 500):
+            await _jitter(count, window_s)
+        return
     for workers in (1, 2):
         print(f"relay with {workers} media worker(s)", flush=True)
         results[workers] = await _ramp(workers, steps, window_s)
