@@ -326,12 +326,16 @@ async def _main() -> None:
     window_s = _env_float("ROOMCAST_BENCH_WINDOW_S", 10.0)
     print(f"{os.cpu_count()} CPUs; listener steps {steps}; {window_s:.0f} s windows")
     phases = os.environ.get("ROOMCAST_BENCH_WORKER_PHASES", "ramp,jitter").split(",")
-    results: dict[int, list[dict[str, Any]]] = {}
-    if "jitter" in phases and "ramp" not in phases:
+    if "ramp" in phases:
+        await _ramps(steps, window_s)
+    if "jitter" in phases:
         print("mixer clock under control-plane load (1 worker)")
         for count in (10, 500):
             await _jitter(count, window_s)
-        return
+
+
+async def _ramps(steps: list[int], window_s: float) -> None:
+    results: dict[int, list[dict[str, Any]]] = {}
     for workers in (1, 2):
         print(f"relay with {workers} media worker(s)", flush=True)
         results[workers] = await _ramp(workers, steps, window_s)
@@ -353,9 +357,6 @@ async def _main() -> None:
                 )
         ipc = row["frames_per_s"]
         print(f"  {row['n']} listeners: {ipc:.0f} audience frames/s between workers (1 per tick)")
-    print("mixer clock under control-plane load (1 worker)")
-    for count in (10, 500):
-        await _jitter(count, window_s)
 
 
 def main() -> None:
