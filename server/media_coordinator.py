@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Protocol
 
 from server.media.values import StageState
-from server.recorder import RoomRecorders
+from server.recorder import RecordingPort, RoomRecorders
 from server.room import (
     AskModeChanged,
     CardEdited,
@@ -56,20 +55,15 @@ STAGE_NEUTRAL: tuple[type, ...] = (
 )  # fmt: skip
 
 
-class RoomMediaPort(Protocol):
-    """What the control plane asks of a room's media engine (server/media)."""
+class RoomMediaPort(RecordingPort, Protocol):
+    """What the control plane asks of a room's media engine (server/media/coordinator.py):
+    peers and the stage here, the recording through `RecordingPort`."""
 
     async def start(self) -> None: ...
     async def connect(self, user_id: str, offer_sdp: str, *, send_allowed: bool) -> str: ...
     def set_stage(self, stage: Mapping[str, StageState]) -> None: ...
     async def disconnect(self, user_id: str) -> None: ...
     async def close(self) -> None: ...
-    def start_recording(self, folder: Path, room_title: str) -> None: ...
-    def describe_recording(
-        self, participants: Mapping[str, str], ledger: Sequence[object]
-    ) -> None: ...
-    def add_marker(self, label: str, actor: str) -> None: ...
-    def stop_recording(self) -> None: ...
 
 
 MediaFactory = Callable[[str], RoomMediaPort]
