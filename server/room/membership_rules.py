@@ -62,7 +62,10 @@ def _admit_listener(room: Room) -> Rejected | None:
         return Rejected(
             Reason.NOT_STARTED, "This room has not started yet; come back at its start time."
         )
-    if room.count(Role.LISTENER) >= room.limits.listener_capacity:
+    capacity = room.limits.listener_capacity
+    # Listeners are some of the people present: only a room holding as many people as its
+    # capacity needs them counted (a pass over everyone, which every join would pay).
+    if len(room.participants) >= capacity and room.count(Role.LISTENER) >= capacity:
         return Rejected(Reason.ROOM_FULL, "The room is full; try again when someone leaves.")
     return None
 
