@@ -15,7 +15,7 @@ import soundfile
 
 from console.identity import Identity
 from console.media_link import MediaLink
-from server.app import MEDIA, running_app
+from server.app import HUB, MEDIA, running_app
 from server.config import RelayConfig
 from server.media.coordinator import MediaWorkers
 from server.room import Role
@@ -251,5 +251,45 @@ def test_a_take_whose_worker_died_is_repaired_and_goes_on_in_a_second_part(tmp_p
             mix, rate = soundfile.read(str(folder / manifest["mix_file"]), dtype="float32")
             assert mix.size / rate > 1.0
             assert band_level_db(mix, 440) > -40.0
+
+    asyncio.run(scenario())
+
+
+def test_a_client_back_from_a_drop_learns_who_is_talking_now(tmp_path):
+    """Speaking flips sent while a client was cut off are lost; its resume's reply says who is
+    talking now, so a ring lit before the drop does not stay lit for someone who stopped."""
+    from console.client import JoinLink, RoomClient
+    from server.room import Mute
+    from tests.web.netcut import CuttableProxy
+
+    async def scenario():
+        async with await relay_with_workers(tmp_path, 1) as (config, app):
+            await app[MEDIA].wait_ready()
+            created = await create_room(config, Identity.new())
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            proxy = CuttableProxy(config.port)
+            port = await proxy.start()
+            link = JoinLink.parse(created["join_url"].replace(str(config.port), str(port), 1))
+            lis = RoomClient(link, Identity.new(), "Lee Listener")
+            await lis.connect()
+            try:
+                hub = app[HUB]
+                await wait_until(lambda: lis.speaking.get(host.user_id) is True, "the ring on")
+                await proxy.cut()  # the listener's link drops; its reconnects are refused
+                await host.send(Mute(host.user_id))
+                room_id = created["room_id"]
+                await wait_until(
+                    lambda: host.user_id not in hub.speaking_now(room_id), "the host silent"
+                )
+                assert lis.speaking.get(host.user_id) is True, "the flip was lost in the drop"
+                await proxy.heal()
+                await wait_until(
+                    lambda: lis.connected and not lis.speaking.get(host.user_id), "resumed"
+                )
+            finally:
+                await lis.close()
+                await host_media.close()
+                await host.close()
+                await proxy.close()
 
     asyncio.run(scenario())
