@@ -41,17 +41,21 @@ from server.room import (
     EndAbandonedRoom,
     Event,
     ExpireInvites,
+    FollowHostBlock,
     Leave,
     Limits,
     ParticipantLeft,
     ParticipantRemoved,
+    Reason,
     Rejected,
+    RemoveParticipant,
     Role,
     Room,
     RoomCard,
     RoomState,
     SetTicketing,
     StopRecording,
+    Unblocked,
 )
 from server.room_log import Change, RoomLog, RoomLogError
 from server.room_timers import RoomTimers
@@ -135,6 +139,7 @@ class Hub:
         """Bring back live and scheduled rooms after a restart. Everyone who was present keeps
         their place for the grace period; a live room's abandon time starts now."""
         rooms = self.log.restore()
+        self.reconcile_host_lists()
         for room in rooms:
             for user_id in room.participants:
                 self._start_grace(room.room_id, user_id)
@@ -274,7 +279,21 @@ class Hub:
     # -- changes -------------------------------------------------------------------------------
 
     def submit(self, room_id: str, actor: str, command: object) -> list[Event] | Rejected:
-        """Decide, append, apply, broadcast and enforce one command."""
+        """Decide, append, apply, broadcast and enforce one command.
+
+        A block or an unblock is the host's, not the room's: it then reaches every other live
+        and scheduled room of the same host (see `_spread_host_list`).
+        """
+        if isinstance(command, RemoveParticipant) and command.block is True:
+            refused = self._block_reach(room_id, actor, command.user_id)
+            if refused is not None:
+                return refused
+        events = self._submit(room_id, actor, command)
+        if not isinstance(events, Rejected):
+            self._spread_host_list(room_id, events)
+        return events
+
+    def _submit(self, room_id: str, actor: str, command: object) -> list[Event] | Rejected:
         verdict = self.log.submit(room_id, actor, command)
         if isinstance(verdict, Rejected):
             return verdict
@@ -285,6 +304,64 @@ class Hub:
         self.directory.changed(room_id)
         self._enforce(verdict)
         return list(verdict.events)
+
+    # -- the host's block list across rooms ----------------------------------------------------
+
+    def _host_rooms(self, host_id: str, but: str | None = None) -> list[Room]:
+        return [r for r in self.log.rooms() if r.host_id == host_id and r.room_id != but]
+
+    def _block_reach(self, room_id: str, actor: str, target: str) -> Rejected | None:
+        """A co-host's block bars someone from all the host's rooms, so it may not reach a
+        co-host of another of them: only the host can block their own co-hosts."""
+        room = self.log.room(room_id)
+        if room is None or actor == room.host_id:
+            return None
+        for other in self._host_rooms(room.host_id, but=room_id):
+            if target in other.cohost_ids:
+                return Rejected(
+                    Reason.NOT_ALLOWED,
+                    "That person co-hosts another of the host's rooms; only the host can "
+                    "block them.",
+                )
+        return None
+
+    def _spread_host_list(self, room_id: str, events: list[Event]) -> None:
+        """Carry this room's blocks and unblocks to the host's other live and scheduled rooms:
+        the blocked person is dropped wherever they are; an unblock lifts the block
+        everywhere (a separate removal from another room stays)."""
+        changes = [e for e in events if isinstance(e, (ParticipantRemoved, Unblocked))]
+        if not changes:
+            return
+        room = self.log.room(room_id) or self.find(room_id)
+        if room is None:
+            return
+        for other in self._host_rooms(room.host_id, but=room_id):
+            for event in changes:
+                self._follow_host_list(other, event)
+
+    def _follow_host_list(self, room: Room, event: ParticipantRemoved | Unblocked) -> None:
+        current = self.log.room(room.room_id)
+        if current is None:
+            return
+        blocked = isinstance(event, ParticipantRemoved)
+        if isinstance(event, ParticipantRemoved) and not event.block:
+            return
+        if (event.user_id in current.blocked) == blocked:
+            return
+        self._submit(room.room_id, SYSTEM, FollowHostBlock(event.user_id, blocked, event.actor))
+
+    def reconcile_host_lists(self) -> int:
+        """After a restart, bring every room's block list in line with its host's (a crash
+        between one room's block and the next room's copy of it leaves them apart)."""
+        fixed = 0
+        for room in list(self.log.rooms()):
+            wanted = self._store.blocked_by(room.host_id) - {room.host_id}
+            changes = [(u, True) for u in sorted(wanted - room.blocked)]
+            changes += [(u, False) for u in sorted(room.blocked - wanted)]
+            for user_id, blocked in changes:
+                command = FollowHostBlock(user_id, blocked, room.host_id)
+                fixed += not isinstance(self._submit(room.room_id, SYSTEM, command), Rejected)
+        return fixed
 
     def _enforce(self, change: Change) -> None:
         room = change.room

@@ -9,6 +9,7 @@ from __future__ import annotations
 from server.room import validation
 from server.room.commands import (
     AskToUnmute,
+    FollowHostBlock,
     Mute,
     MuteAll,
     RemoveParticipant,
@@ -127,6 +128,24 @@ def unblock(room: Room, actor: UserId, command: Unblock, now: float) -> list[Eve
     if target not in room.blocked and target not in room.removed:
         return Rejected(Reason.NOT_BLOCKED, "That person is neither blocked nor removed.")
     return [Unblocked(actor, now, target)]
+
+
+def follow_host_block(room: Room, command: FollowHostBlock, now: float) -> list[Event] | Rejected:
+    """The host's block list changed in another room (SYSTEM only; the gate checks that):
+    this room follows, dropping the person if present; an unblock lifts the block (and the
+    removal it brought) here too."""
+    target = validation.user_id(command.user_id)
+    if isinstance(target, Rejected):
+        return target
+    if target == room.host_id:
+        return Rejected(Reason.NOT_ALLOWED, "Nobody can do that to the host.")
+    if command.blocked:
+        if target in room.blocked:
+            return Rejected(Reason.NO_CHANGE, "That person is already blocked here.")
+        return [ParticipantRemoved(command.by, now, target, True)]
+    if target not in room.blocked:
+        return Rejected(Reason.NOT_BLOCKED, "That person is not blocked here.")
+    return [Unblocked(command.by, now, target)]
 
 
 # -- reports ---------------------------------------------------------------------------------
