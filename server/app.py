@@ -103,6 +103,14 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         restored = hub.restore()
         if restored:
             logger.info("restored %d rooms from %s", restored, store.path)
+        for notice in store.notices:
+            logger.error("%s", notice)
+        for damaged in store.damaged_rooms():
+            logger.error(
+                "room %s is set aside, its saved state damaged (%s); every other room runs",
+                damaged.room_id,
+                damaged.reason,
+            )
         yield
         await hub.close()
         if workers is not None:

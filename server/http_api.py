@@ -75,7 +75,9 @@ def _bearer(request: web.Request) -> str | None:
 def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
     async def healthz(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
-        return web.json_response({"ok": True, "live_rooms": hub.live_room_count})
+        return web.json_response(
+            {"ok": True, "live_rooms": hub.live_room_count, "store": hub.store_report()}
+        )
 
     async def create_room(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]

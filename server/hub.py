@@ -146,6 +146,14 @@ class Hub:
             self._watch(room)
         return len(rooms)
 
+    def store_report(self) -> dict[str, Any]:
+        """What the relay's start found wrong with its data, for /healthz (no room ids: a room's
+        id is its link)."""
+        return {
+            "notices": list(self._store.notices),
+            "damaged_rooms": len(self._store.damaged_rooms()),
+        }
+
     async def close(self) -> None:
         self._timers.close()
         self.broadcaster.close_all(1001, "relay shutting down")
