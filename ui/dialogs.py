@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+
+from ui.plain import plain_label
 
 
 class Question(QDialog):
@@ -35,8 +37,11 @@ class Question(QDialog):
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
-        heading = QLabel(f"<b>{title}</b>", self)
-        self.body = QLabel(text, self)
+        heading = plain_label(title, self)  # titles and prompts quote people's names
+        bold = heading.font()
+        bold.setBold(True)
+        heading.setFont(bold)
+        self.body = plain_label(text, self)
         self.body.setWordWrap(True)
         layout.addWidget(heading)
         layout.addWidget(self.body)

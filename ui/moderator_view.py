@@ -8,7 +8,6 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from console.room_view import RoomState
 from ui import theme
 from ui.meter import MeterState, paint_meter
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 
 DISPLAY_HZ = 20
@@ -146,7 +146,7 @@ class ModeratorView(QWidget):
         row.addWidget(self.link, 1)
         row.addWidget(self.add)
         layout.addLayout(row)
-        self.error = QLabel("", self)
+        self.error = plain_label("", self)
         self.error.setObjectName("banner")
         self.error.setVisible(False)
         layout.addWidget(self.error)

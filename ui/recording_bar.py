@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -35,6 +34,7 @@ from console.room_view import (
     name_of,
 )
 from ui.dialogs import Question, open_again
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import clock_text
 
@@ -86,9 +86,9 @@ class RecordingBar(QWidget):
         self.record = QPushButton("● Record", self)
         self.record.setToolTip("Record the room; everyone on stage is asked for consent first")
         self.record.clicked.connect(self._record_clicked)
-        self.clock = QLabel("", self)
+        self.clock = plain_label("", self)
         self.clock.setObjectName("recPill")
-        self.left_out = QLabel("", self)
+        self.left_out = plain_label("", self)
         self.left_out.setObjectName("mutedTalk")
         self.left_out.setWordWrap(True)
         self.my_consent = QPushButton("", self)
@@ -101,7 +101,7 @@ class RecordingBar(QWidget):
         self.marker = QPushButton("Add marker", self)
         self.marker.setToolTip(f"A chapter mark at this moment ({MARKER_KEY})")
         self.marker.clicked.connect(self.add_marker)
-        self.last_take = QLabel("", self)
+        self.last_take = plain_label("", self)
         self.last_take.setEnabled(False)
         self.export = QPushButton("Export…", self)
         self.export.setToolTip("Export the latest recording as a podcast file")
@@ -118,7 +118,7 @@ class RecordingBar(QWidget):
         self.marker_label.setFixedWidth(190)
 
         failure_row = QHBoxLayout()
-        self.failure = QLabel("", self)
+        self.failure = plain_label("", self)
         self.failure.setObjectName("banner")
         self.failure.setWordWrap(True)
         self.failure.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -16,6 +16,7 @@ from console.level_board import LevelBoard
 from console.room_view import FiledReport, PinnedLink, Role, Room, name_of
 from ui.keyed_model import FIRST_CUSTOM_ROLE, KeyedListModel
 from ui.meter import MeterState
+from ui.plain import plain_tooltip
 
 ROLE_ROLE = FIRST_CUSTOM_ROLE
 MUTED_ROLE = FIRST_CUSTOM_ROLE + 1
@@ -72,8 +73,9 @@ class StageModel(KeyedListModel[StageRow]):
             meter = self.meters.get(item.user_id)
             return (meter.vu_db, meter.peak_db) if meter else (-120.0, -120.0)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.name} — {ROLE_LABEL.get(item.role, '')}" + (
-                " (muted)" if item.muted else ""
+            return plain_tooltip(
+                f"{item.name} — {ROLE_LABEL.get(item.role, '')}"
+                + (" (muted)" if item.muted else "")
             )
         return None
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QKeySequenceEdit,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSlider,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.settings import THEMES, Settings
+from ui.plain import plain_label
 
 SENSITIVITY_WORDS = ("Eager (quiet rooms)", "Relaxed", "Balanced", "Strict (noisy rooms)")
 
@@ -57,7 +57,7 @@ class SettingsDialog(QDialog):
         self.sensitivity = QSlider(Qt.Orientation.Horizontal, self)
         self.sensitivity.setRange(0, 3)
         self.sensitivity.setValue(settings.speaking_sensitivity)
-        self.sensitivity_label = QLabel(SENSITIVITY_WORDS[settings.speaking_sensitivity], self)
+        self.sensitivity_label = plain_label(SENSITIVITY_WORDS[settings.speaking_sensitivity], self)
         self.sensitivity.valueChanged.connect(
             lambda v: self.sensitivity_label.setText(SENSITIVITY_WORDS[v])
         )
@@ -87,7 +87,7 @@ class SettingsDialog(QDialog):
         self.relay_port.setRange(1, 65535)
         self.relay_port.setValue(settings.relay_port or 8470)
         relay.addWidget(self.relay_host, 1)
-        relay.addWidget(QLabel("port", self))
+        relay.addWidget(plain_label("port", self))
         relay.addWidget(self.relay_port)
         form.addRow("Relay address", relay)
         # captures the key pressed (F8, Ctrl+Space); the clear button means "no push-to-talk"
@@ -97,7 +97,7 @@ class SettingsDialog(QDialog):
         self.ptt.setToolTip("Click, then press the key to hold while you talk")
         form.addRow("Push-to-talk key", self.ptt)
         layout.addLayout(form)
-        note = QLabel("Relay address and port apply the next time Roomcast starts.", self)
+        note = plain_label("Relay address and port apply the next time Roomcast starts.", self)
         note.setEnabled(False)
         layout.addWidget(note)
         buttons = QDialogButtonBox(

@@ -254,7 +254,7 @@ export class App {
     if (code.startsWith('ticket_')) {
       this.cardView.setFieldError('ticket', message);
       this.cardView.focusField('ticket');
-    } else if (code === 'invalid_field' && /name/i.test(message)) {
+    } else if (code === 'name_taken' || (code === 'invalid_field' && /name/i.test(message))) {
       this.cardView.setFieldError('name', message);
       this.cardView.focusField('name');
     } else {
