@@ -45,12 +45,20 @@ MAX_STAMP_AGE_S = 1.0
 class RecordingPort(Protocol):
     """What a room's media (the worker hosting its mixer, through the coordinator) records."""
 
-    def start_recording(self, folder: Path, room_title: str) -> None: ...
+    def start_recording(
+        self, folder: Path, room_title: str, consent_mode: str = "per_speaker"
+    ) -> None: ...
     def describe_recording(
         self, participants: Mapping[str, str], ledger: Sequence[object]
     ) -> None: ...
     def add_marker(self, label: str, actor: str) -> None: ...
     def stop_recording(self) -> None: ...
+
+
+def consent_mode(room: Room) -> str:
+    """The running take's consent mode, as the manifest names it."""
+    recording = room.recording
+    return "all_party" if recording is not None and recording.all_party else "per_speaker"
 
 
 def folder_name(room: Room, started_at: float) -> str:
@@ -96,7 +104,7 @@ class RoomRecorders:
         self.takes[room.room_id] = folder
         self._accepted_s[room.room_id] = []
         if media is not None:
-            media.start_recording(folder, room.card.title)
+            media.start_recording(folder, room.card.title, consent_mode(room))
             self._describe(room, media)
         logger.info("room %s: recording to %s", room.room_id, folder)
 
@@ -107,7 +115,7 @@ class RoomRecorders:
             return
         folder = self.takes.get(room.room_id)
         if folder is not None:
-            media.start_recording(folder, room.card.title)
+            media.start_recording(folder, room.card.title, consent_mode(room))
             self._describe(room, media)
 
     def stop(self, room_id: str, media: RecordingPort | None) -> None:

@@ -299,7 +299,10 @@ class UnpinLink:
 
 @dataclass(frozen=True, slots=True)
 class StartRecording:
+    """`all_party`: record nothing while anyone on stage has not said yes."""
+
     wire_name: ClassVar[str] = "start_recording"
+    all_party: bool = False
 
 
 @dataclass(frozen=True, slots=True)

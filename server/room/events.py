@@ -324,6 +324,7 @@ class RecordingStarted:
     wire_name: ClassVar[str] = "recording_started"
     actor: UserId
     at: float
+    all_party: bool = False
 
 
 @dataclass(frozen=True, slots=True)

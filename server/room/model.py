@@ -189,6 +189,9 @@ class Recording:
     consents: dict[str, Consent] = field(default_factory=dict)
     ledger: tuple[ConsentEntry, ...] = ()
     markers: tuple[Marker, ...] = ()
+    # All-party consent: nothing is written while anyone on stage has not said yes (for places
+    # whose law needs everyone's consent); otherwise only those who said no are left out.
+    all_party: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -293,7 +293,9 @@ def _started(room: Room, event: RecordingStarted) -> Recording:
         for p in room.stage()
     }
     ledger = tuple(ConsentEntry(user_id, event.at, c) for user_id, c in consents.items())
-    return Recording(take, True, event.at, event.actor, None, consents, ledger)
+    return Recording(
+        take, True, event.at, event.actor, None, consents, ledger, all_party=event.all_party
+    )
 
 
 def _stopped(recording: Recording | None, at: float) -> Recording | None:

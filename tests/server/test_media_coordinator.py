@@ -29,7 +29,9 @@ class CallLog:
     async def disconnect(self, user_id: str) -> None: ...
     async def close(self) -> None: ...
 
-    def start_recording(self, folder: Path, room_title: str) -> None:
+    def start_recording(
+        self, folder: Path, room_title: str, consent_mode: str = "per_speaker"
+    ) -> None:
         self.calls.append(("start_recording", folder))
 
     def describe_recording(self, participants: object, ledger: object) -> None:
