@@ -55,13 +55,15 @@ def left_out(room: Room, known: dict[str, str] | None = None) -> list[tuple[str,
     return sorted(out, key=lambda row: row[2] is not Consent.DECLINED)
 
 
-def left_out_text(rows: list[tuple[str, str, Consent]]) -> str:
+def left_out_text(rows: list[tuple[str, str, Consent]], all_party: bool = False) -> str:
     if not rows:
         return "Everyone on stage agreed to be recorded."
     parts = [
         f"{name} ({'declined' if answer is Consent.DECLINED else 'not answered yet'})"
         for _user, name, answer in rows
     ]
+    if all_party:  # nobody is written until everyone on stage has said yes
+        return "Nothing is recorded — waiting for consent: " + ", ".join(parts)
     return "Not recorded: " + ", ".join(parts)
 
 
@@ -154,7 +156,8 @@ class RecordingBar(QWidget):
         self.clock.setVisible(active)
         rows = left_out(room, controller.names) if active else []
         self.left_out.setVisible(active)
-        self.left_out.setText(left_out_text(rows))
+        all_party = bool(active and recording and recording.all_party)
+        self.left_out.setText(left_out_text(rows, all_party))
         self.left_out.setObjectName("mutedTalk" if rows else "")
         self.left_out.style().unpolish(self.left_out)
         self.left_out.style().polish(self.left_out)
@@ -217,12 +220,14 @@ class RecordingBar(QWidget):
             "this computer.",
             "Start recording",
             "Not now",
+            option="All-party consent: record nothing until everyone on stage says yes",
         )
 
         def answered(yes: bool) -> None:
             if yes:
                 self.clear_failure()
-                self.controller.submit(StartRecording(), "start the recording")
+                all_party = question.option is not None and question.option.isChecked()
+                self.controller.submit(StartRecording(all_party), "start the recording")
 
         question.answered.connect(answered)
         question.show()

@@ -51,6 +51,13 @@ export function isRecording(room) {
   return Boolean(room.recording && room.recording.active);
 }
 
+/** In an all-party take, who on stage has not said yes (nothing is written until nobody). */
+export function recordingWaitsFor(room) {
+  const recording = room.recording;
+  if (!recording || !recording.active || !recording.all_party) return [];
+  return stage(room).map((p) => p.user_id).filter((uid) => recording.consents[uid] !== 'granted');
+}
+
 // -- apply -----------------------------------------------------------------------------------
 
 function addTo(list, value) {
@@ -297,6 +304,7 @@ export function apply(room, kind, e) {
         consents,
         ledger: Object.entries(consents).map(([uid, c]) => ({ user_id: uid, at: e.at, consent: c })),
         markers: [],
+        all_party: Boolean(e.all_party),
       };
       break;
     }

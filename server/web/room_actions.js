@@ -101,7 +101,19 @@ export class RoomActions {
       const yes = await confirmDialog({ title: 'Stop recording?', text: 'The recording so far is kept.', yes: 'Stop recording' });
       if (yes) await this.command('stop_recording', {}, 'Recording stopped.');
     } else {
-      await this.command('start_recording', {}, 'Recording started; everyone on stage is asked for consent.');
+      // Per speaker (those who do not say yes are left out), or all-party (nothing is
+      // written until everyone on stage has said yes, for places whose law needs that).
+      openDialog({
+        title: 'Start recording?',
+        text: 'Everyone on stage is asked for consent, and everyone in the room sees that it is being recorded.',
+        actions: [
+          { label: 'Record those who agree', kind: 'primary', autofocus: true,
+            run: () => this.command('start_recording', { all_party: false }, 'Recording started; everyone on stage is asked for consent.') },
+          { label: 'Only when everyone agrees', kind: 'plain',
+            run: () => this.command('start_recording', { all_party: true }, 'Recording started; nothing is written until everyone on stage says yes.') },
+          { label: 'Cancel', kind: 'plain', run: () => true },
+        ],
+      });
     }
   }
 
