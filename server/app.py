@@ -69,6 +69,31 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
     )
 
 
+RETENTION_EVERY_S = 3600.0
+
+
+async def _keep_recordings(config: RelayConfig) -> None:
+    """Delete finished recordings older than `keep_recordings_days`: at start (after crashed
+    takes were repaired), then every hour, off the event loop. Never a take being written."""
+    days = config.keep_recordings_days
+    if days is None:
+        return
+    from audio.recording_library import apply_retention
+
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            deleted = await loop.run_in_executor(
+                None, apply_retention, config.recordings_root, days
+            )
+        except OSError as exc:
+            logger.error("recordings past %g days could not be deleted: %s", days, exc)
+        else:
+            if deleted:
+                logger.info("deleted %d recordings older than %g days", len(deleted), days)
+        await asyncio.sleep(RETENTION_EVERY_S)
+
+
 def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application:
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[CONFIG] = config
@@ -86,13 +111,14 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             abandon_after_s=config.abandon_after_s,
             snapshots=snapshots,
         )
-        hub.recorders = RoomRecorders(config.data_dir, hub.recording_failed)
+        hub.recorders = RoomRecorders(config.recordings_root, hub.recording_failed)
         reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)
         for report in reports:
             if report.recovered:
                 logger.warning(
                     "recording %s recovered after a crash: %s", report.folder, report.message
                 )
+        retention = asyncio.create_task(_keep_recordings(config))
         workers = None
         if with_media:
             workers = _media_workers(hub, hub.recorders, config)
@@ -112,6 +138,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
                 damaged.reason,
             )
         yield
+        retention.cancel()
         await hub.close()
         if workers is not None:
             await workers.close()

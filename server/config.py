@@ -43,6 +43,16 @@ class RelayConfig:
     media_workers: int | None = None
     # A media connection not up this long after its answer is closed (its port with it).
     media_connect_timeout_s: float = 30.0
+    # Where takes are written (None: <data_dir>/recordings), and how many days a finished one
+    # is kept (None: for ever); checked at start and every RETENTION_EVERY_S.
+    recordings_dir: Path | None = None
+    keep_recordings_days: float | None = None
+
+    @property
+    def recordings_root(self) -> Path:
+        return (
+            self.recordings_dir if self.recordings_dir is not None else self.data_dir / "recordings"
+        )
 
     @property
     def base_url(self) -> str:

@@ -72,8 +72,8 @@ class RoomRecorders:
     """Which room records to which folder. Runs on: the relay's control loop; the writing
     itself happens in the media worker hosting the room's mixer."""
 
-    def __init__(self, data_dir: Path, on_failure: Callable[[str, str], None]) -> None:
-        self.root = data_dir / RECORDINGS_DIR
+    def __init__(self, root: Path, on_failure: Callable[[str, str], None]) -> None:
+        self.root = root  # RelayConfig.recordings_root
         self.on_failure = on_failure
         self.takes: dict[str, Path] = {}
         """The folder of each room's running take."""

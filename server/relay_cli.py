@@ -75,6 +75,20 @@ def register(subparsers: Any) -> None:
         "(default 600)",
     )
     parser.add_argument(
+        "--recordings-dir",
+        default=None,
+        metavar="DIR",
+        help="where recordings are written (default: recordings/ in the data folder)",
+    )
+    parser.add_argument(
+        "--keep-recordings-days",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="delete finished recordings N days after they stopped (checked at start and "
+        "hourly; default: keep them)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     parser.add_argument(
@@ -138,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         media_workers=args.media_workers,
         abandon_after_s=args.abandon_after_s,
+        recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
+        keep_recordings_days=args.keep_recordings_days,
     )
     console = Path(args.console_pid_file) if args.console_pid_file else None
     try:

@@ -34,7 +34,7 @@ from ui.header import ShareLinks
 from ui.main_window import MainWindow
 from ui.moderator_view import ModeratorView
 from ui.recordings_desk import RecordingsDesk
-from ui.recordings_model import recordings_root
+from ui.recordings_model import recordings_folder, relay_args
 from ui.room_controller import RoomController
 from ui.rooms_list import RoomsList
 from ui.scheduled_rooms import ScheduledRooms
@@ -95,7 +95,7 @@ class ConsoleApp(QObject):
         self._device_timer.timeout.connect(self._check_device)
         # where the embedded relay (data dir `<ours>/relay`, console/supervisor.py) records
         self.recordings = RecordingsDesk(
-            recordings_root(data_dir / "relay"),
+            recordings_folder(self.settings, data_dir),
             self.settings.retention_days,
             self._save_retention,
             self.notify,
@@ -195,6 +195,7 @@ class ConsoleApp(QObject):
             host=self.settings.relay_host,
             port=self.settings.relay_port,
             on_change=lambda state, text: self._status(text),
+            relay_args=relay_args(self.settings, self.data_dir),
         )
         url = await self.supervisor.start()
         self.relay_url = url

@@ -6,6 +6,8 @@ the dialog answers with `answered(Settings | None)` and never blocks.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from console.settings import THEMES, Settings
 from ui.plain import plain_label
+from ui.recordings_model import recordings_folder
 
 SENSITIVITY_WORDS = ("Eager (quiet rooms)", "Relaxed", "Balanced", "Strict (noisy rooms)")
 
@@ -75,7 +78,12 @@ class SettingsDialog(QDialog):
         self.data_dir = QLineEdit(data_dir, self)
         self.data_dir.setReadOnly(True)
         browse = QPushButton("Recordings folder…", self)
-        self.recordings = QLineEdit(settings.recordings_dir or data_dir, self)
+        # The embedded relay's own folder unless the host chose one (console/supervisor.py).
+        self._default_recordings = str(recordings_folder(Settings(), Path(data_dir)))
+        self.recordings = QLineEdit(settings.recordings_dir or self._default_recordings, self)
+        self.recordings.setToolTip(
+            "Where new recordings are written; a change applies the next time Roomcast starts"
+        )
         browse.clicked.connect(self._browse)
         folder.addWidget(self.recordings, 1)
         folder.addWidget(browse)
@@ -132,7 +140,11 @@ class SettingsDialog(QDialog):
             push_to_talk_key=self.ptt.keySequence().toString(
                 QKeySequence.SequenceFormat.PortableText
             ),
-            recordings_dir=self.recordings.text().strip() or None,
+            recordings_dir=(
+                None
+                if self.recordings.text().strip() in ("", self._default_recordings)
+                else self.recordings.text().strip()
+            ),
         )
 
     def _browse(self) -> None:

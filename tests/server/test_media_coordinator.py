@@ -48,7 +48,9 @@ def test_the_stage_reaches_the_media_before_a_recording_starts(tmp_path):
 
     async def scenario() -> None:
         log = CallLog()
-        coordinator = MediaCoordinator(lambda room_id: log, RoomRecorders(tmp_path, print))
+        coordinator = MediaCoordinator(
+            lambda room_id: log, RoomRecorders(tmp_path / "recordings", print)
+        )
         room = live_room()
         coordinator.media_for(room)
         log.calls.clear()
