@@ -42,10 +42,11 @@ def _body(message: object) -> dict[str, Any]:
 class CommandRejected(Exception):
     """The relay refused a request; `code` is machine-readable, the message is for people."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s  # `rate_limited`: when to try again
 
 
 class ClientClosed(Exception):
@@ -194,6 +195,13 @@ class RoomClient:
         reply = await self._request("offer", _body(Offer(sdp)))
         return str(reply["sdp"])
 
+    async def rotate_host_link(self) -> str:
+        """Host only: a new host link (returned); the old one stops working at once. This
+        client reconnects with the new one from now on."""
+        reply = await self._request("rotate_host_link", {})
+        self.token = str(reply["token"])
+        return str(reply["url"])
+
     async def ping(self) -> float:
         reply = await self._request("ping", _body(Ping()))
         return float(reply["now"])
@@ -246,8 +254,13 @@ class RoomClient:
             if kind == "ok":
                 future.set_result(body)
             else:
+                retry = body.get("retry_after_s")
                 future.set_exception(
-                    CommandRejected(body.get("code", "?"), body.get("message", ""))
+                    CommandRejected(
+                        body.get("code", "?"),
+                        body.get("message", ""),
+                        float(retry) if isinstance(retry, (int, float)) else None,
+                    )
                 )
         elif kind == "snapshot":
             self.room = decode_dataclass(Room, body["room"])
@@ -310,6 +323,9 @@ class RoomClient:
                 delay_s = min(delay_s * 2, 5.0)
                 continue
             except CommandRejected as refused:
+                if refused.code == "rate_limited":  # too many reconnects: wait as told
+                    delay_s = max(delay_s, refused.retry_after_s or 1.0)
+                    continue
                 self.closed_reason = refused.code
                 self._changed.set()
                 return

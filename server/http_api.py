@@ -193,9 +193,16 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         if not 0 < len(client_id) <= 64:
             return _error(400, "invalid_field", "client_id must be 1 to 64 characters.")
         try:
-            count = hub.add_reminder(room_id, client_id)
+            count = hub.add_reminder(room_id, client_id, request.remote or "")
         except StoreError as error:
             return _error(503, "store_failed", str(error))
+        if count is None:
+            # Anonymous client ids are free to make: one network counts only a few of them.
+            return _error(
+                429,
+                "rate_limited",
+                "Reminders from your network are already counted for this room.",
+            )
         return web.json_response({"reminders": count})
 
     async def web_client(request: web.Request) -> web.StreamResponse:

@@ -153,4 +153,7 @@ def report(room: Room, actor: UserId, command: Report, now: float) -> list[Event
     if any(r.reporter_id == actor and r.user_id == target for r in room.reports):
         what = "this person" if target else "this room"
         return Rejected(Reason.DUPLICATE, f"You already reported {what}; the moderators have it.")
-    return [ReportFiled(actor, now, reason, target)]
+    limits = room.limits
+    about = sum(1 for r in room.reports if r.user_id == target)
+    kept = len(room.reports) < limits.max_report_rows and about < limits.max_report_rows_per_target
+    return [ReportFiled(actor, now, reason, target, kept)]

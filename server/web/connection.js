@@ -29,9 +29,10 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
 export class CommandError extends Error {
-  constructor(code, message) {
+  constructor(code, message, retryAfterS = null) {
     super(message || code);
     this.code = code;
+    this.retryAfterS = retryAfterS; // rate_limited: seconds until the relay takes it
   }
 }
 
@@ -117,6 +118,8 @@ export class RoomConnection {
       ok = await this.request('hello', this.helloBody());
     } catch (error) {
       if (ws !== this.ws) return;
+      // Too many reconnects at once: the close that follows (4009) retries with backoff.
+      if (error.code === 'rate_limited' && this.everJoined) return;
       const final = HELLO_FINAL[error.code];
       if (final) {
         this.stopped = true;
@@ -161,7 +164,7 @@ export class RoomConnection {
       clearTimeout(waiter.timer);
       const body = frame.body || {};
       if (frame.type === 'ok') waiter.resolve(body);
-      else waiter.reject(new CommandError(body.code || 'error', body.message || ''));
+      else waiter.reject(new CommandError(body.code || 'error', body.message || '', body.retry_after_s ?? null));
       return;
     }
     this.handlers.frame?.(frame);
