@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import time
 from collections import deque
 from typing import Any
@@ -241,13 +242,15 @@ class Session:
             return False
         return self._join(request.id, request.message)
 
-    def _allowed(self, request_id: RequestId, kind: str, person: str | None) -> bool:
+    def _allowed(
+        self, request_id: RequestId, kind: str, person: str | None, by_address: bool = True
+    ) -> bool:
         """Count one `kind` message against the relay's limits; if refused, say so (with when
         to try again) and count the refusal towards closing a flooding connection."""
         limits = self.hub.rate_limits
         if limits is None or (not self.address and person is None):
             return True
-        wait_s = limits.check(kind, person, self.address or None)
+        wait_s = limits.check(kind, person, self.address if by_address and self.address else None)
         if wait_s is None:
             return True
         self._refused_in_a_row += 1
@@ -257,7 +260,7 @@ class Session:
                 request_id,
                 ErrorCode.RATE_LIMITED.value,
                 f"{text}; try again in {retry_after_text(wait_s)}.",
-                {"retry_after_s": round(wait_s, 1)},
+                {"retry_after_s": math.ceil(wait_s * 10) / 10},
             )
         )
         if self._refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
@@ -321,7 +324,7 @@ class Session:
         user_id = self._who(request_id, hello)
         if user_id is None:
             return False
-        if not self._allowed(request_id, "hello", user_id):
+        if not self._allowed(request_id, "hello", user_id, by_address=False):
             self.close(CLOSE_BAD_HELLO, ErrorCode.RATE_LIMITED.value)
             return False
         try:
@@ -408,12 +411,13 @@ class Session:
                 if self._refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
                     self.close(CLOSE_TOO_SLOW, "flooding")
                     return
+                wait_s = 1 / self._bucket.rate_per_s
                 self.deliver(
                     encode_error(
                         _peek_id(msg.data),
                         ErrorCode.RATE_LIMITED.value,
-                        "Too many messages; slow down.",
-                        {"retry_after_s": round(1 / self._bucket.rate_per_s, 1)},
+                        f"Too many messages; try again in {retry_after_text(wait_s)}.",
+                        {"retry_after_s": round(wait_s, 3)},
                     )
                 )
                 continue
