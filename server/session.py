@@ -69,6 +69,8 @@ MAX_SECRET_CHARS = 256
 RESERVED_PREFIXES = ("cohost-", "system")
 # Ephemeral frames (levels, speaking) are skipped for a connection this far behind.
 EPHEMERAL_BACKLOG = 50
+# How long a too-slow reader gets to take its close frame before the socket is closed.
+SLOW_CLOSE_S = 5.0
 # Sustained flooding past the budget (refused frames, binary frames) closes the connection.
 MAX_REFUSED_IN_A_ROW = 100
 RATE_LIMIT_TEXT = {
@@ -166,6 +168,8 @@ class Session:
         self._out.clear()
         self._requested_close = (CLOSE_TOO_SLOW, "too_slow")
         self._close_now()
+        if self.room_id and self.user_id:  # stop feeding it now; its place is kept for a resume
+            self.hub.detach(self.room_id, self.user_id, self)
         writer = self._writer
         if writer is not None and not writer.done():
             writer.cancel()
@@ -202,9 +206,16 @@ class Session:
             if item is _CLOSE:
                 # A slow reader's socket may never drain: write the close frame and go on.
                 slow = self._close_code == CLOSE_TOO_SLOW
-                await self.ws.close(
+                closing = self.ws.close(
                     code=self._close_code, message=self._close_reason.encode(), drain=not slow
                 )
+                if not slow:
+                    await closing
+                    return
+                # The close frame is queued behind what the socket holds; give the reader a
+                # while to take it, then close the socket (it still flushes, close frame last).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closing, timeout=SLOW_CLOSE_S)
                 return
             assert isinstance(item, str)
             try:
@@ -366,7 +377,8 @@ class Session:
             resuming
             and after is not None
             and 0 <= after <= seq
-            and seq - after <= self.config.max_resume_events
+            and seq - after
+            <= min(self.config.max_resume_events, self.config.max_pending_frames // 2)
         )
         self.deliver(
             encode_ok(
