@@ -60,12 +60,17 @@ class Wire:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     reader: asyncio.Task[None] | None = None
     next_id: int = 1
+    owns_http: bool = True
 
     @classmethod
-    async def open(cls, config: RelayConfig, *, read: bool = True) -> Wire:
-        http = aiohttp.ClientSession()
-        ws = await http.ws_connect(f"{config.base_url}/ws", autoclose=False, heartbeat=None)
-        wire = cls(ws, http)
+    async def open(
+        cls, config: RelayConfig, *, read: bool = True, http: aiohttp.ClientSession | None = None
+    ) -> Wire:
+        """A new connection (on `http`'s connector when given, which it then leaves open)."""
+        own = http is None
+        session = aiohttp.ClientSession() if http is None else http
+        ws = await session.ws_connect(f"{config.base_url}/ws", autoclose=False, heartbeat=None)
+        wire = cls(ws, session, owns_http=own)
         if read:
             wire.reader = asyncio.create_task(wire._read())
         return wire
@@ -140,7 +145,8 @@ class Wire:
                 await self.reader
         with contextlib.suppress(Exception):
             await self.ws.close()
-        await self.http.close()
+        if self.owns_http:
+            await self.http.close()
 
 
 @contextlib.asynccontextmanager
