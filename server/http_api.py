@@ -7,7 +7,8 @@
                                 → {rooms, next_cursor, total}; see server/directory.py
     GET  /api/rooms/{id}        one room's card
     POST /api/rooms/{id}/cohost-links   (host token) → a co-host link
-    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count
+    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count (at most
+                                        3 client ids per address per room; then 429)
     GET  /r/{id}                the web client page (server/web/index.html)
     GET  /static/...            the web client's modules, styles and vendored files
 
