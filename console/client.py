@@ -98,6 +98,8 @@ class RoomClient:
         self.seq = 0
         self.closed_reason: str | None = None
         self.on_event: list[EventCallback] = []
+        # A snapshot replaced the room (a resume from far behind gets one instead of events).
+        self.on_snapshot: list[Callable[[Room], None]] = []
         self.on_levels: list[Callable[[dict[str, Any]], None]] = []
         self.on_speaking: list[Callable[[str, bool], None]] = []
         self.on_reconnected: list[Callable[[], Awaitable[None]]] = []
@@ -269,6 +271,8 @@ class RoomClient:
             waiter = self._snapshot_waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+            for snapshot_callback in self.on_snapshot:
+                snapshot_callback(self.room)
             self._changed.set()
         elif kind == "event":
             seq = int(body["seq"])

@@ -50,6 +50,7 @@ class RoomController(QObject):
         self._learn_names()
         client = session.client
         client.on_event.append(self._on_event)
+        client.on_snapshot.append(self._on_snapshot)
         client.on_speaking.append(self._on_speaking)
         client.on_recording_failed.append(self.recordingFailed.emit)
         self._watch = QTimer(self)
@@ -113,6 +114,13 @@ class RoomController(QObject):
         if isinstance(joined, str):
             self.names[str(getattr(event, "actor", ""))] = joined
         self.eventArrived.emit(seq, event, room)
+        self._learn_names()
+        if not self._flush_pending:
+            self._flush_pending = True
+            QTimer.singleShot(0, self._flush)
+
+    def _on_snapshot(self, room: Room) -> None:
+        """A resume from far behind came as a fresh snapshot: redraw from it."""
         self._learn_names()
         if not self._flush_pending:
             self._flush_pending = True
