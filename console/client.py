@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 FINAL_CLOSE_CODES = {4000: "room_ended", 4001: "replaced", 4003: "removed", 4009: "refused"}
 
 EventCallback = Callable[[int, object, Room], None]
+# A hello refused as rate_limited is tried again (after the wait the relay names) this often.
+MAX_RATE_LIMITED_HELLOS = 5
 
 
 def _body(message: object) -> dict[str, Any]:
@@ -128,7 +130,15 @@ class RoomClient:
         """
         first = self.room is None
         try:
-            await self._connect()
+            for attempt in range(MAX_RATE_LIMITED_HELLOS):
+                try:
+                    await self._connect()
+                    return
+                except CommandRejected as refused:
+                    # Many joins from one network at once: wait as the relay says, then again.
+                    if refused.code != "rate_limited" or attempt == MAX_RATE_LIMITED_HELLOS - 1:
+                        raise
+                    await asyncio.sleep(refused.retry_after_s or 1.0)
         except BaseException:
             if first:
                 await self._release()
@@ -154,6 +164,7 @@ class RoomClient:
         self._snapshot_waiter = snapshot_seen if resume is None else None
         self._reader = asyncio.create_task(self._read(self._ws))
         reply = await self._request("hello", _body(hello))
+        self.closed_reason = None  # an earlier attempt's refusal (a rate-limited hello) is over
         self.user_id = reply["you"]
         if reply.get("resumed"):  # flips sent while we were away are lost: this is who talks now
             self.speaking = {str(user): True for user in reply.get("speaking") or ()}

@@ -17,16 +17,17 @@ import socket
 import sqlite3
 import struct
 import time
+from dataclasses import replace
 
 import aiohttp
 
 from console.identity import Identity
 from server.app import HUB, running_app
 from server.config import RelayConfig
-from server.rate_limits import RateLimitPolicy
+from server.rate_limits import Rate, RateLimitPolicy
 from server.store import DB_NAME
 from tests.abuse.wirekit import hello_body, wait_until, wire
-from tests.relay.relaykit import create_room
+from tests.relay.relaykit import create_room, join
 
 
 def relay_config(tmp_path, **settings) -> RelayConfig:
@@ -194,5 +195,33 @@ def test_a_slow_reader_is_closed_with_4008_and_a_reason_not_cut(tmp_path):
             print(f"\n  the slow reader was closed after {sent} commands; it read {frames} frames")
             assert close == (4008, "too_slow")
             slow.close()
+
+    asyncio.run(scenario())
+
+
+def test_clients_refused_for_joining_too_fast_wait_as_told_and_get_in(tmp_path):
+    """The other side of the per-address hello limit: many honest people behind one address
+    (a conference's wifi) are slowed down, not shut out. The bot's and console's client waits
+    `retry_after_s` and tries again."""
+
+    async def scenario():
+        policy = RateLimitPolicy()
+        tight = replace(policy, kinds={**policy.kinds, "hello": (Rate(1.0, 10), Rate(4.0, 2))})
+        config = relay_config(tmp_path, rate_limits=tight)
+        async with running_app(config, with_media=False) as (bound, app):
+            created = await create_room(bound, Identity.new())
+            started = time.monotonic()
+            clients = await asyncio.gather(
+                *(join(created["join_url"], f"Guest {n}") for n in range(6))
+            )
+            try:
+                elapsed_s = time.monotonic() - started
+                assert all(c.connected and c.room is not None for c in clients)
+                assert app[HUB].broadcaster.connection_count(created["room_id"]) == 6
+                print(f"\n  6 joins through a limit of 2 at once, then 4/s: {elapsed_s:.1f} s")
+                assert elapsed_s > 0.5, "nobody was held back: the limit did not apply"
+            finally:
+                for client in clients:
+                    await client.close()
 
     asyncio.run(scenario())
