@@ -99,6 +99,8 @@ class RoomClient:
         self.user_id: str | None = None
         self.seq = 0
         self.closed_reason: str | None = None
+        # The relay's close reason, as it said it ("Your host link was opened somewhere else.").
+        self.closed_message = ""
         self.on_event: list[EventCallback] = []
         # A snapshot replaced the room (a resume from far behind gets one instead of events).
         self.on_snapshot: list[Callable[[Room], None]] = []
@@ -236,7 +238,13 @@ class RoomClient:
     # -- reading -------------------------------------------------------------------------------
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for msg in ws:
+        ends = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
+        while True:
+            msg = await ws.receive()
+            if msg.type in ends or msg.type is aiohttp.WSMsgType.ERROR:
+                if msg.type is aiohttp.WSMsgType.CLOSE:  # the relay's words for why
+                    self.closed_message = str(msg.extra or "")
+                break
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 continue
             try:

@@ -140,7 +140,11 @@ class RoomController(QObject):
             if not self._closed_reported:
                 self._closed_reported = True
                 reason = client.closed_reason
-                self.closed.emit(CLOSED_WORDS.get(reason, f"Disconnected ({reason})."))
+                words = CLOSED_WORDS.get(reason, f"Disconnected ({reason}).")
+                if reason == "replaced" and client.closed_message:
+                    # The relay's own words: "Your host link was opened somewhere else."
+                    words = client.closed_message
+                self.closed.emit(words)
             return
         connected = client.connected
         if connected != self._connected:

@@ -16,6 +16,7 @@ function texts(kind, { endedAt, detail, blocked }) {
         : 'Thanks for listening.'];
     case 'replaced':
       // The relay says why: the host link opened elsewhere, or changed (rotated).
+      if (/link was changed/i.test(detail)) return ['This host link no longer works', detail];
       return ['You opened this room somewhere else', detail
         || 'This tab stopped because you joined from another tab or device with the same identity.'];
     case 'left':

@@ -135,6 +135,11 @@ def test_the_console_client_rotates_and_reconnects_with_the_new_link(tmp_path):
                 await host.wait_for(lambda c: c.connected and c.room is not None, 10)
                 await host.send_when_connected(SetAskMode(AskMode.INVITED))
                 assert host.room is not None and host.room.ask_mode.value == "invited"
+                # Opened elsewhere, the console's connection stops and says why in words.
+                elsewhere = await join(url, "Hana on her phone")
+                await host.wait_for(lambda c: c.closed_reason == "replaced", 10)
+                assert host.closed_message == REPLACED_HOST
+                await elsewhere.close()
             finally:
                 await host.close()
 
