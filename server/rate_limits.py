@@ -13,6 +13,7 @@ Runs on: the relay's event loop thread.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -90,7 +91,7 @@ class RateLimits:
         now = self._clock()
         keys = []
         if address is not None:
-            keys.append((kind, "address", address, per_address))
+            keys.append((kind, "address", network_of(address), per_address))
         if person is not None:
             keys.append((kind, "person", person, per_person))
         wait_s = 0.0
@@ -135,13 +136,27 @@ class RateLimits:
 
     def reminder(self, room_id: str, address: str, client_id: str) -> bool:
         """May `client_id` at `address` add to `room_id`'s reminder count?"""
-        seen = self._reminders.setdefault((room_id, address), set())
+        seen = self._reminders.setdefault((room_id, network_of(address)), set())
         if client_id in seen:
             return True
         if len(seen) >= self.policy.reminders_per_address:
             return False
         seen.add(client_id)
         return True
+
+
+def network_of(address: str) -> str:
+    """What counts as one address: an IPv4 address, or an IPv6 /64 (one household or phone
+    gets a whole /64, so single IPv6 addresses would cost an attacker nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
 
 
 def retry_after_text(wait_s: float) -> str:

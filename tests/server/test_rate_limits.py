@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server import rate_limits
-from server.rate_limits import Rate, RateLimitPolicy, RateLimits, retry_after_text
+from server.rate_limits import Rate, RateLimitPolicy, RateLimits, network_of, retry_after_text
 
 
 class Clock:
@@ -73,3 +73,12 @@ def test_reminders_count_a_few_clients_per_address_and_room():
 def test_waits_read_as_whole_seconds_rounded_up():
     assert retry_after_text(0.01) == "1 s"
     assert retry_after_text(4.2) == "5 s"
+
+
+def test_an_ipv6_64_counts_as_one_address():
+    assert (
+        network_of("2001:db8:1:2::5") == network_of("2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64"
+    )
+    assert network_of("2001:db8:1:3::5") != network_of("2001:db8:1:2::5")
+    assert network_of("::ffff:10.0.0.1") == network_of("10.0.0.1") == "10.0.0.1"
+    assert network_of("not an address") == "not an address"
