@@ -155,5 +155,10 @@ def report(room: Room, actor: UserId, command: Report, now: float) -> list[Event
         return Rejected(Reason.DUPLICATE, f"You already reported {what}; the moderators have it.")
     limits = room.limits
     about = sum(1 for r in room.reports if r.user_id == target)
-    kept = len(room.reports) < limits.max_report_rows and about < limits.max_report_rows_per_target
+    mine = sum(1 for r in room.reports if r.reporter_id == actor)
+    kept = (
+        len(room.reports) < limits.max_report_rows
+        and about < limits.max_report_rows_per_target
+        and mine < limits.max_report_rows_per_reporter
+    )
     return [ReportFiled(actor, now, reason, target, kept)]

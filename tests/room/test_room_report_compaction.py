@@ -56,3 +56,17 @@ def test_a_counted_report_reaches_only_moderators_and_mirrors_stay_equal():
     assert room_for(after, "c") == before_c  # so the reporter's mirror needs nothing
     assert room_for(after, "listener").folded_reports == {}
     assert room_for(after, after.host_id).folded_reports == {"speaker": 1}
+
+
+def test_one_reporter_keeps_only_a_few_rows():
+    start = world("live")
+    room = dataclasses.replace(
+        start.room, limits=dataclasses.replace(SMALL, max_report_rows_per_reporter=1)
+    )
+    room = apply_all(room, decide(room, "r", Join("R"), start.now))
+    for target in ("speaker", "listener", None):
+        events = decide(room, "r", Report("spam", target), start.now)
+        assert isinstance(events, list), events
+        room = apply_all(room, events)
+    assert [(r.reporter_id, r.user_id) for r in room.reports] == [("r", "speaker")]
+    assert room.folded_reports == {"listener": 1, "": 1}
