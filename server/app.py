@@ -22,6 +22,7 @@ from server.config import RelayConfig
 from server.http_api import routes, security_headers
 from server.hub import Hub
 from server.media.coordinator import MediaWorkers
+from server.rate_limits import RateLimits
 from server.recorder import RoomRecorders
 from server.session import websocket_route
 from server.snapshot_writer import SnapshotWriter
@@ -110,6 +111,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             resume_grace_s=config.resume_grace_s,
             abandon_after_s=config.abandon_after_s,
             snapshots=snapshots,
+            rate_limits=RateLimits(config.rate_limits),
         )
         hub.recorders = RoomRecorders(config.recordings_root, hub.recording_failed)
         reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)

@@ -7,7 +7,8 @@
                                 → {rooms, next_cursor, total}; see server/directory.py
     GET  /api/rooms/{id}        one room's card
     POST /api/rooms/{id}/cohost-links   (host token) → a co-host link
-    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count
+    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count (at most
+                                        3 client ids per address per room; then 429)
     GET  /r/{id}                the web client page (server/web/index.html)
     GET  /static/...            the web client's modules, styles and vendored files
 
@@ -195,9 +196,16 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         if not 0 < len(client_id) <= 64:
             return _error(400, "invalid_field", "client_id must be 1 to 64 characters.")
         try:
-            count = hub.add_reminder(room_id, client_id)
+            count = hub.add_reminder(room_id, client_id, request.remote or "")
         except StoreError as error:
             return _error(503, "store_failed", str(error))
+        if count is None:
+            # Anonymous client ids are free to make: one network counts only a few of them.
+            return _error(
+                429,
+                "rate_limited",
+                "Reminders from your network are already counted for this room.",
+            )
         return web.json_response({"reminders": count})
 
     async def web_client(request: web.Request) -> web.StreamResponse:

@@ -33,11 +33,13 @@ from server.media_coordinator import (
     RoomMediaPort,
 )
 from server.protocol import RecordingFailed, Speaking, encode_event, encode_snapshot
+from server.rate_limits import RateLimits
 from server.recorder import RoomRecorders
 from server.room import (
     SYSTEM,
     AppointCohost,
     AskMode,
+    CohostRemoved,
     EndAbandonedRoom,
     Event,
     ExpireInvites,
@@ -50,6 +52,7 @@ from server.room import (
     Rejected,
     RemoveParticipant,
     Role,
+    RoleChanged,
     Room,
     RoomCard,
     RoomState,
@@ -73,6 +76,11 @@ CLOSE_REPLACED = 4001
 CLOSE_REMOVED = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_BAD_HELLO = 4009
+
+# What a connection replaced by a newer one for the same person is told (the close reason).
+REPLACED_HOST = "Your host link was opened somewhere else."
+REPLACED = "You joined this room from somewhere else."
+HOST_LINK_ROTATED = "The host link was changed; this one no longer works."
 
 HubError = RoomLogError
 _ABANDON = "abandon"
@@ -101,7 +109,10 @@ class Hub:
         media_factory: MediaFactory | None = None,
         recorders: RoomRecorders | None = None,
         clock: Callable[[], float] = time.time,
+        rate_limits: RateLimits | None = None,
     ) -> None:
+        # None: no per-person or per-address limits (in-process tests and benchmarks).
+        self.rate_limits = rate_limits
         self.resume_grace_s = resume_grace_s
         self.abandon_after_s = abandon_after_s
         self.clock = clock
@@ -222,14 +233,22 @@ class Hub:
 
     # -- identities, tokens, reminders ---------------------------------------------------------
 
-    def check_identity(self, client_id: str, secret: str) -> bool:
-        return self._store.check_identity(client_id, secret, self.clock())
+    def check_identity(self, client_id: str, secret: str, *, bind: bool = True) -> bool:
+        return self._store.check_identity(client_id, secret, self.clock(), bind=bind)
+
+    def bind_identity(self, client_id: str, secret: str) -> None:
+        self._store.bind_identity(client_id, secret, self.clock())
 
     def token_holder(self, token: str) -> tuple[str, str, str] | None:
         """(room_id, user_id, role) the host or co-host token was made for, or None."""
         return self._store.token_holder(token)
 
-    def add_reminder(self, room_id: str, client_id: str) -> int:
+    def add_reminder(self, room_id: str, client_id: str, address: str = "") -> int | None:
+        """The room's reminder count after this client's, or None: this address has asked for
+        too many different clients already (the count stays as it is)."""
+        limits = self.rate_limits
+        if limits is not None and address and not limits.reminder(room_id, address, client_id):
+            return None
         count = self._store.add_reminder(room_id, client_id, self.clock())
         self.directory.reminded(room_id, count)
         return count
@@ -275,6 +294,18 @@ class Hub:
         token = new_token()
         self._store.add_token(token, room_id, user_id, Role.COHOST.value, self.clock())
         return user_id, token
+
+    def rotate_host_link(self, room_id: str, keep: Connection | None = None) -> str:
+        """A new host link for the room; the old one stops working at once, and a host
+        connection other than `keep` (the one asking) is closed."""
+        room = self._live(room_id)
+        token = new_token()
+        self._store.replace_token(token, room_id, room.host_id, Role.HOST.value, self.clock())
+        seated = self.broadcaster.connection_of(room_id, room.host_id)
+        if seated is not None and seated is not keep:
+            self.broadcaster.close_user(room_id, room.host_id, CLOSE_REPLACED, HOST_LINK_ROTATED)
+            self._start_grace(room_id, room.host_id)
+        return token
 
     def _live(self, room_id: str) -> Room:
         room = self.log.room(room_id)
@@ -375,6 +406,10 @@ class Hub:
         room = change.room
         room_id = room.room_id
         for event in change.events:
+            revoked = _cohost_link_lost(event)
+            if revoked is not None:
+                # The seat went with the link: it admits nobody any more.
+                self._store.revoke_tokens(room_id, revoked)
             if isinstance(event, ParticipantRemoved):
                 self._drop(room_id, event.user_id, CLOSE_REMOVED, "removed")
             elif isinstance(event, ParticipantLeft):
@@ -401,7 +436,9 @@ class Hub:
         self._timers.cancel(room_id, "grace:" + user_id)
         older = self.broadcaster.attach(room, user_id, connection)
         if older is not None:
-            older.close(CLOSE_REPLACED, "signed in elsewhere")
+            # The newest connection wins (as X Spaces does when you open your Space on a
+            # second device); the older one is told why it stopped.
+            older.close(CLOSE_REPLACED, REPLACED_HOST if user_id == room.host_id else REPLACED)
         self._watch(room)
 
     def detach(self, room_id: str, user_id: str, connection: Connection) -> None:
@@ -501,3 +538,19 @@ class Hub:
             # Acting for the host: the recording runs on the host's relay, and what it
             # records must match what everyone is told.
             self.submit(room_id, room.host_id, StopRecording())
+
+
+def _cohost_link_lost(event: Event) -> str | None:
+    """Whose co-host link this event revokes: someone else took their co-host seat away (or
+    removed them from the room). A co-host who steps down keeps their link, which then admits
+    them as a listener; a person with no link loses nothing."""
+    if isinstance(event, CohostRemoved | ParticipantRemoved):
+        return event.user_id if event.actor != event.user_id else None
+    if (
+        isinstance(event, RoleChanged)
+        and event.previous is Role.COHOST
+        and event.role is not Role.COHOST
+        and event.actor != event.user_id
+    ):
+        return event.user_id
+    return None

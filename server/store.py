@@ -486,9 +486,16 @@ class Store:
 
     # -- identities and role tokens -------------------------------------------------------------
 
-    def check_identity(self, client_id: str, secret: str, now: float) -> bool:
-        """True if `secret` is this client's; a client id seen for the first time is bound."""
+    def check_identity(self, client_id: str, secret: str, now: float, bind: bool = True) -> bool:
+        """True if `secret` is this client's, or the client id is new. A new id is bound to the
+        secret at once with `bind`; without it (a hello not yet admitted), nothing is written:
+        `bind_identity` records it once the person is really in a room."""
         digest = _digest(secret)
+        if not bind:
+            row = self._db.execute(
+                "SELECT secret_hash FROM identities WHERE client_id = ?", (client_id,)
+            ).fetchone()
+            return row is None or hmac.compare_digest(row[0], digest)
         try:
             with self._transaction():
                 self._db.execute(
@@ -500,6 +507,20 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from exc
         return hmac.compare_digest(row[0], digest)
+
+    def bind_identity(self, client_id: str, secret: str, now: float) -> None:
+        """Record a client id with its secret (first come keeps it)."""
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO identities VALUES (?, ?, ?)",
+                    (client_id, _digest(secret), now),
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def identity_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM identities").fetchone()[0])
 
     def add_token(self, token: str, room_id: str, user_id: str, role: str, now: float) -> None:
         try:
@@ -517,6 +538,31 @@ class Store:
             "SELECT room_id, user_id, role FROM tokens WHERE token_hash = ?", (_digest(token),)
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
+
+    def revoke_tokens(self, room_id: str, user_id: str) -> int:
+        """Delete every link token of `user_id` in `room_id`; returns how many there were."""
+        try:
+            with self._transaction():
+                gone = self._db.execute(
+                    "DELETE FROM tokens WHERE room_id = ? AND user_id = ?", (room_id, user_id)
+                ).rowcount
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return int(gone)
+
+    def replace_token(self, token: str, room_id: str, user_id: str, role: str, now: float) -> None:
+        """`token` becomes the only link of `user_id` in `room_id` (the old ones stop at once)."""
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "DELETE FROM tokens WHERE room_id = ? AND user_id = ?", (room_id, user_id)
+                )
+                self._db.execute(
+                    "INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
+                    (_digest(token), room_id, user_id, role, now),
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
 
     def reminder_count(self, room_id: str) -> int:
         row = self._db.execute("SELECT count(*) FROM reminders WHERE room_id = ?", (room_id,))

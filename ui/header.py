@@ -67,6 +67,8 @@ class QrDialog(QDialog):
 
 class RoomHeader(QWidget):
     coHostLinkWanted = Signal()
+    # The host's link leaked: make a new one (the old one stops working at once).
+    hostLinkRotateWanted = Signal()
     ticketsWanted = Signal()
     notice = Signal(str)
 
@@ -109,6 +111,10 @@ class RoomHeader(QWidget):
         menu.addAction("Copy the room link", self.copy_link)
         cohost = menu.addAction("Copy a co-host link", self.coHostLinkWanted.emit)
         cohost.setEnabled(share.host_token is not None)
+        rotate = menu.addAction(
+            "Make a new host link (the old one stops working)", self.hostLinkRotateWanted.emit
+        )
+        rotate.setEnabled(share.host_token is not None)
         qr = menu.addAction("Show the link as a QR code", self.show_qr)
         qr.setEnabled(qr_image("x") is not None)
         self.share_button.setMenu(menu)

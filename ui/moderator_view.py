@@ -94,9 +94,10 @@ class RoomCard(QWidget):
         font.setBold(False)
         painter.setFont(font)
         painter.setPen(palette.text().color())
+        reports = len(room.reports) + sum(room.folded_reports.values())
         counts = (
             f"👥 {len(room.listeners())}    ✋ {len(room.requests)} waiting    "
-            f"⚑ {len(room.reports)} report{'' if len(room.reports) == 1 else 's'}"
+            f"⚑ {reports} report{'' if reports == 1 else 's'}"
         )
         painter.drawText(
             QRectF(card.left() + 12, card.top() + 32, card.width() - 24, 20),

@@ -232,6 +232,11 @@ class ReportModel(KeyedListModel[ReportRow]):
 
     def sync_room(self, room: Room) -> None:
         rows = []
+        # Reports past the rows the room keeps arrive as a count per person (or the room).
+        for target, count in sorted(room.folded_reports.items()):
+            about = name_of(room, target or None)
+            text = f"{count} more report{'' if count == 1 else 's'} about {about}"
+            rows.append(ReportRow(("", target, -1.0), text, target or None))
         for report in reversed(room.reports):  # newest first
             rows.append(ReportRow(_report_key(report), _report_text(room, report), report.user_id))
         self.sync(rows)

@@ -172,4 +172,12 @@ def report(room: Room, actor: UserId, command: Report, now: float) -> list[Event
     if any(r.reporter_id == actor and r.user_id == target for r in room.reports):
         what = "this person" if target else "this room"
         return Rejected(Reason.DUPLICATE, f"You already reported {what}; the moderators have it.")
-    return [ReportFiled(actor, now, reason, target)]
+    limits = room.limits
+    about = sum(1 for r in room.reports if r.user_id == target)
+    mine = sum(1 for r in room.reports if r.reporter_id == actor)
+    kept = (
+        len(room.reports) < limits.max_report_rows
+        and about < limits.max_report_rows_per_target
+        and mine < limits.max_report_rows_per_reporter
+    )
+    return [ReportFiled(actor, now, reason, target, kept)]

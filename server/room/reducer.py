@@ -159,6 +159,10 @@ def apply(room: Room, event: Event) -> Room:
         case UnmuteAsked():
             return room  # a prompt on the speaker's screen, nothing to keep
         case ReportFiled():
+            if not event.kept:
+                key = event.user_id or ""
+                folded = {**room.folded_reports, key: room.folded_reports.get(key, 0) + 1}
+                return replace(room, folded_reports=folded)
             report = FiledReport(event.actor, event.user_id, event.reason, event.at)
             return replace(room, reports=(*room.reports, report))
         case Reacted():

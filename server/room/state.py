@@ -58,6 +58,9 @@ class Room:
     tickets: Ticketing | None = None
     recording: Recording | None = None
     reports: tuple[FiledReport, ...] = ()
+    # Reports past the rows kept (Limits.max_report_rows*), counted per target ("" = the
+    # room): a moderator sees "N more reports about X", and the room stays small.
+    folded_reports: dict[str, int] = field(default_factory=dict)
 
     # -- who is here ---------------------------------------------------------------------------
 

@@ -229,7 +229,9 @@ export class App {
 
   _onReconnecting(info) {
     if (this.phase === 'joining' && !this.mirror) {
-      this.cardView.setFormError('Cannot reach the room’s server. Trying again…');
+      this.cardView.setFormError(info.rateLimited
+        ? `Many people are joining from your network right now; trying again in ${Math.ceil(info.delayMs / 1000)} s…`
+        : 'Cannot reach the room’s server. Trying again…');
       this.setPhase('card');
     }
     const first = this.conn.state === 'connected';

@@ -275,6 +275,12 @@ export function apply(room, kind, e) {
       setMuted(room, e.actor, false);
       break;
     case 'report_filed':
+      if (e.kept === false) {
+        // Past the rows the room keeps: only counted (moderators only get these).
+        const key = e.user_id ?? '';
+        room.folded_reports = { ...(room.folded_reports || {}), [key]: ((room.folded_reports || {})[key] || 0) + 1 };
+        break;
+      }
       room.reports = [
         ...room.reports,
         { reporter_id: e.actor, user_id: e.user_id ?? null, reason: e.reason, at: e.at },
