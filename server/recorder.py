@@ -97,16 +97,35 @@ class RoomRecorders:
                 self._describe(room, media)
 
     def start(self, room: Room, media: RecordingPort | None) -> None:
-        """Open the room's current take (also after a relay restart): a new folder."""
+        """Open the room's current take: a new folder, or after a relay restart the take's next
+        part (`<first folder>-part2`, …), named so the library and export keep them together."""
         if room.room_id in self.takes or not room.is_recording:
             return
-        folder = self.root / folder_name(room, time.time())
+        folder = self._next_part(room) or self.root / folder_name(room, time.time())
         self.takes[room.room_id] = folder
         self._accepted_s[room.room_id] = []
         if media is not None:
             media.start_recording(folder, room.card.title, consent_mode(room))
             self._describe(room, media)
         logger.info("room %s: recording to %s", room.room_id, folder)
+
+    def _next_part(self, room: Room) -> Path | None:
+        """The folder continuing this take, if folders of it exist (a relay restart)."""
+        take = room.recording.take if room.recording else 1
+        pattern = re.compile(rf"^(.*-{re.escape(room.room_id)}-take{take})(?:-part(\d+))?$")
+        first: str | None = None
+        last = 0
+        if not self.root.is_dir():
+            return None
+        for entry in self.root.iterdir():
+            found = pattern.match(entry.name)
+            if found and entry.is_dir():
+                if found.group(2) is None:
+                    first = found.group(1)
+                last = max(last, int(found.group(2) or 1))
+        if first is None:
+            return None
+        return self.root / f"{first}-part{last + 1}"
 
     def attach(self, room: Room, media: RecordingPort) -> None:
         """The room's media started: it records the running take, if any."""
