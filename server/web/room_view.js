@@ -30,8 +30,9 @@ export class RoomView {
       this.aboutText = h('p', { class: 'description' }),
       this.aboutTopics = h('ul', { class: 'topics', 'aria-label': 'Topics' }));
     this.reportButton = h('button', { type: 'button', class: 'button plain small', onclick: () => ctl.reportRoom() }, 'Report room');
+    this.shareButton = h('button', { type: 'button', class: 'button plain small', onclick: () => ctl.share() }, 'Share');
     const header = h('header', { class: 'room-header' }, this.badges, this.title,
-      h('div', { class: 'row header-row' }, this.about, this.reportButton));
+      h('div', { class: 'row header-row' }, this.about, this.shareButton, this.reportButton));
 
     // -- prompts -----------------------------------------------------------------------------
     this.connBanner = h('div', { class: 'banner warn', role: 'status' },
