@@ -26,6 +26,8 @@ function roomIdFromPath() {
   return parts.length === 2 && parts[0] === 'r' ? decodeURIComponent(parts[1]) : '';
 }
 
+const AGO_REFRESH_MS = 15_000;
+
 function tokenFromHash() {
   const match = /^#token=([A-Za-z0-9_-]{10,200})$/.exec(location.hash);
   return match ? match[1] : null;
@@ -80,6 +82,10 @@ export class App {
 
   setPhase(phase, final = null) {
     this.phase = phase;
+    // Times shown as "asked 3 min ago" are redrawn on a slow clock, not only when something
+    // else in the room changes (a quiet room kept saying "just now").
+    clearInterval(this.agoTimer);
+    if (phase === 'room') this.agoTimer = setInterval(() => this.render(), AGO_REFRESH_MS);
     document.body.dataset.phase = phase;
     if (final) document.body.dataset.final = final;
     else delete document.body.dataset.final;

@@ -175,3 +175,18 @@ def test_a_listener_shares_the_link_but_makes_no_cohost_link(relay, browsers) ->
     dialog = page.get_by_role("dialog", name="Share this room")
     expect(dialog.get_by_label("Room link")).to_have_value(room.url)
     expect(dialog.get_by_role("button", name="Make a co-host link")).to_have_count(0)
+
+
+def test_a_queued_request_says_how_long_ago_even_in_a_quiet_room(relay, browsers) -> None:
+    """Issue 16, item 5: "asked just now" stayed after 100 s when nothing else redrew."""
+    room = open_room(relay, title="Quiet room")
+    asker = room.join_bot("Ada Asker")
+    page = browsers.new_page()
+    page.clock.install()
+    page.goto(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    asker.send(RequestToSpeak())
+    queue = page.get_by_role("list", name="Requests to speak (1)")
+    expect(queue).to_contain_text("asked just now")
+    page.clock.run_for(125_000)  # two minutes of nobody doing anything
+    expect(queue).to_contain_text("asked 2 min ago")
