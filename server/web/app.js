@@ -287,6 +287,7 @@ export class App {
         if (!this.mirror || body.seq <= this.mirror.seq) return; // already applied
         const before = person(this.mirror.room, this.mirror.you);
         apply(this.mirror.room, body.kind, body.event || {});
+        if (body.kind === 'ask_mode_changed') this.notFollowed = null; // ask again, once
         this.mirror.seq = body.seq;
         afterEvent(this, body.kind, body.event || {}, before);
         this.render();
@@ -342,6 +343,7 @@ export class App {
     this.roomView.update({
       room, you, speaking: this.speaking, conn: this.conn, micProblem: this.micProblem,
       autoplayBlocked: this.autoplayBlocked, unmuteAskedBy: this.unmuteAskedBy,
+      notFollowed: this.notFollowed,
     });
     const me = person(room, you);
     this.audio.setMicEnabled(Boolean(me && onStage(me.role) && !me.muted));

@@ -86,7 +86,24 @@ export class RoomActions {
       this.toast('The hosts declined your last request; wait a little before asking again.');
       return null;
     }
-    return this.command('request_to_speak', {}, 'You asked to speak. The hosts can see your request.');
+    return this._ask(room);
+  }
+
+  async _ask(room) {
+    try {
+      await this.app.connection.request('request_to_speak', {});
+      announce('You asked to speak. The hosts can see your request.');
+      return true;
+    } catch (error) {
+      // Only the host knows whom they follow: a refusal is how a listener learns it, and
+      // then the button says so instead of being refused again on every press.
+      if (error.code === 'not_followed') {
+        this.app.notFollowed = room.ask_mode;
+        this.app.render();
+      }
+      this.toast(error.message || 'That did not work.');
+      return false;
+    }
   }
 
   answerInvite(kind, accept) {

@@ -221,6 +221,10 @@ export class RoomView {
       requestText = `The hosts declined your request for now. You can ask again in ${Math.ceil(coolingS / 60)} min.`;
     } else if (myRole === 'listener' && room.ask_mode === 'invited') {
       requestText = 'In this room only people the hosts invite can speak.';
+    } else if (myRole === 'listener' && room.ask_mode === 'followed') {
+      requestText = s.notFollowed === 'followed'
+        ? 'In this room only people the host follows can ask to speak, and the host does not follow you. A host can still invite you.'
+        : 'In this room only people the host follows can ask to speak.';
     }
     this.requestText.textContent = requestText;
     show(this.requestBanner, Boolean(requestText) && live);
@@ -263,7 +267,8 @@ export class RoomView {
 
     // controls
     const asking = Boolean(request);
-    show(this.askButton, live && myRole === 'listener' && (asking || room.ask_mode !== 'invited'));
+    const refusedHere = room.ask_mode === 'followed' && s.notFollowed === 'followed';
+    show(this.askButton, live && myRole === 'listener' && (asking || (room.ask_mode !== 'invited' && !refusedHere)));
     this.askButton.textContent = asking ? 'Withdraw my request' : 'Request to speak';
     this.askButton.classList.toggle('primary', !asking);
     this.askButton.classList.toggle('plain', asking);

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from server.room import (
     AcceptInvite,
+    AskMode,
     AskToUnmute,
     Consent,
     DeclineRequest,
@@ -15,6 +16,7 @@ from server.room import (
     InviteToSpeak,
     Reacted,
     Role,
+    SetAskMode,
     SetConsent,
     StartRecording,
 )
@@ -171,3 +173,24 @@ def test_a_browser_host_records_only_when_everyone_on_stage_agrees(relay, browse
     sia.send(SetConsent(True))
     expect(banner).not_to_contain_text("waiting for")
     expect(banner).to_contain_text("You are recording this room")
+
+
+def test_in_a_followed_only_room_a_refused_listener_is_told_once_and_not_refused_again(
+    relay, browsers
+) -> None:
+    """Issue 16, item 5: in "followed" mode a listener the host does not follow kept seeing
+    "Request to speak" and got a refusal toast on every press; the card did not say the mode."""
+    room = open_room(relay, title="Friends only", ask_mode="followed")
+    page = browsers.new_page(room.url)
+    page.wait_for_selector("body[data-phase=card]")
+    expect(page.locator("#view .badges")).to_contain_text("Speakers: people the host follows")
+    join_from_browser(page, "Nora Newcomer")
+    view = page.locator("#view")
+    expect(view.get_by_text("only people the host follows can ask to speak")).to_be_visible()
+    view.get_by_role("button", name="Request to speak").click()
+    expect(page.locator("#toast")).to_be_visible()
+    expect(view.get_by_role("button", name="Request to speak")).to_have_count(0)
+    expect(view.get_by_text("the host does not follow you")).to_be_visible()
+    # The host opens asking to everyone: she may ask again.
+    room.host.send(SetAskMode(AskMode.EVERYONE))
+    expect(view.get_by_role("button", name="Request to speak")).to_be_visible()
