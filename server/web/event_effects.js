@@ -51,6 +51,23 @@ export function afterEvent(app, kind, e, before) {
         announce(e.kind === 'cohost' ? `${by} invites you to be a co-host.` : `${by} invites you to speak.`, { urgent: true });
       }
       break;
+    case 'invite_declined': {
+      // The hosts hear that an invitation was turned down (it leaves their list silently else).
+      if (moderating(room, you) && e.actor !== you) {
+        const what = e.kind === 'cohost' ? 'to co-host' : 'to speak';
+        app.actions.toast(`${by} declined the invitation ${what}.`);
+        announce(`${by} declined the invitation ${what}.`);
+      }
+      break;
+    }
+    case 'invite_expired':
+      if (e.user_id === you) {
+        app.actions.toast('The invitation expired. A host can invite you again.');
+        announce('The invitation expired. A host can invite you again.');
+      } else if (moderating(room, you)) {
+        announce(`The invitation to ${nameOf(room, e.user_id)} expired.`);
+      }
+      break;
     case 'request_declined':
       if (e.user_id === you) announce('The hosts declined your request to speak for now.');
       break;

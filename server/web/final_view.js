@@ -7,9 +7,10 @@ import { formatWhen } from './format.js';
 function texts(kind, { endedAt, detail, blocked }) {
   switch (kind) {
     case 'removed':
-      return ['You were removed from this room', blocked
-        ? 'A host removed you and blocked you from their rooms.'
-        : 'A host removed you. You cannot rejoin this room.'];
+      // Refused at the door of another of the host's rooms, a block is not "this room".
+      return blocked
+        ? ['The host has blocked you', 'A host of this room blocked you from all their rooms.']
+        : ['You were removed from this room', 'A host removed you. You cannot rejoin this room.'];
     case 'ended':
       return ['The room has ended', endedAt
         ? `It ended ${formatWhen(endedAt)}. Thanks for listening.`

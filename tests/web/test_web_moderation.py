@@ -8,7 +8,8 @@ import re
 import aiohttp
 from playwright.sync_api import expect
 
-from server.room import EndRoom, RemoveParticipant, RequestToSpeak, Role, Unmute
+from server.app import HUB
+from server.room import EndRoom, RemoveParticipant, RequestToSpeak, Role, RoomCard, Unmute
 from tests.web.roomkit import join_from_browser, open_room, wait_until
 
 
@@ -30,6 +31,40 @@ def test_a_removed_browser_shows_it_and_cannot_rejoin(relay, browsers) -> None:
     page.get_by_role("button", name="Join and listen").click()
     expect(heading).to_have_text("You were removed from this room")
     assert me in room.live().removed and me not in room.live().participants
+
+
+def test_someone_blocked_is_told_so_in_the_hosts_other_room_not_that_they_were_removed(
+    relay, browsers
+) -> None:
+    """Issue 16, item 5: a blocked person opening another of the host's rooms read "You were
+    removed from this room"."""
+    room = open_room(relay, title="First room")
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Bo Blocked")
+    room.host.send(RemoveParticipant(me, block=True))
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("You were removed from this room")  # here, that is so
+    other = relay.run(_another_room(relay, room))
+    page.goto(other)  # the same browser, so the same identity
+    page.wait_for_selector("body[data-phase=card]")
+    page.get_by_label("Your name").fill("Bo Again")
+    page.get_by_role("button", name="Join and listen").click()
+    expect(heading).to_have_text("The host has blocked you")
+    expect(page.locator("#view")).not_to_contain_text("removed from this room")
+    assert me not in relay.run(_participants(relay, other))
+
+
+async def _participants(relay, url: str) -> set[str]:
+    return set(relay.app[HUB].room(url.rsplit("/", 1)[1]).participants)
+
+
+async def _another_room(relay, room) -> str:
+    """A second room of the same host (same identity), as the console would make it."""
+    hub = relay.app[HUB]
+    made = hub.create_room(
+        host_id=room.made["host_id"], host_name="Hana Host", card=RoomCard("Second room")
+    )
+    return relay.config.join_url(made.room.room_id)
 
 
 def test_the_room_ending_shows_the_ended_state_and_the_card_says_so(relay, browsers) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from server.app import HUB
 from server.room import (
     AcceptInvite,
     AskMode,
     AskToUnmute,
     Consent,
+    DeclineInvite,
     DeclineRequest,
     InviteKind,
     InviteToCohost,
@@ -194,3 +196,49 @@ def test_in_a_followed_only_room_a_refused_listener_is_told_once_and_not_refused
     # The host opens asking to everyone: she may ask again.
     room.host.send(SetAskMode(AskMode.EVERYONE))
     expect(view.get_by_role("button", name="Request to speak")).to_be_visible()
+
+
+def test_the_host_hears_of_a_declined_invitation_and_the_invitee_of_an_expired_one(
+    relay, browsers
+) -> None:
+    """Issue 16, item 5: nobody was told when an invitation was declined (host) or expired
+    (invitee)."""
+    room = open_room(relay, title="Invitations")
+    host_page = browsers.new_page(room.made["host_url"])
+    join_from_browser(host_page, "Hana Host")
+    dee = room.join_bot("Dee Decliner")
+    wait_until(lambda: dee.user_id in room.live().participants, what="Dee in")
+    host_page.get_by_role("button", name="Options for Dee Decliner").click()
+    host_page.get_by_role("dialog", name="Dee Decliner").get_by_role(
+        "button", name="Invite to speak"
+    ).click()
+    wait_until(lambda: any(i.user_id == dee.user_id for i in room.live().invites), what="sent")
+    dee.send(DeclineInvite(InviteKind.SPEAK))
+    expect(host_page.locator("#toast")).to_have_text(
+        "Dee Decliner declined the invitation to speak."
+    )
+
+
+def test_an_invitee_is_told_when_the_invitation_expires(relay, browsers) -> None:
+    room = open_room(relay, title="Short invitations")
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Iris Invitee")
+    room.host.send(InviteToSpeak(me))
+    expect(page.get_by_role("button", name="Accept")).to_be_visible()
+
+    async def five_minutes_later() -> None:
+        # The rules' clock, moved past the invitation's five minutes; the relay's own timer
+        # then expires it as it would have.
+        hub = relay.app[HUB]
+        real = hub.log._clock
+        hub.log._clock = lambda: real() + 400.0
+        try:
+            hub._expire(room.room_id)
+        finally:
+            hub.log._clock = real
+
+    relay.run(five_minutes_later())
+    expect(page.locator("#toast")).to_have_text(
+        "The invitation expired. A host can invite you again."
+    )
+    expect(page.get_by_role("button", name="Accept")).to_have_count(0)
