@@ -389,6 +389,8 @@ class Session:
                     "resumed": resuming,
                     "speaking": speaking,
                     "catch_up": "events" if replay else "snapshot",
+                    # how long a dropped connection keeps its place (the page says so)
+                    "resume_grace_s": self.hub.resume_grace_s,
                 },
             )
         )

@@ -218,6 +218,7 @@ export class App {
   _onConnected(ok) {
     const wasDown = this.conn.state !== 'connected';
     this.conn = { state: 'connected' };
+    if (typeof ok.resume_grace_s === 'number') this.graceS = ok.resume_grace_s;
     if (this.ticket) {
       const tickets = savedTickets();
       tickets[this.roomId] = this.ticket;
@@ -233,6 +234,20 @@ export class App {
     // not resumed: a snapshot follows and enters (or re-enters) the room
   }
 
+  /** Back after a drop: was the stage seat kept? Said once, in words, if it was not. */
+  _seatKept() {
+    if (!this.seatBeforeDrop || !this.mirror) return;
+    const me = person(this.mirror.room, this.mirror.you);
+    if (!me) return; // replaying: we left (the grace ran out) and join again next
+    if (me.role === 'listener') {
+      const seconds = Math.round(this.graceS ?? 30);
+      const text = `You were away for more than ${seconds} s, so your place on stage was given up. You can ask to speak again.`;
+      this.actions.toast(text);
+      announce(text, { urgent: true });
+    }
+    this.seatBeforeDrop = null;
+  }
+
   _onReconnecting(info) {
     if (this.phase === 'joining' && !this.mirror) {
       this.cardView.setFormError(info.rateLimited
@@ -241,7 +256,12 @@ export class App {
       this.setPhase('card');
     }
     const first = this.conn.state === 'connected';
-    this.conn = { state: 'reconnecting', ...info };
+    if (first && this.mirror) {
+      // Remember the stage seat we had: if the drop outlasts the grace, we say it was lost.
+      const me = person(this.mirror.room, this.mirror.you);
+      this.seatBeforeDrop = me && onStage(me.role) ? me.role : null;
+    }
+    this.conn = { state: 'reconnecting', graceS: this.graceS, onStage: Boolean(this.seatBeforeDrop), ...info };
     if (first && this.phase === 'room') announce('Connection lost. Reconnecting…');
     this.render();
   }
@@ -279,6 +299,7 @@ export class App {
       case 'snapshot':
         this.mirror = { room: body.room, you: body.you, seq: body.seq };
         this.speaking = new Set(body.speaking || []); // who is talking as we come in
+        this._seatKept();
         if (this.phase !== 'room') this._enterRoom();
         else this.render();
         this.syncAudio(true);
@@ -290,6 +311,7 @@ export class App {
         if (body.kind === 'ask_mode_changed') this.notFollowed = null; // ask again, once
         this.mirror.seq = body.seq;
         afterEvent(this, body.kind, body.event || {}, before);
+        this._seatKept();
         this.render();
         break;
       }

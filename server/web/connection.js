@@ -27,6 +27,8 @@ const PING_EVERY_MS = 15_000;
 const PING_TIMEOUT_MS = 10_000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
+const BACKOFF_QUICK_MAX_MS = 2_000;
+const QUICK_RETRY_FOR_MS = 30_000;
 
 export class CommandError extends Error {
   constructor(code, message, retryAfterS = null) {
@@ -209,7 +211,11 @@ export class RoomConnection {
     }
     if (ev.code === CLOSE_BAD_HELLO && !this.everJoined) return; // the refusal was handled
     this.attempt += 1;
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (this.attempt - 1));
+    if (this.attempt === 1) this.downSince = Date.now();
+    // Within the first half minute (the relay keeps our place that long) retry every ~2 s at
+    // most, so a network that comes back unannounced is noticed quickly; then back off.
+    const cap = Date.now() - this.downSince < QUICK_RETRY_FOR_MS ? BACKOFF_QUICK_MAX_MS : BACKOFF_MAX_MS;
+    const base = Math.min(cap, BACKOFF_FIRST_MS * 2 ** (this.attempt - 1));
     const delayMs = Math.round(base * (0.8 + Math.random() * 0.4));
     this.handlers.reconnecting?.({ attempt: this.attempt, delayMs });
     this.retryTimer = setTimeout(() => this._open(), delayMs);

@@ -158,7 +158,9 @@ export class RoomView {
     show(this.connBanner, conn.state !== 'connected');
     if (conn.state === 'reconnecting') {
       const seconds = Math.max(1, Math.round((conn.delayMs || 0) / 1000));
-      this.connText.textContent = `Connection lost. Reconnecting… (try ${conn.attempt}, next in ${seconds} s). You keep your place for a little while.`;
+      const grace = Math.round(conn.graceS ?? 30);
+      const place = conn.onStage ? 'your place on stage' : 'your place';
+      this.connText.textContent = `Connection lost. Reconnecting… (try ${conn.attempt}, next in ${seconds} s). You keep ${place} for ${grace} s.`;
     } else if (conn.state === 'connecting') {
       this.connText.textContent = 'Reconnecting…';
     }

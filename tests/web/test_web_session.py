@@ -8,7 +8,8 @@ import json
 from playwright.sync_api import expect
 
 from console.tracks import ToneTrack
-from server.room import PinLink
+from server.app import HUB
+from server.room import InviteToSpeak, PinLink, Role
 from tests.web.netcut import CuttableProxy
 from tests.web.roomkit import join_from_browser, open_room, page_until, wait_until
 
@@ -92,3 +93,38 @@ def test_a_network_drop_shows_reconnecting_then_resumes_every_missed_event(relay
     start = page_until(page, f"async () => {INBOUND}", what="audio after the drop")
     page_until(page, f"async () => {INBOUND} > {start + 25}", what="audio flowing again")
     relay.run(proxy.close())
+
+
+def test_a_speaker_away_past_the_grace_is_told_her_seat_was_given_up(relay, browsers) -> None:
+    """Issue 16, item 2: a speaker cut off for longer than the grace came back as a listener
+    with "Request to speak" and no word why, after a banner promising her place "for a little
+    while". The banner now says for how long, and coming back says what happened."""
+    browsers.allow("WebSocket connection to")
+    browsers.allow("ERR_CONNECTION")
+    hub = relay.app[HUB]
+    grace = hub.resume_grace_s
+    hub.resume_grace_s = 2.0  # the relay's setting (30 s by default), short for the test
+    proxy = CuttableProxy(relay.config.port)
+    port = relay.run(proxy.start())
+    try:
+        room = open_room(relay, title="Stage seats")
+        page = browsers.new_page(f"http://127.0.0.1:{port}/r/{room.room_id}")
+        me = join_from_browser(page, "Sia Speaker")
+        room.host.send(InviteToSpeak(me))
+        page.get_by_role("button", name="Accept").click()
+        wait_until(lambda: room.live().role_of(me) is Role.SPEAKER, what="on stage")
+
+        relay.run(proxy.cut())
+        banner = page.locator("#view").get_by_text("Connection lost. Reconnecting…")
+        expect(banner).to_contain_text("You keep your place on stage for 2 s.")
+        wait_until(lambda: me not in room.live().participants, what="the grace to run out")
+        relay.run(proxy.heal())
+        expect(banner).to_be_hidden(timeout=15_000)
+        expect(page.locator("#toast")).to_have_text(
+            "You were away for more than 2 s, so your place on stage was given up. "
+            "You can ask to speak again."
+        )
+        expect(page.get_by_role("button", name="Request to speak")).to_be_visible()
+    finally:
+        hub.resume_grace_s = grace
+        relay.run(proxy.close())
