@@ -54,6 +54,7 @@ def card_of(room: Room, reminders: int = 0) -> dict[str, Any]:
         "currency": room.tickets.currency if room.tickets else None,
         "recording": room.is_recording,
         "ask_mode": room.ask_mode.value,
+        "locked": room.locked,
         "reminders": reminders,
     }
 

@@ -38,6 +38,7 @@ from server.room import (
     RequestDeclined,
     RequestWithdrawn,
     Room,
+    RoomLocked,
     SpeakRequested,
     TicketingCleared,
     TicketingSet,
@@ -52,6 +53,7 @@ STAGE_NEUTRAL: tuple[type, ...] = (
     Reacted, LinkPinned, LinkUnpinned, ReportFiled, SpeakRequested, RequestWithdrawn,
     RequestDeclined, InviteSent, InviteDeclined, InviteExpired, MarkerAdded, ContactAdded,
     ContactRemoved, TicketIssued, TicketingSet, TicketingCleared, CardEdited, AskModeChanged,
+    RoomLocked,
 )  # fmt: skip
 
 

@@ -68,6 +68,15 @@ class SetAskMode:
 
 
 @dataclass(frozen=True, slots=True)
+class LockRoom:
+    """Close the room to newcomers (or open it again): only people already in, ticket holders
+    and host or co-host links get in while it is locked."""
+
+    wire_name: ClassVar[str] = "lock_room"
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AddContact:
     wire_name: ClassVar[str] = "add_contact"
     user_id: UserId
@@ -325,7 +334,7 @@ class AddMarker:
 
 
 Command: TypeAlias = (
-    Join | Leave | StartRoom | EndRoom | CancelRoom | EditCard | Reschedule | SetAskMode
+    Join | Leave | StartRoom | EndRoom | CancelRoom | EditCard | Reschedule | SetAskMode | LockRoom
     | AddContact | RemoveContact | SetTicketing | ClearTicketing | IssueTicket
     | RequestToSpeak | WithdrawRequest | ApproveRequest | DeclineRequest
     | InviteToSpeak | InviteToCohost | AcceptInvite | DeclineInvite | ExpireInvites
@@ -338,7 +347,7 @@ Command: TypeAlias = (
 )  # fmt: skip
 
 _ALL: tuple[type[Command], ...] = (
-    Join, Leave, StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode,
+    Join, Leave, StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode, LockRoom,
     AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket,
     RequestToSpeak, WithdrawRequest, ApproveRequest, DeclineRequest,
     InviteToSpeak, InviteToCohost, AcceptInvite, DeclineInvite, ExpireInvites,

@@ -74,6 +74,14 @@ class CardEdited:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomLocked:
+    wire_name: ClassVar[str] = "room_locked"
+    actor: UserId
+    at: float
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AskModeChanged:
     wire_name: ClassVar[str] = "ask_mode_changed"
     actor: UserId
@@ -356,6 +364,7 @@ class MarkerAdded:
 Event: TypeAlias = (
     ParticipantJoined | ParticipantLeft
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
+    | RoomLocked
     | ContactAdded | ContactRemoved | TicketingSet | TicketingCleared | TicketIssued
     | SpeakRequested | RequestWithdrawn | RequestApproved | RequestDeclined
     | InviteSent | InviteAccepted | InviteDeclined | InviteExpired
@@ -368,7 +377,7 @@ Event: TypeAlias = (
 
 _ALL: tuple[type[Event], ...] = (
     ParticipantJoined, ParticipantLeft,
-    RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged,
+    RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged, RoomLocked,
     ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued,
     SpeakRequested, RequestWithdrawn, RequestApproved, RequestDeclined,
     InviteSent, InviteAccepted, InviteDeclined, InviteExpired,

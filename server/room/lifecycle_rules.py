@@ -12,6 +12,7 @@ from server.room.commands import (
     EditCard,
     EndAbandonedRoom,
     EndRoom,
+    LockRoom,
     RemoveContact,
     Reschedule,
     SetAskMode,
@@ -26,6 +27,7 @@ from server.room.events import (
     RecordingStopped,
     RoomCancelled,
     RoomEnded,
+    RoomLocked,
     RoomRescheduled,
     RoomStarted,
 )
@@ -200,6 +202,20 @@ def set_ask_mode(
     if command.mode is room.ask_mode:
         return Rejected(Reason.NO_CHANGE, "That is already who may ask to speak.")
     return [AskModeChanged(actor, now, command.mode)]
+
+
+def lock_room(room: Room, actor: UserId, command: LockRoom, now: float) -> list[Event] | Rejected:
+    # Co-hosts too, like the ask mode: closing the door is the quick answer to a raid.
+    if actor != room.host_id and not is_moderator(room, actor):
+        return Rejected(Reason.NOT_ALLOWED, "Only the host and co-hosts can close the room.")
+    if not isinstance(command.locked, bool):
+        return validation.invalid("locked must be true or false.")
+    if command.locked is room.locked:
+        return Rejected(
+            Reason.NO_CHANGE,
+            "The room is already closed to newcomers." if room.locked else "The room is open.",
+        )
+    return [RoomLocked(actor, now, command.locked)]
 
 
 def add_contact(

@@ -45,6 +45,12 @@ def join(room: Room, actor: UserId, command: Join, now: float) -> list[Event] | 
         refused = _admit_listener(room)
         if refused:
             return refused
+        if room.locked and (room.tickets is None or room.tickets.code_of(actor) is None):
+            return Rejected(
+                Reason.ROOM_LOCKED,
+                "The hosts have closed this room to newcomers; only people invited by a host "
+                "link can join now.",
+            )
         ticket = _ticket_for(room, actor, command.ticket_code)
         if isinstance(ticket, Rejected):
             return ticket

@@ -25,6 +25,7 @@ class Reason(enum.Enum):
     REMOVED = "removed"
     BLOCKED = "blocked"
     NAME_TAKEN = "name_taken"
+    ROOM_LOCKED = "room_locked"
     NOT_BLOCKED = "not_blocked"
     TICKET_REQUIRED = "ticket_required"
     TICKET_INVALID = "ticket_invalid"

@@ -40,6 +40,7 @@ from server.room.events import (
     RoleChanged,
     RoomCancelled,
     RoomEnded,
+    RoomLocked,
     RoomRescheduled,
     RoomStarted,
     SpeakRequested,
@@ -110,6 +111,8 @@ def apply(room: Room, event: Event) -> Room:
             return replace(room, card=event.card)
         case AskModeChanged():
             return replace(room, ask_mode=event.mode)
+        case RoomLocked():
+            return replace(room, locked=event.locked)
         case ContactAdded():
             return replace(room, contacts=room.contacts | {event.user_id})
         case ContactRemoved():

@@ -39,6 +39,7 @@ from server.room.commands import (
     IssueTicket,
     Join,
     Leave,
+    LockRoom,
     MoveToAudience,
     Mute,
     MuteAll,
@@ -134,6 +135,8 @@ def _rule(room: Room, actor: UserId, command: Command, now: float) -> list[Event
             return lifecycle_rules.edit_card(room, actor, command, now)
         case SetAskMode():
             return lifecycle_rules.set_ask_mode(room, actor, command, now)
+        case LockRoom():
+            return lifecycle_rules.lock_room(room, actor, command, now)
         case AddContact():
             return lifecycle_rules.add_contact(room, actor, command, now)
         case RemoveContact():

@@ -41,6 +41,7 @@ class Room:
     started_at: float | None = None
     ended_at: float | None = None
     ask_mode: AskMode = AskMode.EVERYONE
+    locked: bool = False  # closed to newcomers (LockRoom)
     limits: Limits = field(default_factory=Limits)
     participants: dict[str, Participant] = field(default_factory=dict)
     # Appointed co-hosts, present or not: a co-host who drops out rejoins as co-host.

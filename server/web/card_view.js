@@ -212,6 +212,7 @@ function badgesOf(card) {
     badges.push(h('span', { class: 'badge' }, price ? `Ticketed · ${price}` : 'Ticketed'));
   }
   if (card.recording) badges.push(h('span', { class: 'badge recording' }, h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), 'Recording'));
+  if (card.locked && card.state !== 'ended' && card.state !== 'cancelled') badges.push(h('span', { class: 'badge' }, 'Closed to newcomers'));
   const asking = { followed: 'Speakers: people the host follows', invited: 'Speakers: invited only' }[card.ask_mode];
   if (asking && card.state !== 'ended' && card.state !== 'cancelled') badges.push(h('span', { class: 'badge' }, asking));
   return badges;

@@ -83,6 +83,9 @@ export function afterEvent(app, kind, e, before) {
     case 'link_pinned':
       announce(`${by} pinned a link: ${e.title || e.url}`);
       break;
+    case 'room_locked':
+      announce(e.locked ? `${by} closed the room to newcomers.` : `${by} opened the room to newcomers.`);
+      break;
     case 'card_edited':
       document.title = `${room.card.title} · Roomcast`;
       break;

@@ -198,6 +198,9 @@ export function apply(room, kind, e) {
     case 'ask_mode_changed':
       room.ask_mode = e.mode;
       break;
+    case 'room_locked':
+      room.locked = Boolean(e.locked);
+      break;
     case 'contact_added':
       room.contacts = addTo(room.contacts, e.user_id);
       break;

@@ -112,6 +112,13 @@ export class RoomActions {
       : this.command('decline_invite', { kind }, 'You declined the invitation.');
   }
 
+  toggleLock() {
+    const locked = Boolean(this.app.mirror.room.locked);
+    return this.command('lock_room', { locked: !locked }, locked
+      ? 'The room is open to newcomers again.'
+      : 'The room is closed to newcomers: only people already here, and host or co-host links, get in.');
+  }
+
   async toggleRecording() {
     const recording = isRecording(this.app.mirror.room);
     if (recording) {

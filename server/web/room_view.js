@@ -78,9 +78,10 @@ export class RoomView {
     this.muteAllButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.command('mute_all', {}, 'Every speaker is muted.') }, 'Mute all speakers');
     this.recordButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleRecording() }, 'Start recording');
     this.endButton = h('button', { type: 'button', class: 'button danger', onclick: () => ctl.endRoom() }, 'End the room');
+    this.lockButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleLock() }, 'Close to newcomers');
     this.modSection = h('section', { class: 'moderation', 'aria-labelledby': 'requests-heading' },
       this.requestsHeading, this.requestsList, this.requestsEmpty,
-      h('div', { class: 'row wrap' }, this.muteAllButton, this.recordButton, this.endButton));
+      h('div', { class: 'row wrap' }, this.muteAllButton, this.lockButton, this.recordButton, this.endButton));
 
     this.audienceHeading = h('h2', { id: 'audience-heading' }, 'Listeners');
     this.audienceList = h('ul', { class: 'audience-list', 'aria-labelledby': 'audience-heading' });
@@ -255,6 +256,7 @@ export class RoomView {
       });
       show(this.requestsEmpty, room.requests.length === 0);
       show(this.muteAllButton, onStageNow.some((p) => p.role === 'speaker' && !p.muted));
+      this.lockButton.textContent = room.locked ? 'Open to newcomers' : 'Close to newcomers';
       const host = you === room.host_id;
       show(this.recordButton, host);
       this.recordButton.textContent = isRecording(room) ? 'Stop recording' : 'Start recording';

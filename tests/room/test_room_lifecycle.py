@@ -17,7 +17,10 @@ from server.room import (
     EndAbandonedRoom,
     EndReason,
     EndRoom,
+    Join,
     Limits,
+    LockRoom,
+    Reason,
     RecordingStopped,
     Rejected,
     RemoveContact,
@@ -29,6 +32,7 @@ from server.room import (
     SetAskMode,
     StartRoom,
     apply_all,
+    decide,
     new_room,
 )
 from tests.room.room_world import OK, T0, check, rows, world
@@ -130,6 +134,35 @@ EDIT_CARD = rows(
 @pytest.mark.parametrize(("actor", "command", "given", "expect"), EDIT_CARD)
 def test_edit_card(actor, command, given, expect):
     check(actor, command, given, expect)
+
+
+LOCK = rows(
+    ("host closes the room to newcomers", "host", LockRoom(True), "live", OK),
+    ("co-host closes it (a raid)", "cohost", LockRoom(True), "live", OK),
+    ("speaker closes it", "speaker", LockRoom(True), "live", "not_allowed"),
+    ("listener closes it", "listener", LockRoom(True), "live", "not_allowed"),
+    ("host opens an open room", "host", LockRoom(False), "live", "no_change"),
+    ("host sends a non-boolean", "host", LockRoom("yes"), "live", "invalid_field"),  # type: ignore[arg-type]
+    ("host closes it before the start", "host", LockRoom(True), "scheduled", OK),
+    ("host closes an ended room", "host", LockRoom(True), "ended", "room_ended"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("actor", "command", "given", "expect"), LOCK)
+def test_lock_room(actor, command, given, expect):
+    check(actor, command, given, expect)
+
+
+def test_a_locked_room_lets_in_only_people_with_a_seat_or_a_ticket():
+    locked = world("live").then(("host", LockRoom(True)))
+    assert locked.room.locked
+    refused = decide(locked.room, "newcomer", Join("Nia"), locked.now)
+    assert isinstance(refused, Rejected) and refused.reason is Reason.ROOM_LOCKED
+    assert decide(locked.room, "listener", Join("Lee"), locked.now) == []  # already in
+    away = world("cohost away").then(("host", LockRoom(True)))
+    assert isinstance(decide(away.room, "cohost", Join("Cora"), away.now), list)  # a seat
+    reopened = locked.then(("host", LockRoom(False)))
+    assert isinstance(decide(reopened.room, "newcomer", Join("Nia"), reopened.now), list)
 
 
 ASK_MODE_AND_CONTACTS = rows(

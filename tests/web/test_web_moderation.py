@@ -225,3 +225,28 @@ def test_a_queued_request_says_how_long_ago_even_in_a_quiet_room(relay, browsers
     expect(queue).to_contain_text("asked just now")
     page.clock.run_for(125_000)  # two minutes of nobody doing anything
     expect(queue).to_contain_text("asked 2 min ago")
+
+
+def test_a_host_closes_the_room_to_newcomers_and_opens_it_again(relay, browsers) -> None:
+    """Issue 16, item 6: "lock the room" — only people already in, and host or co-host links,
+    may join while it is closed."""
+    room = open_room(relay, title="Raid shield")
+    host_page = browsers.new_page(room.made["host_url"])
+    join_from_browser(host_page, "Hana Host")
+    inside = room.join_bot("Ines Inside")
+    host_page.get_by_role("button", name="Close to newcomers").click()
+    wait_until(lambda: room.live().locked, what="the room closed")
+    expect(host_page.get_by_role("button", name="Open to newcomers")).to_be_visible()
+
+    newcomer = browsers.new_page(room.url)
+    newcomer.wait_for_selector("body[data-phase=card]")
+    expect(newcomer.locator("#view .badges")).to_contain_text("Closed to newcomers")
+    newcomer.get_by_label("Your name").fill("Nate Newcomer")
+    newcomer.get_by_role("button", name="Join and listen").click()
+    expect(newcomer.locator("#view")).to_contain_text("closed this room to newcomers")
+    assert newcomer.evaluate("document.body.dataset.phase") == "card"
+    assert inside.user_id in room.live().participants  # those already in stay
+
+    host_page.get_by_role("button", name="Open to newcomers").click()
+    wait_until(lambda: not room.live().locked, what="the room open again")
+    join_from_browser(newcomer, "Nate Newcomer")
