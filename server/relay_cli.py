@@ -107,7 +107,8 @@ def register(subparsers: Any) -> None:
     conns = parser.add_argument_group(
         "connections",
         "Requests must name one of the relay's own hosts (the --public-url's, --host's, or "
-        "127.0.0.1/localhost/[::1]); browsers' WebSockets must come from its own pages.",
+        "127.0.0.1/localhost/[::1]); browsers' WebSockets must come from its own pages. "
+        "Listening on 0.0.0.0, name the address people use with --public-url or --allowed-host.",
     )
     conns.add_argument(
         "--allowed-host",
@@ -144,7 +145,7 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="N",
         help="connections in all; past it the oldest one still sending its headers is closed "
-        "(default: the open-file limit, raised to its hard limit, less 64)",
+        "(default: the open-file limit, raised to its hard limit, less 192)",
     )
     parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
