@@ -97,7 +97,7 @@ class CreationRights:
                 "Creating rooms on this relay needs its key (Authorization: Bearer KEY); "
                 "rooms are created from the host's console.",
             )
-        made = self._made.setdefault(where, deque())
+        made = self._made.get(where, deque())
         now = self._now()
         cutoff = now - HOUR_S
 
@@ -122,6 +122,7 @@ class CreationRights:
             )
         grant = Grant(now, False, where)
         made.append(grant)
+        self._made[where] = made  # an address is remembered only once it was granted a room
         return grant
 
     def created(self, grant: Grant, room_id: str) -> None:

@@ -41,7 +41,7 @@ class RelayProcess:
     """`roomcast relay` under RLIMIT_NOFILE = DESCRIPTORS (soft and hard), every output line
     kept with the time it came."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, soft_limit: int = DESCRIPTORS) -> None:
         self.port = free_port()
         self.lines: list[tuple[float, str]] = []
         self.process = subprocess.Popen(
@@ -52,7 +52,7 @@ class RelayProcess:
             stderr=subprocess.STDOUT,
             text=True,
             preexec_fn=lambda: resource.setrlimit(
-                resource.RLIMIT_NOFILE, (DESCRIPTORS, DESCRIPTORS)
+                resource.RLIMIT_NOFILE, (soft_limit, DESCRIPTORS)
             ),
         )  # fmt: skip
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -84,12 +84,24 @@ class RelayProcess:
 
 
 @contextlib.contextmanager
-def relay_process(data_dir: Path, *extra: str) -> Iterator[RelayProcess]:
-    relay = RelayProcess(data_dir, *extra)
+def relay_process(
+    data_dir: Path, *extra: str, soft_limit: int = DESCRIPTORS
+) -> Iterator[RelayProcess]:
+    relay = RelayProcess(data_dir, *extra, soft_limit=soft_limit)
     try:
         yield relay
     finally:
         relay.stop()
+
+
+def open_file_limit(pid: int) -> tuple[int, int]:
+    """(soft, hard) RLIMIT_NOFILE of a running process."""
+    with open(f"/proc/{pid}/limits", encoding="ascii") as limits:
+        for line in limits:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no open-file limit in /proc")
 
 
 def half_open(port: int, address: str, count: int) -> list[socket.socket]:
@@ -136,8 +148,11 @@ async def healthy(base_url: str) -> float:
 
 def test_half_open_floods_leave_health_and_joins_working(tmp_path):
     async def scenario():
-        with relay_process(tmp_path, "--max-connections-per-address", "100") as relay:
+        with relay_process(
+            tmp_path, "--max-connections-per-address", "100", soft_limit=128
+        ) as relay:
             await relay.ready()
+            assert open_file_limit(relay.process.pid) == (DESCRIPTORS, DESCRIPTORS)  # raised
             base = relay.config.base_url
             created = await create_room(relay.config, Identity.new())
             started = time.monotonic()
