@@ -40,15 +40,21 @@ ACCEPT_BATCH = 128
 
 
 def raise_descriptor_limit() -> tuple[int, int]:
-    """Raise this process's RLIMIT_NOFILE soft limit to its hard limit; returns (soft, hard)."""
+    """Raise this process's RLIMIT_NOFILE soft limit to its hard limit (or, where the hard
+    limit is "unlimited" and the system caps lower, as macOS does, the highest that takes);
+    returns (soft, hard)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-    if soft < target:
+    wanted = [hard] if hard != resource.RLIM_INFINITY else [1 << 20, 65536, 10240]
+    for target in wanted:
+        if soft >= target:
+            break
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
         except (ValueError, OSError) as exc:
-            logger.warning("cannot raise the open-file limit from %d to %d: %s", soft, target, exc)
+            logger.info("cannot raise the open-file limit from %d to %d: %s", soft, target, exc)
+            continue
+        soft = target
+        break
     return soft, hard
 
 

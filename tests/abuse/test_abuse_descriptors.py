@@ -178,9 +178,10 @@ def test_half_open_floods_leave_health_and_joins_working(tmp_path):
                 )
                 assert open_now < DESCRIPTORS - 64
                 reports = [line for line in log if "out of system resource" in line]
-                # asyncio accepts a batch of connections before the guard can close any, so a
-                # burst may hit the limit for a moment: at most one report reaches the log
-                assert len(reports) <= 1 and len(log) <= 10, "".join(log)
+                # asyncio accepts batches of connections before the guard sees (and can close)
+                # any, so a burst may hit the limit for a moment: at most one burst of reports
+                # (the log filter's five) reaches the log, and the relay recovers at once
+                assert len(reports) <= 5 and len(log) <= 40, "".join(log)
             finally:
                 for sock in held:
                     sock.close()
@@ -190,8 +191,8 @@ def test_half_open_floods_leave_health_and_joins_working(tmp_path):
 
 def test_running_out_of_descriptors_cannot_flood_the_log(tmp_path):
     """With the caps turned off, the relay does run out of descriptors: asyncio reports each
-    failed accept (about 600 a second here); one report every 5 s reaches the log, with a
-    count of the rest, and the relay serves again once the connections go."""
+    failed accept (about 600 a second here); five reports every 5 s reach the log, the next
+    with a count of the rest, and the relay serves again once the connections go."""
 
     async def scenario():
         caps_off = ("--max-connections", "100000", "--max-connections-per-address", "100000")
@@ -209,7 +210,7 @@ def test_running_out_of_descriptors_cannot_flood_the_log(tmp_path):
                 reports = [line for line in log if "out of system resource" in line]
                 suppressed = [line for line in log if "more like this" in line]
                 print(f"{len(log)} log lines in {took_s:.1f} s; {suppressed[0].strip()[-60:]}")
-                assert len(reports) <= 1 + took_s / 5 + 1
+                assert len(reports) <= 5 * (1 + took_s / 5 + 1)
                 assert len(log) <= 10 * len(reports)  # each report is a short traceback
             finally:
                 for sock in held:
