@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from server.admin_key import AdminKeyError, load_or_create
+from console.relay_key import RelayKeyError, read_relay_key
 
 logger = logging.getLogger(__name__)
 
@@ -133,18 +133,17 @@ class RelaySupervisor:
     # -- public ---------------------------------------------------------------------------------
 
     def admin_key(self) -> str:
-        """The relay's key for creating rooms (server/admin_key.py), from the data folder the
-        console and its relay share; made here if the relay has not made it yet."""
+        """The relay's key for creating rooms, from the data folder the console and its relay
+        share (the relay makes it before it says it is listening)."""
         try:
-            return load_or_create(self.relay_dir)
-        except AdminKeyError as exc:
+            return read_relay_key(self.relay_dir)
+        except RelayKeyError as exc:
             raise SupervisorError(str(exc)) from exc
 
     async def start(self) -> str:
         """Start (or adopt) the relay; returns its base URL. Raises SupervisorError."""
         self._stopping = False
         self.relay_dir.mkdir(parents=True, exist_ok=True)
-        self.admin_key()  # made before the child starts, so both read the same file
         self._write_console_pid()
         adopted = await self._adopt()
         if adopted is not None:

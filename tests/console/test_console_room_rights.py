@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from console.identity import Identity
+from console.relay_key import KEY_FILE as CONSOLE_READS
 from console.rooms_api import ApiError, RelayApi
 from console.supervisor import RelaySupervisor
 from server.admin_key import KEY_FILE
@@ -23,8 +24,10 @@ def test_only_the_console_creates_rooms_on_its_relay(tmp_path):
         supervisor = RelaySupervisor(tmp_path, port=0)
         url = await supervisor.start()
         try:
+            assert CONSOLE_READS == KEY_FILE  # the console reads the file the relay writes
             key_file = supervisor.relay_dir / KEY_FILE
             assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+            assert supervisor.admin_key() == key_file.read_text().strip()
             console = RelayApi(url, admin_key=supervisor.admin_key())
             hosted, card = await console.create_room(Identity.new(), "Hana Host", "Our show")
             assert card["title"] == "Our show" and hosted.host_url.startswith(url)
