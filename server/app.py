@@ -93,7 +93,9 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
     )
     app[CONFIG] = config
     app[RIGHTS] = creation_rights(config)
-    app[OWN_HOSTS] = own_hosts(config.host, config.public_url, config.allowed_hosts)
+    # The ICE addresses too: a LAN relay announces the address its listeners reach it at.
+    names = (*config.allowed_hosts, *config.announce_addresses)
+    app[OWN_HOSTS] = own_hosts(config.host, config.public_url, names)
     app.on_response_prepare.append(plain_headers)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

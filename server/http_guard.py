@@ -40,7 +40,7 @@ def own_hosts(host: str, public_url: str | None, extra: Iterable[str] = ()) -> f
         hostname = urlsplit(public_url).hostname
         if hostname:
             names.add(_bracket(hostname.lower()))
-    names.update(_bracket(name.lower()) for name in extra)
+    names.update(_bracket(name.lower()) for name in extra if name not in WILDCARDS)
     return frozenset(names)
 
 

@@ -108,7 +108,8 @@ def register(subparsers: Any) -> None:
         "connections",
         "Requests must name one of the relay's own hosts (the --public-url's, --host's, or "
         "127.0.0.1/localhost/[::1]); browsers' WebSockets must come from its own pages. "
-        "Listening on 0.0.0.0, name the address people use with --public-url or --allowed-host.",
+        "Listening on 0.0.0.0, name the address people use with --public-url, "
+        "--announce-address or --allowed-host.",
     )
     conns.add_argument(
         "--allowed-host",

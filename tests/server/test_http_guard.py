@@ -7,7 +7,7 @@ import pytest
 from server.http_guard import host_allowed, origin_allowed, own_hosts
 
 LOCAL = own_hosts("127.0.0.1", None)
-PUBLIC = own_hosts("0.0.0.0", "https://Rooms.Example.org/", ["studio.lan"])
+PUBLIC = own_hosts("0.0.0.0", "https://Rooms.Example.org/", ["studio.lan", "192.168.1.20"])
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,8 @@ PUBLIC = own_hosts("0.0.0.0", "https://Rooms.Example.org/", ["studio.lan"])
         (PUBLIC, "rooms.example.org:443", True),
         (PUBLIC, "studio.lan:8470", True),
         (PUBLIC, "0.0.0.0:8470", False),  # a wildcard is not a name
-        (PUBLIC, "192.168.1.20:8470", False),  # a LAN address nobody named
+        (PUBLIC, "192.168.1.20:8470", True),  # named (an announced ICE address)
+        (PUBLIC, "192.168.1.21:8470", False),  # a LAN address nobody named
     ],
 )
 def test_host_names(allowed, host, ok):
