@@ -36,6 +36,8 @@ from server.room_creation import CreationRights, Refusal
 from server.store import StoreError
 
 MAX_BODY_BYTES = 16 * 1024
+# /healthz reports a failed write this long after it (then the disk check alone decides).
+STORE_FAILURE_RECENT_S = 60.0
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -123,7 +125,9 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
     async def healthz(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
         config = request.app[config_key]
-        problem = _disk_problem(config.data_dir, config.min_free_disk_bytes)
+        problem = hub.store_problem(STORE_FAILURE_RECENT_S) or _disk_problem(
+            config.data_dir, config.min_free_disk_bytes
+        )
         if problem is not None:
             return web.json_response(
                 {"ok": False, "live_rooms": hub.live_room_count, "problem": problem}, status=503

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,13 @@ class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        # The last write that failed: (time.monotonic(), what to tell people); /healthz reports it.
+        self.last_write_failure: tuple[float, str] | None = None
+
+    def _write_failed(self, exc: sqlite3.OperationalError) -> StoreError:
+        error = _write_error(exc)
+        self.last_write_failure = (time.monotonic(), str(error))
+        return error
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -130,7 +138,7 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"a room with id {room.room_id!r} already exists") from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
 
     def append(self, room: Room, events: Sequence[object], first_seq: int) -> int:
         """Append `events` as first_seq, first_seq + 1, … (and the side tables they change).
@@ -147,7 +155,7 @@ class Store:
                 f"events for room {room.room_id!r} from {first_seq} cannot be stored ({exc})"
             ) from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return first_seq + len(events) - 1
 
     def _append_all(self, room: Room, events: Sequence[object], first_seq: int) -> None:
@@ -164,7 +172,7 @@ class Store:
             with self._transaction():
                 return self._save_snapshot(room, seq, snapshot or encode_snapshot(room))
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
 
     def _save_snapshot(self, room: Room, seq: int, snapshot: str) -> bool:
         updated = self._db.execute(
@@ -213,7 +221,7 @@ class Store:
                 f"events for room {room.room_id!r} from {first_seq} are already stored"
             ) from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return last_seq
 
     def _append_event(self, room: Room, seq: int, event: object) -> None:
@@ -339,7 +347,7 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"room {room_id!r} is not in the store") from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return self.reminder_count(room_id)
 
     # -- identities and role tokens -------------------------------------------------------------
@@ -356,7 +364,7 @@ class Store:
                     "SELECT secret_hash FROM identities WHERE client_id = ?", (client_id,)
                 ).fetchone()
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return hmac.compare_digest(row[0], digest)
 
     def add_token(self, token: str, room_id: str, user_id: str, role: str, now: float) -> None:
@@ -367,7 +375,7 @@ class Store:
                     (_digest(token), room_id, user_id, role, now),
                 )
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
 
     def token_holder(self, token: str) -> tuple[str, str, str] | None:
         """(room_id, user_id, role) the token was made for, or None."""

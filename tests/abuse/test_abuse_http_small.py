@@ -13,6 +13,8 @@ import aiohttp
 import pytest
 
 from console.identity import Identity
+from server.app import HUB, running_app
+from server.config import RelayConfig
 from tests.abuse.test_abuse_cross_site import post_head
 from tests.relay.relaykit import admin_headers, create_room, relay
 
@@ -92,6 +94,43 @@ def test_health_says_503_when_the_disk_cannot_take_writes(tmp_path):
             http.get(f"{config.base_url}/healthz") as resp,
         ):
             assert resp.status == 200 and (await resp.json())["ok"] is True
+
+    asyncio.run(scenario())
+
+
+def test_health_says_503_after_a_change_could_not_be_saved(tmp_path):
+    async def scenario():
+        config = RelayConfig(data_dir=tmp_path, host="127.0.0.1", port=0)
+        async with running_app(config, with_media=False) as (bound, app):
+            # SQLite's own "database or disk is full", as a full disk gives it: the database
+            # may not grow by another page.
+            db = app[HUB]._store._db
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count = {pages}")
+            async with aiohttp.ClientSession() as http:
+                for n in range(50):  # until a write needs a new page
+                    body = {
+                        "title": f"Room {n}",
+                        "description": "x" * 250,
+                        "host": {
+                            "client_id": f"host-{n}",
+                            "client_secret": "s" * 32,
+                            "display_name": "Hana",
+                        },
+                    }
+                    async with http.post(
+                        f"{bound.base_url}/api/rooms", json=body, headers=admin_headers(bound)
+                    ) as resp:
+                        if resp.status == 503:
+                            error = (await resp.json())["error"]
+                            break
+                else:
+                    raise AssertionError("the database never filled up")
+                assert error["code"] == "store_failed" and "full" in error["message"]
+                async with http.get(f"{bound.base_url}/healthz") as resp:
+                    data = await resp.json()
+                    assert resp.status == 503 and data["ok"] is False
+                    assert "full" in data["problem"]
 
     asyncio.run(scenario())
 
