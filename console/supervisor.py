@@ -361,6 +361,7 @@ async def _healthy(url: str) -> bool:
             http.get(f"{url}/healthz") as resp,
         ):
             data = await resp.json()
-            return resp.status == 200 and bool(data.get("ok"))
+            # a relay whose disk is full answers 503 with "ok": false: it runs, and holds the port
+            return resp.status in (200, 503) and "ok" in data
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
         return False
