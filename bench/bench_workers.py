@@ -195,7 +195,7 @@ async def _ramp(workers: int, steps: list[int], window_s: float) -> list[dict[st
     return rows
 
 
-async def _control_load(base_url: str, stop: asyncio.Event) -> dict[str, int]:
+async def _control_load(base_url: str, admin_key: str, stop: asyncio.Event) -> dict[str, int]:
     """50 commands/s into another room over real WebSockets, 5 directory polls/s."""
     from console.client import CommandRejected, JoinLink, RoomClient
     from console.identity import Identity
@@ -210,7 +210,11 @@ async def _control_load(base_url: str, stop: asyncio.Event) -> dict[str, int]:
             "display_name": "Busy host",
         },
     }
-    async with aiohttp.ClientSession() as http, http.post(f"{base_url}/api/rooms", json=body) as r:
+    key = {"Authorization": f"Bearer {admin_key}"}  # the relay's key, as the console sends it
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base_url}/api/rooms", json=body, headers=key) as r,
+    ):
         created = await r.json()
     clients = []
     for n in range(5):
@@ -264,6 +268,7 @@ def _pin_apart(pool: Any, children: list[_Child]) -> str:
 
 async def _jitter(listener_count: int, window_s: float) -> None:
     """The mixer clock with `listener_count` listeners, without and with control-plane load."""
+    from server.admin_key import key_path, read_key
     from server.app import MEDIA, running_app
     from server.config import RelayConfig
     from server.media.values import StageState
@@ -303,7 +308,8 @@ async def _jitter(listener_count: int, window_s: float) -> None:
                     stop = asyncio.Event()
                     load = None
                     if loaded:
-                        load = asyncio.ensure_future(_control_load(bound.base_url, stop))
+                        key = read_key(key_path(bound.data_dir))
+                        load = asyncio.ensure_future(_control_load(bound.base_url, key, stop))
                     before = await pool.room_stats("bench", restart_windows=True)
                     await asyncio.sleep(window_s)
                     after = await pool.room_stats("bench")

@@ -1,6 +1,9 @@
 """The relay's HTTP API as the console uses it, and the book of rooms this console hosts.
 
-`RelayApi` creates rooms, lists the directory, reads cards and makes co-host links.
+`RelayApi` creates rooms, lists the directory, reads cards and makes co-host links. Creating
+a room needs the relay's key (`admin_key`): the console reads its embedded relay's from the
+data folder they share (`RelaySupervisor.admin_key`); for a relay elsewhere
+(`--relay-url`), from ROOMCAST_RELAY_KEY, unless that relay was started with --open-rooms.
 `RoomBook` remembers, per room, the relay it lives on and the host link (which holds the
 host token), so the console can reopen a room after a restart. The book is private to the
 user (0600): a host link is a key to the room.
@@ -39,13 +42,24 @@ class HostedRoom:
     title: str
 
 
+RELAY_KEY_ENV = "ROOMCAST_RELAY_KEY"
+
+
 class RelayApi:
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float = 10.0, *, admin_key: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.admin_key = admin_key
 
     async def _call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        token: str | None = None,
+        accept: tuple[int, ...] = (),
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
@@ -59,7 +73,7 @@ class RelayApi:
                     data = None
                 if not isinstance(data, dict):
                     raise ApiError("bad_reply", f"The relay at {self.base_url} sent no JSON.")
-                if resp.status >= 400:
+                if resp.status >= 400 and resp.status not in accept:
                     error = data.get("error") or {}
                     raise ApiError(
                         str(error.get("code", resp.status)), str(error.get("message", ""))
@@ -73,7 +87,9 @@ class RelayApi:
             ) from exc
 
     async def health(self) -> dict[str, Any]:
-        return await self._call("GET", "/healthz")
+        """{"ok": true, …}, or {"ok": false, "problem": …} from a relay that runs but cannot save
+        (503): it answers, so it is there."""
+        return await self._call("GET", "/healthz", accept=(503,))
 
     async def create_room(
         self,
@@ -102,7 +118,7 @@ class RelayApi:
             body["starts_at"] = starts_at
         if tickets is not None:
             body["tickets"] = tickets
-        data = await self._call("POST", "/api/rooms", body)
+        data = await self._call("POST", "/api/rooms", body, token=self.admin_key)
         hosted = HostedRoom(
             str(data["room_id"]), self.base_url, str(data["host_url"]), str(data["join_url"]), title
         )

@@ -123,7 +123,7 @@ class SelfTest:
         supervisor = RelaySupervisor(folder, port=0, ready_timeout_s=30.0)
         try:
             await self._step("relay", lambda: self._start_relay(supervisor))
-            await self._step("room", self._create_room)
+            await self._step("room", lambda: self._create_room(supervisor.admin_key()))
             await self._step("web client", self._check_web_client)
             await self._step("audio", self._check_audio)
         finally:
@@ -157,12 +157,12 @@ class SelfTest:
         command = " ".join([Path(head[0]).name, *head[1:], "relay"])
         return f"`{command}` listening on {self.relay_url} (pid {supervisor.pid})"
 
-    async def _create_room(self) -> str:
+    async def _create_room(self, admin_key: str) -> str:
         from console.identity import Identity
         from console.rooms_api import RelayApi
 
         assert self.relay_url is not None
-        api = RelayApi(self.relay_url)
+        api = RelayApi(self.relay_url, admin_key=admin_key)
         health = await api.health()
         if not health.get("ok"):
             raise CheckFailed(f"the relay's /healthz says {health}")

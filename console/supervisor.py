@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from console.relay_key import RelayKeyError, read_relay_key
+
 logger = logging.getLogger(__name__)
 
 READY_PREFIX = "roomcast relay listening on "
@@ -132,6 +134,14 @@ class RelaySupervisor:
         self._running = asyncio.Event()
 
     # -- public ---------------------------------------------------------------------------------
+
+    def admin_key(self) -> str:
+        """The relay's key for creating rooms, from the data folder the console and its relay
+        share (the relay makes it before it says it is listening)."""
+        try:
+            return read_relay_key(self.relay_dir)
+        except RelayKeyError as exc:
+            raise SupervisorError(str(exc)) from exc
 
     async def start(self) -> str:
         """Start (or adopt) the relay; returns its base URL. Raises SupervisorError."""
@@ -355,6 +365,7 @@ async def _healthy(url: str) -> bool:
             http.get(f"{url}/healthz") as resp,
         ):
             data = await resp.json()
-            return resp.status == 200 and bool(data.get("ok"))
+            # a relay whose disk is full answers 503 with "ok": false: it runs, and holds the port
+            return resp.status in (200, 503) and "ok" in data
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError):
         return False

@@ -18,12 +18,16 @@ from dataclasses import replace
 
 from aiohttp import web
 
+from server.admin_key import load_or_create
 from server.config import RelayConfig
+from server.connection_guard import ConnectionGuard, GuardedSockSite, default_total
 from server.http_api import routes, security_headers
+from server.http_guard import host_guard, own_hosts, plain_headers
 from server.hub import Hub
 from server.media.coordinator import MediaWorkers
 from server.rate_limits import RateLimits
 from server.recorder import RoomRecorders
+from server.room_creation import CreationRights
 from server.session import websocket_route
 from server.snapshot_writer import SnapshotWriter
 from server.store import Store
@@ -33,6 +37,9 @@ logger = logging.getLogger(__name__)
 HUB = web.AppKey("hub", Hub)
 CONFIG = web.AppKey("config", RelayConfig)
 MEDIA = web.AppKey("media", MediaWorkers)
+RIGHTS = web.AppKey("rights", CreationRights)
+OWN_HOSTS = web.AppKey("own_hosts", frozenset[str])
+GUARD = web.AppKey("guard", ConnectionGuard)
 
 
 def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> MediaWorkers:
@@ -95,9 +102,27 @@ async def _keep_recordings(config: RelayConfig) -> None:
         await asyncio.sleep(RETENTION_EVERY_S)
 
 
+def creation_rights(config: RelayConfig) -> CreationRights:
+    """The data folder's key (made if missing) and the configured ones."""
+    keys = [load_or_create(config.data_dir), *config.admin_keys]
+    return CreationRights(
+        keys,
+        open_rooms=config.open_rooms,
+        rooms_per_address_per_hour=config.rooms_per_address_per_hour,
+        live_rooms_per_address=config.open_rooms_per_address,
+    )
+
+
 def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app = web.Application(
+        client_max_size=64 * 1024, middlewares=[host_guard(OWN_HOSTS), security_headers]
+    )
     app[CONFIG] = config
+    app[RIGHTS] = creation_rights(config)
+    # The ICE addresses too: a LAN relay announces the address its listeners reach it at.
+    names = (*config.allowed_hosts, *config.announce_addresses)
+    app[OWN_HOSTS] = own_hosts(config.host, config.public_url, names)
+    app.on_response_prepare.append(plain_headers)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = Store.open(config.data_dir)
@@ -148,8 +173,8 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    app.add_routes(routes(HUB, CONFIG))
-    app.add_routes([websocket_route(HUB, CONFIG)])
+    app.add_routes(routes(HUB, CONFIG, RIGHTS))
+    app.add_routes([websocket_route(HUB, CONFIG, OWN_HOSTS)])
     return app
 
 
@@ -184,10 +209,24 @@ async def running_app(
         raise
     bound = replace(config, port=sock.getsockname()[1])
     app = make_app(bound, with_media=with_media)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=2.0,
+        keepalive_timeout=config.idle_timeout_s,
+        # After an answer sent before its request's body was read (a 408, a 413), aiohttp
+        # reads and drops the rest for this long (10 s by default: a trickle's friend).
+        lingering_time=1.0,
+    )
+    guard = ConnectionGuard(
+        per_address=config.max_connections_per_address,
+        total=config.max_connections or default_total(),
+        header_timeout_s=config.header_timeout_s,
+    )
+    app[GUARD] = guard
     await runner.setup()
     try:
-        await web.SockSite(runner, sock).start()
+        await GuardedSockSite(runner, sock, guard).start()
         yield bound, app
     finally:
         await runner.cleanup()

@@ -59,6 +59,29 @@ class RelayConfig:
             self.recordings_dir if self.recordings_dir is not None else self.data_dir / "recordings"
         )
 
+    # Who may create rooms (server/room_creation.py). The key in `data_dir/admin.key` (made on
+    # first start) is always accepted; `admin_keys` adds more. Without a key, only a relay with
+    # `open_rooms` creates rooms, and then at most this many per address an hour, and this
+    # many not yet ended per address.
+    admin_keys: tuple[str, ...] = ()
+    open_rooms: bool = False
+    rooms_per_address_per_hour: int = 10
+    open_rooms_per_address: int = 3
+    # Host names answered besides the public URL's, the listening address's and loopback's.
+    allowed_hosts: tuple[str, ...] = ()
+    # Connections (server/connection_guard.py): a new connection's first request headers must
+    # be in within header_timeout_s; a kept-alive connection idle this long is closed; a JSON
+    # body must arrive within body_timeout_s. Per address (an IPv4 address or an IPv6 /64)
+    # at most this many connections (generous: one browser per listener behind one NAT);
+    # in all, the descriptor limit less a reserve unless max_connections says otherwise.
+    header_timeout_s: float = 10.0
+    idle_timeout_s: float = 30.0
+    body_timeout_s: float = 10.0
+    max_connections_per_address: int = 1024
+    max_connections: int | None = None
+    # /healthz answers 503 when the data folder's disk has less free space than this.
+    min_free_disk_bytes: int = 64 * 1024 * 1024
+
     @property
     def base_url(self) -> str:
         if self.public_url:

@@ -13,12 +13,17 @@
     GET  /r/{id}                the web client page (server/web/index.html)
     GET  /static/...            the web client's modules, styles and vendored files
 
-Errors are JSON `{"error": {"code": ..., "message": ...}}` with a 4xx status.
+Errors are JSON `{"error": {"code": ..., "message": ...}}` with a 4xx status (503 when the
+store cannot save). Creating a room needs the relay's key or an open relay
+(server/room_creation.py); a JSON body must say `Content-Type: application/json` (415
+otherwise: a cross-site form or a "simple" fetch cannot) and arrive within the body timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +31,60 @@ from aiohttp import web
 
 from server.directory import DEFAULT_PAGE, MAX_PAGE, card_of
 from server.hub import Hub, HubError
+from server.identity_rules import identity_refusal
 from server.room import AskMode, Role, RoomCard, RoomState, SetTicketing
 from server.room.codec import CodecError, from_plain
+from server.room_creation import CreationRights, Refusal
 from server.store import StoreError
 
 MAX_BODY_BYTES = 16 * 1024
+# /healthz reports a failed write this long after it (then the disk check alone decides).
+STORE_FAILURE_RECENT_S = 60.0
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+class BodyError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+async def _json_body(request: web.Request, timeout_s: float) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise BodyError(
+            415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json)."
+        )
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise HubError("too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    try:
+        async with asyncio.timeout(timeout_s):  # a body trickled a byte a second holds nothing
+            raw = b""
+            while len(raw) <= MAX_BODY_BYTES:  # read() returns what has come so far, not all
+                chunk = await request.content.read(MAX_BODY_BYTES + 1 - len(raw))
+                if not chunk:
+                    break
+                raw += chunk
+    except TimeoutError:
+        raise BodyError(408, "too_slow", "The request body did not arrive in time.") from None
     if len(raw) > MAX_BODY_BYTES:
         raise HubError("too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
     try:
         data = json.loads(raw or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # "[" * 16000 nests past the parser's stack
         raise HubError("malformed_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise HubError("not_an_object", "The body must be a JSON object.")
     return data
+
+
+def _body_error(error: BodyError) -> web.Response:
+    response = _error(error.status, error.code, error.message)
+    if error.status == 408:
+        response.force_close()  # the rest of a trickled body is not waited for
+    return response
 
 
 def _field(data: dict[str, Any], name: str, tp: Any, default: Any = ...) -> Any:
@@ -74,26 +109,62 @@ def _bearer(request: web.Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
+def _disk_problem(folder: Path, min_free_bytes: int) -> str | None:
+    """Why the store could not save now, or None: a full disk, a folder it cannot write."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError as exc:
+        return f"Cannot see the data folder {folder} ({exc.strerror})."
+    if free < min_free_bytes:
+        return (
+            f"The disk holding Roomcast's data has {free // (1024 * 1024)} MB free; "
+            "changes may not be saved. Free some space."
+        )
+    return None
+
+
+def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractRouteDef]:
     async def healthz(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
-        return web.json_response(
-            {"ok": True, "live_rooms": hub.live_room_count, "store": hub.store_report()}
+        config = request.app[config_key]
+        problem = hub.store_problem(STORE_FAILURE_RECENT_S) or _disk_problem(
+            config.data_dir, config.min_free_disk_bytes
         )
+        store = hub.store_report()  # what the start found wrong with the data file
+        if problem is not None:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "live_rooms": hub.live_room_count,
+                    "problem": problem,
+                    "store": store,
+                },
+                status=503,
+            )
+        return web.json_response({"ok": True, "live_rooms": hub.live_room_count, "store": store})
 
     async def create_room(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
         config = request.app[config_key]
+        rights: CreationRights = request.app[rights_key]
+        key = _bearer(request)
+        address = request.remote
+        grant = rights.check(key, address, lambda room_id: hub.room(room_id) is not None)
+        if isinstance(grant, Refusal):
+            return _error(grant.status, grant.code, grant.message)
         try:
-            data = await _json_body(request)
+            data = await _json_body(request, config.body_timeout_s)
             known = {"title", "description", "topics", "starts_at", "ask_mode", "tickets", "host"}
             unknown = sorted(set(data) - known)
             if unknown:
                 raise HubError("unknown_field", f"unknown field {unknown[0]!r}")
             host = _field(data, "host", dict[str, str])
-            for key in ("client_id", "client_secret", "display_name"):
-                if key not in host:
-                    raise HubError("missing_field", f"host.{key} is required.")
+            for name in ("client_id", "client_secret", "display_name"):
+                if name not in host:
+                    raise HubError("missing_field", f"host.{name} is required.")
+            refused = identity_refusal(host["client_id"], host["client_secret"])
+            if refused is not None:
+                raise HubError("invalid_field", f"host: {refused}")
             card = RoomCard(
                 _field(data, "title", str),
                 _field(data, "description", str, ""),
@@ -122,10 +193,19 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
                 ask_mode=_field(data, "ask_mode", AskMode, AskMode.EVERYONE),
                 ticketing=ticketing,
             )
+        except BodyError as error:
+            rights.withdraw(grant)
+            return _body_error(error)
         except HubError as error:
-            return _error(400, error.code, error.message)
+            rights.withdraw(grant)
+            return _error(429 if error.code == "limit_reached" else 400, error.code, error.message)
         except StoreError as error:
+            rights.withdraw(grant)
             return _error(503, "store_failed", str(error))
+        except BaseException:  # a dropped request (cancelled), a bug: the grant must not stay
+            rights.withdraw(grant)
+            raise
+        rights.created(grant, created.room.room_id)
         room = created.room
         join_url = config.join_url(room.room_id)
         return web.json_response(
@@ -190,8 +270,10 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         if room.state is not RoomState.SCHEDULED:
             return _error(409, "not_scheduled", "Reminders are for rooms that have not started.")
         try:
-            data = await _json_body(request)
+            data = await _json_body(request, request.app[config_key].body_timeout_s)
             client_id = _field(data, "client_id", str)
+        except BodyError as error:
+            return _body_error(error)
         except HubError as error:
             return _error(400, error.code, error.message)
         if not 0 < len(client_id) <= 64:

@@ -184,6 +184,13 @@ class Hub:
         """A room in any state (ended ones come from the store)."""
         return self.log.find(room_id)
 
+    def store_problem(self, within_s: float) -> str | None:
+        """Why the store could not save a change in the last `within_s`, or None."""
+        failure = self._store.last_write_failure
+        if failure is None or time.monotonic() - failure[0] > within_s:
+            return None
+        return failure[1]
+
     @property
     def live_room_count(self) -> int:
         return len(self.log)

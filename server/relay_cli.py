@@ -74,6 +74,80 @@ def register(subparsers: Any) -> None:
         help="end a live room once its host and co-hosts have all been disconnected this long "
         "(default 600)",
     )
+    rooms = parser.add_argument_group(
+        "who may create rooms",
+        "POST /api/rooms needs `Authorization: Bearer KEY` with the key in DATA_DIR/admin.key "
+        "(made on first start, mode 0600) or one from --admin-key-file; with --open-rooms anyone "
+        "may, within per-address limits (key holders are not limited).",
+    )
+    rooms.add_argument(
+        "--admin-key-file",
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="more keys that may create rooms, one a line (repeatable)",
+    )
+    rooms.add_argument(
+        "--open-rooms", action="store_true", help="let anyone create rooms, within the limits below"
+    )
+    rooms.add_argument(
+        "--rooms-per-address-per-hour",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help="rooms one address may create an hour without a key (default 10)",
+    )
+    rooms.add_argument(
+        "--open-rooms-per-address",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="rooms not yet ended one address may hold without a key (default 3)",
+    )
+    conns = parser.add_argument_group(
+        "connections",
+        "Requests must name one of the relay's own hosts (the --public-url's, --host's, or "
+        "127.0.0.1/localhost/[::1]); browsers' WebSockets must come from its own pages. "
+        "Listening on 0.0.0.0, name the address people use with --public-url, "
+        "--announce-address or --allowed-host.",
+    )
+    conns.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="another host name to answer to, e.g. a LAN name (repeatable)",
+    )
+    conns.add_argument(
+        "--header-timeout-s",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="close a connection whose request headers are not in within S (default 10)",
+    )
+    conns.add_argument(
+        "--idle-timeout-s",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="close a kept-alive HTTP connection idle this long (default 30)",
+    )
+    conns.add_argument(
+        "--max-connections-per-address",
+        type=_positive_int,
+        default=1024,
+        metavar="N",
+        help="connections one address (IPv4, or IPv6 /64) may hold; more are closed at once "
+        "(default 1024)",
+    )
+    conns.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="connections in all; past it the oldest one still sending its headers is closed "
+        "(default: the open-file limit, raised to its hard limit, less 192)",
+    )
     parser.add_argument(
         "--recordings-dir",
         default=None,
@@ -135,12 +209,19 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from server.admin_key import AdminKeyError, read_keys
+    from server.connection_guard import raise_descriptor_limit
+    from server.log_flood import install as limit_log_floods
+
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    limit_log_floods()
+    raise_descriptor_limit()  # media workers inherit it
     try:
         data_dir = resolve_data_dir(args.relay_data_dir or args.data_dir)
-    except OSError as exc:
+        keys = [key for name in args.admin_key_file or () for key in read_keys(Path(name))]
+    except (OSError, AdminKeyError) as exc:
         print(f"roomcast relay: {exc}", file=sys.stderr)
         return 2
     config = RelayConfig(
@@ -154,6 +235,15 @@ def run(args: argparse.Namespace) -> int:
         abandon_after_s=args.abandon_after_s,
         recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
         keep_recordings_days=args.keep_recordings_days,
+        admin_keys=tuple(keys),
+        open_rooms=args.open_rooms,
+        rooms_per_address_per_hour=args.rooms_per_address_per_hour,
+        open_rooms_per_address=args.open_rooms_per_address,
+        allowed_hosts=tuple(args.allowed_host or ()),
+        header_timeout_s=args.header_timeout_s,
+        idle_timeout_s=args.idle_timeout_s,
+        max_connections_per_address=args.max_connections_per_address,
+        max_connections=args.max_connections,
     )
     console = Path(args.console_pid_file) if args.console_pid_file else None
     try:
@@ -170,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: RelayConfig, console_pid_file: Path | None, grace_s: float) -> None:
+    from server.admin_key import AdminKeyError
     from server.app import running_relay
     from server.store import StoreError
 
@@ -187,7 +278,7 @@ async def _serve(config: RelayConfig, console_pid_file: Path | None, grace_s: fl
             await stop.wait()
             if watch is not None:
                 watch.cancel()
-    except StoreError as exc:
+    except (StoreError, AdminKeyError) as exc:
         print(f"roomcast relay: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 

@@ -137,6 +137,13 @@ class RoomLog:
         limits: Limits | None,
     ) -> Room:
         extra = {"limits": limits} if limits is not None else {}
+        scheduled = 0
+        if starts_at is not None:
+            scheduled = sum(
+                1
+                for logged in self._rooms.values()
+                if logged.room.host_id == host_id and logged.room.state is RoomState.SCHEDULED
+            )
         made = new_room(
             new_room_id(),
             host_id,
@@ -147,6 +154,7 @@ class RoomLog:
             ask_mode=ask_mode,
             blocked=self._store.blocked_by(host_id),
             contacts=self._store.contacts_of(host_id),
+            scheduled_by_host=scheduled,
             **extra,  # type: ignore[arg-type]
         )
         if isinstance(made, Rejected):

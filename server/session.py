@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from server.config import RelayConfig
+from server.http_guard import origin_allowed
 from server.hub import (
     CLOSE_BAD_HELLO,
     CLOSE_REMOVED,
@@ -41,6 +42,7 @@ from server.hub import (
     Hub,
     HubError,
 )
+from server.identity_rules import identity_refusal
 from server.protocol import (
     MAX_FRAME_BYTES,
     ErrorCode,
@@ -63,10 +65,6 @@ from server.store import StoreError
 
 logger = logging.getLogger(__name__)
 
-MAX_CLIENT_ID_CHARS = 64
-MIN_SECRET_CHARS = 16
-MAX_SECRET_CHARS = 256
-RESERVED_PREFIXES = ("cohost-", "system")
 # Ephemeral frames (levels, speaking) are skipped for a connection this far behind.
 EPHEMERAL_BACKLOG = 50
 # How long a too-slow reader gets to take its close frame before the socket is closed.
@@ -299,22 +297,9 @@ class Session:
             self.token = hello.token
             return holder[1]
         client_id, secret = hello.client_id, hello.client_secret
-        if not (0 < len(client_id) <= MAX_CLIENT_ID_CHARS and client_id.isprintable()):
-            self._refuse(
-                request_id,
-                ErrorCode.INVALID_FIELD.value,
-                "client_id must be 1 to 64 printable characters.",
-            )
-            return None
-        if client_id.startswith(RESERVED_PREFIXES):
-            self._refuse(request_id, ErrorCode.INVALID_FIELD.value, "That client_id is reserved.")
-            return None
-        if not MIN_SECRET_CHARS <= len(secret) <= MAX_SECRET_CHARS:
-            self._refuse(
-                request_id,
-                ErrorCode.INVALID_FIELD.value,
-                "client_secret must be 16 to 256 characters.",
-            )
+        refusal = identity_refusal(client_id, secret)
+        if refusal is not None:
+            self._refuse(request_id, ErrorCode.INVALID_FIELD.value, refusal)
             return None
         try:
             # Nothing is written yet: an identity is recorded only once it really joins.
@@ -536,12 +521,28 @@ def _peek_id(data: str) -> RequestId:
 
 
 def websocket_route(
-    hub_key: web.AppKey[Hub], config_key: web.AppKey[RelayConfig]
+    hub_key: web.AppKey[Hub],
+    config_key: web.AppKey[RelayConfig],
+    own_hosts_key: web.AppKey[frozenset[str]],
 ) -> web.AbstractRouteDef:
-    """`GET /ws`: one Session per connection, with the app's hub and config."""
+    """`GET /ws`: one Session per connection, with the app's hub and config. A browser's
+    connection must come from a page the relay served (its Origin is the relay's own): any
+    other site open in the host's browser could otherwise act in a room as its visitor."""
 
-    async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+    async def websocket_handler(request: web.Request) -> web.StreamResponse:
         config = request.app[config_key]
+        origin, host = request.headers.get("Origin"), request.headers.get("Host")
+        if not origin_allowed(request.app[own_hosts_key], origin, host):
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "wrong_origin",
+                        "message": "Rooms on this relay are joined from its own pages, not "
+                        "from another site.",
+                    }
+                },
+                status=403,
+            )
         ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=4 * MAX_FRAME_BYTES)
         await ws.prepare(request)
         session = Session(ws, request.app[hub_key], config, request.remote or "")

@@ -75,6 +75,14 @@ class Store:
         # What opening found and did about it (a file set aside, rows salvaged), in words.
         self.notices: list[str] = []
 
+        # The last write that failed: (time.monotonic(), what to tell people); /healthz reports it.
+        self.last_write_failure: tuple[float, str] | None = None
+
+    def _write_failed(self, exc: sqlite3.OperationalError) -> StoreError:
+        error = _write_error(exc)
+        self.last_write_failure = (time.monotonic(), str(error))
+        return error
+
     # -- opening -------------------------------------------------------------------------------
 
     @classmethod
@@ -235,7 +243,7 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"a room with id {room.room_id!r} already exists") from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
 
     def append(self, room: Room, events: Sequence[object], first_seq: int) -> int:
         """Append `events` as first_seq, first_seq + 1, … (and the side tables they change).
@@ -252,7 +260,7 @@ class Store:
                 f"events for room {room.room_id!r} from {first_seq} cannot be stored ({exc})"
             ) from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return first_seq + len(events) - 1
 
     def _append_all(self, room: Room, events: Sequence[object], first_seq: int) -> None:
@@ -269,7 +277,7 @@ class Store:
             with self._transaction():
                 return self._save_snapshot(room, seq, snapshot or encode_snapshot(room))
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
 
     def _save_snapshot(self, room: Room, seq: int, snapshot: str) -> bool:
         updated = self._db.execute(
@@ -318,7 +326,7 @@ class Store:
                 f"events for room {room.room_id!r} from {first_seq} are already stored"
             ) from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return last_seq
 
     def _append_event(self, room: Room, seq: int, event: object) -> None:
@@ -481,7 +489,7 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"room {room_id!r} is not in the store") from exc
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return self.reminder_count(room_id)
 
     # -- identities and role tokens -------------------------------------------------------------
@@ -505,7 +513,7 @@ class Store:
                     "SELECT secret_hash FROM identities WHERE client_id = ?", (client_id,)
                 ).fetchone()
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
         return hmac.compare_digest(row[0], digest)
 
     def bind_identity(self, client_id: str, secret: str, now: float) -> None:
@@ -530,7 +538,7 @@ class Store:
                     (_digest(token), room_id, user_id, role, now),
                 )
         except sqlite3.OperationalError as exc:
-            raise _write_error(exc) from exc
+            raise self._write_failed(exc) from exc
 
     def token_holder(self, token: str) -> tuple[str, str, str] | None:
         """(room_id, user_id, role) the token was made for, or None."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +29,7 @@ from console.identity import Identity
 from console.mic_track import CaptureTrack
 from console.microphones import SilenceTrack, device_names, open_microphone
 from console.room_view import RoomState
-from console.rooms_api import ApiError, HostedRoom, RelayApi, RoomBook
+from console.rooms_api import RELAY_KEY_ENV, ApiError, HostedRoom, RelayApi, RoomBook
 from console.supervisor import RelayState, RelaySupervisor, SupervisorError
 from ui.asyncs import spawn
 from ui.header import ShareLinks
@@ -202,6 +203,13 @@ class ConsoleApp(QObject):
         self.relay_url = url
         return url
 
+    def _admin_key(self) -> str | None:
+        """The key that lets this console create rooms: its own relay's, or for a relay
+        elsewhere the one in ROOMCAST_RELAY_KEY (none: that relay must be an open one)."""
+        if self.supervisor is not None:
+            return self.supervisor.admin_key()
+        return os.environ.get(RELAY_KEY_ENV) or None
+
     def _status(self, text: str) -> None:
         if self.start_dialog is not None:
             self.start_dialog.set_status(text)
@@ -218,7 +226,7 @@ class ConsoleApp(QObject):
             await self._relay()
         assert self.relay_url is not None
         if isinstance(choice, NewRoom):
-            hosted, _card = await RelayApi(self.relay_url).create_room(
+            hosted, _card = await RelayApi(self.relay_url, admin_key=self._admin_key()).create_room(
                 self.identity,
                 self.settings.display_name,
                 choice.title,

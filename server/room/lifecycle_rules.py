@@ -60,9 +60,11 @@ def new_room(
     blocked: frozenset[str] = frozenset(),
     contacts: frozenset[str] = frozenset(),
     tickets: Ticketing | None = None,
+    scheduled_by_host: int = 0,
 ) -> Room | Rejected:
     """A live room (or a scheduled one when `starts_at` is given). Nobody is in it yet: the host
-    comes in with Join like anyone else and holds the host role because of their id."""
+    comes in with Join like anyone else and holds the host role because of their id.
+    `scheduled_by_host`: how many rooms this host has scheduled and not started yet."""
     if not isinstance(room_id, str) or not 0 < len(room_id) <= MAX_ROOM_ID_CHARS:
         return validation.invalid("The room id must be 1 to 128 characters.")
     checked_limits = validation.limits(limits)
@@ -100,6 +102,12 @@ def new_room(
     when = validation.schedule(starts_at, now, limits)
     if isinstance(when, Rejected):
         return when
+    if scheduled_by_host >= limits.max_scheduled_rooms_per_host:
+        top = limits.max_scheduled_rooms_per_host
+        return Rejected(
+            Reason.LIMIT_REACHED,
+            f"You have {top} rooms scheduled already; start or cancel one first.",
+        )
     return replace(room, state=RoomState.SCHEDULED, starts_at=when, started_at=None)
 
 

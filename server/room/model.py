@@ -103,6 +103,9 @@ class Limits:
     max_marker_label_chars: int = 80
     max_ticket_price_cents: int = 99_900
     max_ticket_quantity: int = 10_000
+    # Rooms one host may have scheduled and not yet started (each is a directory entry and a
+    # database row until it starts or is cancelled).
+    max_scheduled_rooms_per_host: int = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import aiohttp
 
 from console.client import JoinLink, RoomClient
 from console.identity import Identity
+from server.admin_key import key_path, read_key
 from server.app import running_relay
 from server.config import RelayConfig
 
@@ -22,6 +23,11 @@ async def relay(
     config = RelayConfig(data_dir=data_dir, host="127.0.0.1", port=0, **settings)
     async with running_relay(config, with_media=with_media) as running:
         yield running
+
+
+def admin_headers(config: RelayConfig) -> dict[str, str]:
+    """What the console sends to create a room: the relay's key, from its data folder."""
+    return {"Authorization": f"Bearer {read_key(key_path(config.data_dir))}"}
 
 
 async def create_room(config: RelayConfig, host: Identity, **fields: Any) -> dict[str, Any]:
@@ -36,7 +42,7 @@ async def create_room(config: RelayConfig, host: Identity, **fields: Any) -> dic
     body.update(fields)
     async with (
         aiohttp.ClientSession() as http,
-        http.post(f"{config.base_url}/api/rooms", json=body) as resp,
+        http.post(f"{config.base_url}/api/rooms", json=body, headers=admin_headers(config)) as resp,
     ):
         data = await resp.json()
         assert resp.status == 201, data

@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 
 from console.identity import Identity
-from tests.relay.relaykit import create_room, join, relay
+from tests.relay.relaykit import admin_headers, create_room, join, relay
 
 
 def test_health_create_card_and_directory(tmp_path):
@@ -67,7 +67,8 @@ def test_bad_create_requests_get_clear_errors(tmp_path):
             ]
             for body, code in cases:
                 kwargs = {"data": body} if isinstance(body, bytes) else {"json": body}
-                async with http.post(url, **kwargs) as resp:
+                headers = admin_headers(config) | {"Content-Type": "application/json"}
+                async with http.post(url, headers=headers, **kwargs) as resp:
                     data = await resp.json()
                     assert resp.status == 400, (body, data)
                     assert data["error"]["code"] == code, (body, data)

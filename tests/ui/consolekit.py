@@ -8,7 +8,10 @@ from console.client import JoinLink
 from console.host_session import HostSession
 from console.identity import Identity
 from console.rooms_api import HostedRoom, RelayApi
+from console.supervisor import RelaySupervisor
 from console.tracks import ToneTrack
+from server.admin_key import key_path, read_key
+from server.config import RelayConfig
 from ui.header import ShareLinks
 from ui.main_window import MainWindow
 from ui.room_controller import RoomController
@@ -26,9 +29,19 @@ class Console:
         await self.session.close(leave=False)
 
 
-async def open_console(base_url: str, title: str = "Evening talk", **room: object) -> Console:
+def relay_api(relay: RelaySupervisor | RelayConfig) -> RelayApi:
+    """The console's API client for a relay, holding that relay's key (as the console does)."""
+    if isinstance(relay, RelaySupervisor):
+        assert relay.base_url is not None
+        return RelayApi(relay.base_url, admin_key=relay.admin_key())
+    return RelayApi(relay.base_url, admin_key=read_key(key_path(relay.data_dir)))
+
+
+async def open_console(
+    relay: RelaySupervisor | RelayConfig, title: str = "Evening talk", **room: object
+) -> Console:
     identity = Identity.new()
-    hosted, _card = await RelayApi(base_url).create_room(identity, "Hana Host", title, **room)  # type: ignore[arg-type]
+    hosted, _card = await relay_api(relay).create_room(identity, "Hana Host", title, **room)  # type: ignore[arg-type]
     session = HostSession(
         JoinLink.parse(hosted.host_url), identity, "Hana Host", mic=ToneTrack(440, -18.0)
     )

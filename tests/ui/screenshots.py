@@ -28,7 +28,7 @@ from console.tracks import ToneTrack
 from server.room import AddMarker, React, RequestToSpeak, SetConsent, StopRecording
 from tests.fixtures_audio import SENTENCES, speech
 from tests.ui.botkit import ToneBot, until
-from tests.ui.consolekit import open_console
+from tests.ui.consolekit import open_console, relay_api
 from ui.export_dialog import ExportDialog
 from ui.moderator_view import ModeratorView
 from ui.recordings_library import RecordingsLibrary
@@ -93,7 +93,7 @@ async def scene() -> None:
     relay = RelaySupervisor(data, port=0)
     url = await relay.start()
     console = await open_console(
-        url, "Open-source audio, live", description="How we built a Spaces-style host console",
+        relay, "Open-source audio, live", description="How we built a Spaces-style host console",
         topics=("audio", "python", "qt"),
     )  # fmt: skip
     window = console.window
@@ -137,7 +137,7 @@ async def scene() -> None:
     window.grab().save(str(OUT / "console-queue.png"))
 
     # moderator view: this room and a second one watched through a co-host link
-    second = await RelayApi(url).create_room(Identity.new(), "Mo Host", "Late-night radio")
+    second = await relay_api(relay).create_room(Identity.new(), "Mo Host", "Late-night radio")
     token = second[0].host_url.split("#token=", 1)[1]
     cohost_url = await RelayApi(url).cohost_link(second[0].room_id, token)
     host2 = HostSession(

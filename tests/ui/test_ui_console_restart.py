@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(90)
 
 def test_the_console_restarts_a_killed_relay_and_the_room_comes_back(qapp, aloop, relay_child):
     async def scenario():
-        console = await open_console(relay_child.base_url, "Restart me")
+        console = await open_console(relay_child, "Restart me")
         window = console.window
         bot = ToneBot(console.hosted.join_url, "Tia Tone", 660)
         try:

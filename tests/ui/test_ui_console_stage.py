@@ -30,7 +30,7 @@ def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_m
     qapp, aloop, relay_child, tmp_path, qtmodeltester
 ):
     async def scenario():
-        console = await open_console(relay_child.base_url)
+        console = await open_console(relay_child)
         window = console.window
         bot = BotProcess(
             console.hosted.join_url, tmp_path / "bot.json",

@@ -28,7 +28,7 @@ def test_the_moderator_view_shows_a_room_card_and_focuses_it_on_click(
     qapp, aloop, relay_child, qtbot
 ):
     async def scenario():
-        console = await open_console(relay_child.base_url, "Card room")
+        console = await open_console(relay_child, "Card room")
         bot = ToneBot(console.hosted.join_url, "Asker", 500)
         view = ModeratorView()
         try:

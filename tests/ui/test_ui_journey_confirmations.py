@@ -29,7 +29,7 @@ def test_end_room_remove_block_and_record_confirmations_close_after_each_answer(
     qapp, aloop, relay_child, qtbot
 ):
     async def scenario():
-        console = await open_console(relay_child.base_url, "Confirm room")
+        console = await open_console(relay_child, "Confirm room")
         window = console.window
         rita = ToneBot(console.hosted.join_url, "Rita Remove", 500)
         bert = ToneBot(console.hosted.join_url, "Bert Block", 600)

@@ -30,7 +30,7 @@ pytestmark = [
 
 def test_follow_from_the_audience_then_unfollow_block_and_unblock(qapp, aloop, relay_child, qtbot):
     async def scenario():
-        console = await open_console(relay_child.base_url, "Friends only", ask_mode="followed")
+        console = await open_console(relay_child, "Friends only", ask_mode="followed")
         window = console.window
         people = window.side.people
         fay = ToneBot(console.hosted.join_url, "Fay Follower", 520)

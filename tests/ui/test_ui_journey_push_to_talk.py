@@ -53,7 +53,7 @@ def test_capture_the_key_in_settings_then_hold_it_to_talk(qapp, aloop, relay_chi
         assert answers and answers[0].push_to_talk_key == "F8"
         assert not dialog.isVisible()
 
-        console = await open_console(relay_child.base_url, "Talk room")
+        console = await open_console(relay_child, "Talk room")
         window = console.window
         me = console.controller.me
         try:

@@ -63,7 +63,7 @@ def test_a_cohost_console_is_asked_no_by_default_and_a_failed_recording_shows_it
 ):
     async def scenario():
         async with relay_in_loop(tmp_path / "relay") as (config, hub):
-            host = await open_console(config.base_url, "Consent room")
+            host = await open_console(config, "Consent room")
             token = host.hosted.host_url.split("#token=", 1)[1]
             link = await RelayApi(config.base_url).cohost_link(host.hosted.room_id, token)
             co_session = HostSession(

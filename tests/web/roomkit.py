@@ -15,6 +15,7 @@ import soundfile
 from console.client import JoinLink, RoomClient
 from console.identity import Identity
 from console.media_link import MediaLink
+from server.admin_key import key_path, read_key
 from server.room import Room, Unmute
 from tests.fixtures_audio import SENTENCES, speech
 from tests.web.webrig import RelayThread
@@ -124,13 +125,26 @@ def open_room(relay: RelayThread, *, host_name: str = "Hana Host", **fields: Any
         "client_secret": identity.client_secret,
         "display_name": host_name,
     }
-    made = relay.run(post_json(f"{relay.base_url}/api/rooms", fields, expect=201))
+    key = read_key(key_path(relay.config.data_dir))  # what the console sends
+    made = relay.run(
+        post_json(
+            f"{relay.base_url}/api/rooms",
+            fields,
+            expect=201,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    )
     host = join_bot(relay, made["host_url"], host_name, identity=identity, token=made["host_token"])
     return TestRoom(relay, made, host)
 
 
-async def post_json(url: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.post(url, json=body) as response:
+async def post_json(
+    url: str, body: dict[str, Any], expect: int = 200, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, json=body, headers=headers) as response,
+    ):
         data: dict[str, Any] = await response.json()
         assert response.status == expect, data
         return data
