@@ -19,6 +19,8 @@ from dataclasses import replace
 from aiohttp import web
 
 from server.config import RelayConfig
+from server.hls_http import hls_routes
+from server.hls_origin import HlsOrigin
 from server.http_api import routes, security_headers
 from server.hub import Hub
 from server.media.coordinator import MediaWorkers
@@ -32,9 +34,12 @@ logger = logging.getLogger(__name__)
 HUB = web.AppKey("hub", Hub)
 CONFIG = web.AppKey("config", RelayConfig)
 MEDIA = web.AppKey("media", MediaWorkers)
+HLS = web.AppKey("hls", HlsOrigin)
 
 
-def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> MediaWorkers:
+def _media_workers(
+    hub: Hub, recorders: RoomRecorders, config: RelayConfig, hls: HlsOrigin | None
+) -> MediaWorkers:
     """The media plane: worker processes, wired to the hub's broadcasts and the recorders."""
     from server.media.coordinator import MediaWorkers, default_worker_count
     from server.media.ice import IceConfig
@@ -66,6 +71,9 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
         on_media_lost=on_media_lost,
         on_mixer_restart=hub.forget_speaking,
         connect_timeout_s=config.media_connect_timeout_s,
+        hls_root=hls.root if hls is not None else None,
+        on_hls=hls.published if hls is not None else lambda progress: None,
+        on_room_closed=hls.room_closed if hls is not None else lambda room_id: None,
     )
 
 
@@ -93,9 +101,16 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
                 logger.warning(
                     "recording %s recovered after a crash: %s", report.folder, report.message
                 )
+        hls = None
+        if config.hls_dir is not None:
+            hls = HlsOrigin(config.hls_dir, linger_s=config.hls_linger_s)
+            left = await asyncio.get_running_loop().run_in_executor(None, hls.clear_leftovers)
+            if left:
+                logger.info("removed %d HLS folders left by an earlier run", left)
+            app[HLS] = hls
         workers = None
         if with_media:
-            workers = _media_workers(hub, hub.recorders, config)
+            workers = _media_workers(hub, hub.recorders, config, hls)
             await workers.start()
             hub.media_factory = workers.port
             app[MEDIA] = workers
@@ -107,12 +122,16 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         await hub.close()
         if workers is not None:
             await workers.close()
+        if hls is not None:
+            await hls.close()
         hub.recorders.close()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.add_routes(routes(HUB, CONFIG))
     app.add_routes([websocket_route(HUB, CONFIG)])
+    if config.hls_dir is not None:
+        app.add_routes(hls_routes(HUB, HLS))
     return app
 
 

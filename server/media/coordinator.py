@@ -43,6 +43,7 @@ from server.media.worker_protocol import (
     DescribeRecording,
     Disconnect,
     FrameReader,
+    HlsProgress,
     HostRoom,
     Levels,
     PeerLost,
@@ -128,6 +129,9 @@ class MediaWorkers:
         on_mixer_restart: Callable[[str], None] = lambda room_id: None,
         connect_timeout_s: float = 30.0,
         command: Callable[..., Sequence[str]] = worker_command,
+        hls_root: Path | None = None,
+        on_hls: Callable[[HlsProgress], None] = lambda progress: None,
+        on_room_closed: Callable[[str], None] = lambda room_id: None,
     ) -> None:
         if count < 1:
             raise ValueError("the relay needs at least one media worker")
@@ -137,6 +141,10 @@ class MediaWorkers:
         self.on_recording_failed = on_recording_failed
         self.on_media_lost = on_media_lost
         self.on_mixer_restart = on_mixer_restart
+        self.hls_root = hls_root
+        """Each room's LL-HLS stream goes to hls_root/<room_id>/ (None: no HLS)."""
+        self.on_hls = on_hls
+        self.on_room_closed = on_room_closed
         self._command = command
         self.connect_timeout_s = connect_timeout_s
         self.workers = [_Worker(i) for i in range(count)]
@@ -228,6 +236,8 @@ class MediaWorkers:
                 if proxy is not None:
                     proxy.recording = None
                 self.on_recording_failed(room_id, text)
+            case HlsProgress():
+                self.on_hls(message)
             case PeerLost(room_id=room_id, user_id=user_id):
                 logger.info("room %s: %s's connection failed in worker %d", room_id, user_id,
                             worker.index)  # fmt: skip
@@ -506,6 +516,7 @@ class RoomMediaProxy:
         self.placements.clear()
         self.recording = None
         self.pool.forget(self)
+        self.pool.on_room_closed(self.room_id)
 
     # -- recording (server/recorder.py) --------------------------------------------------------
 
@@ -546,7 +557,9 @@ class RoomMediaProxy:
             return  # no worker is up: `worker_ready` brings the room back
         self.home = home
         self.pool.workers[home].hosted.add(self.room_id)
-        self.pool.send(home, HostRoom(self.room_id, self.tick_origin_s))
+        root = self.pool.hls_root
+        hls_folder = str(root / self.room_id) if root is not None else None
+        self.pool.send(home, HostRoom(self.room_id, self.tick_origin_s, hls_folder))
         self.pool.send(home, SetStage(self.room_id, self.stage))
         self._forward = ()
         self._refresh_forward()
