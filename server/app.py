@@ -74,6 +74,7 @@ def _media_workers(
         hls_root=hls.root if hls is not None else None,
         on_hls=hls.published if hls is not None else lambda progress: None,
         on_room_closed=hls.room_closed if hls is not None else lambda room_id: None,
+        webrtc_seats=config.webrtc_seats,
     )
 
 
@@ -131,7 +132,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
     app.add_routes(routes(HUB, CONFIG))
     app.add_routes([websocket_route(HUB, CONFIG)])
     if config.hls_dir is not None:
-        app.add_routes(hls_routes(HUB, HLS))
+        app.add_routes(hls_routes(HUB, HLS, MEDIA))
     return app
 
 

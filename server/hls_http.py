@@ -9,6 +9,8 @@
     GET  /hls/{room_id}/state.json      who is on stage, who is speaking, listener count,
                                         recent reactions: for listeners without a WebSocket
     POST /hls/{room_id}/reactions       {"emoji": E}: one reaction, rate-limited per address
+    POST /hls/{room_id}/broadcast       {"on": true|false} with `Authorization: Bearer <host
+                                        token>`: broadcast mode (new listeners hear HLS)
 
 Cache-Control is what an edge needs: media (init, segments, parts) never change once written,
 so they are immutable for a year; the plain playlist and the state live one second; a blocking
@@ -83,8 +85,12 @@ class _Reactions:
         return dict(total)
 
 
-def hls_routes(hub_key: Any, origin_key: Any) -> list[web.AbstractRouteDef]:
+def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.AbstractRouteDef]:
     reactions = _Reactions()
+
+    def broadcasting(request: web.Request, room_id: str) -> bool:
+        pool = request.app.get(media_key)
+        return pool is not None and room_id in pool.broadcast_rooms
 
     def origin_of(request: web.Request) -> HlsOrigin:
         origin: HlsOrigin = request.app[origin_key]
@@ -197,7 +203,10 @@ def hls_routes(hub_key: Any, origin_key: Any) -> list[web.AbstractRouteDef]:
                 "total": card.get("listener_count", 0) + hls_listeners,
             },
             "reactions": reactions.last_seconds(room_id, time.time()),
-            "hls": {"live": stream is not None and not stream.ended},
+            "hls": {
+                "live": stream is not None and not stream.ended,
+                "broadcast": broadcasting(request, room_id),
+            },
             "updated_at": time.time(),
         }
         return web.Response(
@@ -227,12 +236,36 @@ def hls_routes(hub_key: Any, origin_key: Any) -> list[web.AbstractRouteDef]:
             )
         return web.json_response({"ok": True}, headers={"Cache-Control": "no-store"})
 
+    async def broadcast(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        room_id = room_id_of(request)
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        holder = hub.token_holder(token) if token else None
+        if holder is None or holder[0] != room_id or holder[2] != "host":
+            return _error(403, "forbidden", "Only the host turns broadcast mode on or off.")
+        raw = await request.content.read(1025)
+        try:
+            on = json.loads(raw)["on"]
+        except (ValueError, KeyError, TypeError):
+            on = None
+        pool = request.app.get(media_key)
+        if not isinstance(on, bool) or pool is None:
+            return _error(400, "invalid_field", 'Send {"on": true} or {"on": false}.')
+        pool.set_broadcast(room_id, on)
+        return web.json_response({"broadcast": on}, headers={"Cache-Control": "no-store"})
+
     return [
+        web.post("/hls/{room_id}/broadcast", broadcast),
         web.get("/hls/{room_id}/index.m3u8", playlist),
         web.get("/hls/{room_id}/state.json", state_document),
         web.post("/hls/{room_id}/reactions", react),
         web.get("/hls/{room_id}/{name}", media),
     ]
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 def _client_address(request: web.Request) -> str:

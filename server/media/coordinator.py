@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from server.media.ice import IceConfig
-from server.media.values import LevelSample, MediaError, MediaStats, StageState
+from server.media.values import LevelSample, ListenOverHls, MediaError, MediaStats, StageState
 from server.media.worker_protocol import (
     AddMarker,
     Answered,
@@ -132,6 +132,7 @@ class MediaWorkers:
         hls_root: Path | None = None,
         on_hls: Callable[[HlsProgress], None] = lambda progress: None,
         on_room_closed: Callable[[str], None] = lambda room_id: None,
+        webrtc_seats: int | None = None,
     ) -> None:
         if count < 1:
             raise ValueError("the relay needs at least one media worker")
@@ -145,6 +146,10 @@ class MediaWorkers:
         """Each room's LL-HLS stream goes to hls_root/<room_id>/ (None: no HLS)."""
         self.on_hls = on_hls
         self.on_room_closed = on_room_closed
+        self.webrtc_seats = webrtc_seats
+        """WebRTC listeners per room, when HLS carries the rest (None: no limit)."""
+        self.broadcast_rooms: set[str] = set()
+        """Rooms whose host turned on broadcast mode: new listeners hear HLS."""
         self._command = command
         self.connect_timeout_s = connect_timeout_s
         self.workers = [_Worker(i) for i in range(count)]
@@ -410,6 +415,24 @@ class MediaWorkers:
         replies = await self.stats(restart_windows=restart_windows)
         return {s.index: s.rooms[room_id] for s in replies if room_id in s.rooms}
 
+    def set_broadcast(self, room_id: str, on: bool) -> None:
+        if on:
+            self.broadcast_rooms.add(room_id)
+        else:
+            self.broadcast_rooms.discard(room_id)
+
+    def listener_refusal(self, proxy: RoomMediaProxy, user_id: str) -> str | None:
+        """Why this listener should hear the room over HLS rather than WebRTC (None: WebRTC).
+        Only with HLS on: without it, a refused listener would hear nothing."""
+        if self.hls_root is None or user_id in proxy.placements:
+            return None
+        if proxy.room_id in self.broadcast_rooms:
+            return "The host streams this room as a broadcast: listening over HLS."
+        seats = self.webrtc_seats
+        if seats is not None and proxy.webrtc_listeners() >= seats:
+            return f"The room's {seats} WebRTC seats are taken: listening over HLS."
+        return None
+
     def pids(self) -> dict[int, int]:
         return {w.index: w.pid for w in self.workers if w.alive}
 
@@ -453,6 +476,10 @@ class RoomMediaProxy:
     async def connect(self, user_id: str, offer_sdp: str, *, send_allowed: bool) -> str:
         if self.closed:
             raise MediaError("This room's audio has ended.")
+        if not send_allowed:
+            refusal = self.pool.listener_refusal(self, user_id)
+            if refusal is not None:
+                raise ListenOverHls(refusal)
         token = next(self._offers)
         self._latest_offer[user_id] = token
         if self.home is None:
@@ -485,6 +512,9 @@ class RoomMediaProxy:
                 self.pool.send(old, Disconnect(self.room_id, user_id))
         self._refresh_forward()
         return reply.sdp
+
+    def webrtc_listeners(self) -> int:
+        return sum(1 for user_id in self.placements if user_id not in self.stage)
 
     def set_stage(self, stage: Mapping[str, StageState]) -> None:
         # Stamped now, as the hub applies the rules' decision: the worker writes a speaker's

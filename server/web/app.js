@@ -70,7 +70,11 @@ export class App {
         // ICE gave up (a changed network): offer again once the relay can hear us.
         if (state === 'failed' && this.connection?.connected) this.syncAudio(true);
       },
-    });
+      mode: (mode) => this.showListening(mode),
+    }, `/hls/${encodeURIComponent(this.roomId)}/index.m3u8`);
+    this.listeningEl = h('p', { class: 'listen-mode', role: 'status', hidden: true });
+    document.body.append(this.listeningEl);
+    this.listeningTimer = 0;
     this.actions = new RoomActions(this);
     this.cardView = new CardView(this);
     this.roomView = new RoomView(this.actions);
@@ -352,6 +356,25 @@ export class App {
     const me = person(this.mirror.room, this.mirror.you);
     const live = this.mirror.room.state === 'live';
     this.audio.want({ connected: live, send: Boolean(me && onStage(me.role)), renew });
+  }
+
+  /** Which way this page hears the room: "Listening over WebRTC" or over HLS with its delay. */
+  showListening(mode) {
+    clearInterval(this.listeningTimer);
+    const el = this.listeningEl;
+    if (mode) document.body.dataset.listening = mode;
+    else delete document.body.dataset.listening;
+    el.hidden = !mode;
+    if (mode === 'webrtc') el.textContent = 'Listening over WebRTC';
+    if (mode !== 'hls') return;
+    const update = () => {
+      const delay = this.audio.hlsDelaySeconds();
+      el.textContent = delay === null
+        ? 'Listening over HLS'
+        : `Listening over HLS, ~${Math.max(1, Math.round(delay))} s behind`;
+    };
+    update();
+    this.listeningTimer = setInterval(update, 1000);
   }
 
   async _offer(sdp) {

@@ -1,0 +1,196 @@
+"""LL-HLS (issue 12): what the stream costs the room's clock, and what an edge saves the relay.
+
+1. The media worker's tick, with and without HLS: a room's `RoomMedia._tick` (two people on
+   stage, the audience mix encoded as for a WebRTC listener) in a tight loop, 3,000 ticks
+   (60 s of audio); with HLS the tick also hands its packet to the stream, whose writer
+   thread writes parts, segments and playlists to a temporary folder meanwhile. Baseline:
+   the same tick without HLS, in the same run.
+2. The relay behind nginx (deploy/nginx/roomcast-hls.conf, rendered as tests/hls does): a
+   subprocess relay with `--hls`, a tone bot on stage, N plain HLS followers (blocking
+   playlist reload + segment, as tests/hls/followers.py) for a window: requests that reached
+   the relay per segment, and the relay's CPU (its processes' utime + stime from /proc).
+   Baseline: the same followers straight at the relay, no edge.
+
+Environment: ROOMCAST_BENCH_HLS_CLIENTS (default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S
+(default 20), ROOMCAST_BENCH_HLS_DIRECT (baseline client counts, default 10,100).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TICKS = 3_000
+
+
+def _env_list(name: str, default: str) -> list[int]:
+    return [int(x) for x in os.environ.get(name, default).split(",") if x.strip()]
+
+
+# -- 1. the tick ---------------------------------------------------------------------------------
+
+
+async def _tick_costs(with_hls: bool, folder: Path) -> tuple[list[float], int]:
+    from server.media.hls_stream import HlsStream
+    from server.media.ice import IceConfig
+    from server.media.room_media import RoomMedia
+    from server.media.values import StageState
+
+    media = RoomMedia("bench", IceConfig(), lambda levels: None, lambda u, s: None)
+    media.set_stage({"a": StageState(muted=False), "b": StageState(muted=False)})
+    media.set_forwarding(True)  # encode the audience mix every tick, as for a listener
+    stream = None
+    if with_hls:
+        stream = HlsStream(folder, lambda msn, part, complete, ended: None)
+        media.hls_to(stream)
+    costs = []
+    for tick in range(TICKS):
+        started = time.perf_counter()
+        media._tick(tick)
+        costs.append(time.perf_counter() - started)
+        if tick % 25 == 0:
+            await asyncio.sleep(0)  # let the writer thread take the GIL as it would
+    parts = 0
+    if stream is not None:
+        stream.end()
+        stream.close()
+        parts = stream.parts_written
+    await media.close()
+    return costs, parts
+
+
+def _print_ticks(label: str, costs: list[float], baseline: list[float] | None) -> None:
+    ordered = sorted(costs)
+    p50 = ordered[len(ordered) // 2] * 1e6
+    p99 = ordered[int(len(ordered) * 0.99)] * 1e6
+    mean = statistics.fmean(costs) * 1e6
+    worst = ordered[-1] * 1e6
+    line = f"  {label:<24} mean {mean:7.1f} µs  p50 {p50:7.1f} µs  p99 {p99:7.1f} µs"
+    line += f"  max {worst:8.1f} µs"
+    if baseline is not None:
+        line += f"  (x{mean / (statistics.fmean(baseline) * 1e6):.2f} of baseline mean)"
+    print(line, flush=True)
+
+
+def bench_tick() -> None:
+    print(f"worker tick, {TICKS} ticks (60 s of audio), 2 on stage:", flush=True)
+    with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
+        baseline, _ = asyncio.run(_tick_costs(False, Path(tmp) / "off"))
+        with_hls, parts = asyncio.run(_tick_costs(True, Path(tmp) / "on"))
+    _print_ticks("baseline (no HLS)", baseline, None)
+    _print_ticks(f"with HLS ({parts} parts)", with_hls, baseline)
+
+
+# -- 2. the edge ---------------------------------------------------------------------------------
+
+
+def _process_tree_cpu_s(pid: int) -> float:
+    """utime + stime of `pid` and its children (the media workers), in seconds."""
+    tick_hz = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick_hz
+    return total
+
+
+async def _window(
+    relay_pid: int, url: str, clients: int, window_s: float
+) -> tuple[int, float, int]:
+    """(segments fetched by client 0, relay CPU s, client requests)."""
+    from tests.hls.followers import follow_many
+
+    cpu_before = _process_tree_cpu_s(relay_pid)
+    followers = await follow_many(url, clients, window_s)
+    cpu = _process_tree_cpu_s(relay_pid) - cpu_before
+    failed = [f for f in followers if f.errors]
+    if failed:
+        raise SystemExit(f"{len(failed)} followers failed, e.g. {failed[0].errors}")
+    return len(followers[0].segments), cpu, sum(f.requests for f in followers)
+
+
+async def _edge_bench() -> None:
+    from console.identity import Identity
+    from server.config import RelayConfig
+    from tests.hls.edge import free_port, nginx_available, running_edge
+    from tests.hls.test_hls_edge import first_segment
+    from tests.relay.relaykit import create_room
+    from tests.relay.test_relay_restart import start_relay
+
+    if not nginx_available():
+        print("  nginx is not installed (make bench installs it): edge figures skipped")
+        return
+    import aiohttp
+
+    window_s = float(os.environ.get("ROOMCAST_BENCH_HLS_WINDOW_S", "20"))
+    through = _env_list("ROOMCAST_BENCH_HLS_CLIENTS", "10,100,500")
+    direct = _env_list("ROOMCAST_BENCH_HLS_DIRECT", "10,100")
+    with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
+        port = free_port()
+        relay = await start_relay(Path(tmp) / "relay", port, "--hls", "--media-workers", "1")
+        bot = None
+        try:
+            config = RelayConfig(data_dir=Path(tmp), port=port)
+            created = await create_room(config, Identity.new())
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "ui.cli", "bot", created["join_url"], "--token",
+                 created["host_token"], "--tone", "440", "--name", "Tone Bot"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            path = f"/hls/{created['room_id']}/index.m3u8"
+            async with aiohttp.ClientSession() as http:
+                await first_segment(http, f"{config.base_url}{path}", 30)
+            print(f"relay behind nginx, {window_s:.0f} s windows, 2 s segments:", flush=True)
+            idle_before = _process_tree_cpu_s(relay.pid)
+            await asyncio.sleep(window_s)  # the relay with its room and no HLS client
+            idle = (_process_tree_cpu_s(relay.pid) - idle_before) / window_s * 100
+            print(f"  no HLS client (room mixing, HLS written): relay CPU {idle:5.1f} % of a core")
+            for clients in direct:
+                segments, cpu, requests = await _window(
+                    relay.pid, f"{config.base_url}{path}", clients, window_s
+                )
+                print(
+                    f"  baseline, {clients:4d} clients straight at the relay: "
+                    f"{requests / max(1, segments):7.1f} relay requests/segment, "
+                    f"relay CPU {cpu / window_s * 100:5.1f} %",
+                    flush=True,
+                )
+            for clients in through:
+                with running_edge(Path(tmp) / f"nginx-{clients}", port) as edge:
+                    segments, cpu, requests = await _window(
+                        relay.pid, f"{edge.base_url}{path}", clients, window_s
+                    )
+                    upstream = sum(1 for line in edge.log() if line.reached_relay)
+                    print(
+                        f"  {clients:4d} clients through nginx: {requests:6d} edge requests, "
+                        f"{upstream / max(1, segments):5.1f} relay requests/segment, "
+                        f"relay CPU {cpu / window_s * 100:5.1f} %",
+                        flush=True,
+                    )
+        finally:
+            if bot is not None:
+                bot.kill()
+                bot.wait()
+            relay.terminate()
+            relay.wait(timeout=20)
+
+
+def main() -> None:
+    bench_tick()
+    asyncio.run(_edge_bench())
+
+
+if __name__ == "__main__":
+    main()
