@@ -11,7 +11,7 @@
    the relay per segment, and the relay's CPU (its processes' utime + stime from /proc).
    Baseline: the same followers straight at the relay, no edge.
 
-Environment: ROOMCAST_BENCH_HLS_CLIENTS (default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S
+Environment: ROOMCAST_BENCH_HLS_PHASES (default tick,edge), ROOMCAST_BENCH_HLS_CLIENTS (default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S
 (default 20), ROOMCAST_BENCH_HLS_DIRECT (baseline client counts, default 10,100).
 """
 
@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from server.media.hls_stream import HlsStream
+
 TICKS = 3_000
 
 
@@ -36,55 +38,73 @@ def _env_list(name: str, default: str) -> list[int]:
 # -- 1. the tick ---------------------------------------------------------------------------------
 
 
-async def _tick_costs(with_hls: bool, folder: Path) -> tuple[list[float], int]:
-    from server.media.hls_stream import HlsStream
+async def _tick_costs(folder: Path) -> tuple[list[float], list[float], HlsStream]:
+    """Two rooms ticking in turn, one without HLS and one with it, so both see the same
+    machine (a 2-core box shared with other work is noisy minute to minute)."""
     from server.media.ice import IceConfig
     from server.media.room_media import RoomMedia
     from server.media.values import StageState
 
-    media = RoomMedia("bench", IceConfig(), lambda levels: None, lambda u, s: None)
-    media.set_stage({"a": StageState(muted=False), "b": StageState(muted=False)})
-    media.set_forwarding(True)  # encode the audience mix every tick, as for a listener
-    stream = None
-    if with_hls:
-        stream = HlsStream(folder, lambda msn, part, complete, ended: None)
-        media.hls_to(stream)
-    costs = []
+    def room(name: str) -> RoomMedia:
+        media = RoomMedia(name, IceConfig(), lambda levels: None, lambda u, s: None)
+        media.set_stage({"a": StageState(muted=False), "b": StageState(muted=False)})
+        media.set_forwarding(True)  # encode the audience mix every tick, as for a listener
+        return media
+
+    plain, streaming = room("plain"), room("streaming")
+    stream = HlsStream(folder, lambda msn, part, complete, ended: None)
+    streaming.hls_to(stream)
+    without, with_hls = [], []
     for tick in range(TICKS):
-        started = time.perf_counter()
-        media._tick(tick)
-        costs.append(time.perf_counter() - started)
+        for media, costs in ((plain, without), (streaming, with_hls)):
+            started = time.perf_counter()
+            media._tick(tick)
+            costs.append(time.perf_counter() - started)
         if tick % 25 == 0:
             await asyncio.sleep(0)  # let the writer thread take the GIL as it would
-    parts = 0
-    if stream is not None:
-        stream.end()
-        stream.close()
-        parts = stream.parts_written
-    await media.close()
-    return costs, parts
+    stream.end()
+    stream.close()
+    await plain.close()
+    await streaming.close()
+    return without, with_hls, stream
 
 
-def _print_ticks(label: str, costs: list[float], baseline: list[float] | None) -> None:
+def _summary(costs: list[float]) -> tuple[float, float, float]:
     ordered = sorted(costs)
-    p50 = ordered[len(ordered) // 2] * 1e6
-    p99 = ordered[int(len(ordered) * 0.99)] * 1e6
-    mean = statistics.fmean(costs) * 1e6
-    worst = ordered[-1] * 1e6
-    line = f"  {label:<24} mean {mean:7.1f} µs  p50 {p50:7.1f} µs  p99 {p99:7.1f} µs"
-    line += f"  max {worst:8.1f} µs"
-    if baseline is not None:
-        line += f"  (x{mean / (statistics.fmean(baseline) * 1e6):.2f} of baseline mean)"
-    print(line, flush=True)
+    return (
+        ordered[len(ordered) // 2] * 1e6,
+        ordered[int(len(ordered) * 0.99)] * 1e6,
+        statistics.fmean(costs) * 1e6,
+    )
 
 
 def bench_tick() -> None:
-    print(f"worker tick, {TICKS} ticks (60 s of audio), 2 on stage:", flush=True)
+    print(f"worker tick, {TICKS} ticks (60 s of audio), 2 on stage, rooms ticking in turn:")
     with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
-        baseline, _ = asyncio.run(_tick_costs(False, Path(tmp) / "off"))
-        with_hls, parts = asyncio.run(_tick_costs(True, Path(tmp) / "on"))
-    _print_ticks("baseline (no HLS)", baseline, None)
-    _print_ticks(f"with HLS ({parts} parts)", with_hls, baseline)
+        without, with_hls, stream = asyncio.run(_tick_costs(Path(tmp) / "room"))
+    base_p50, base_p99, base_mean = _summary(without)
+    p50, p99, mean = _summary(with_hls)
+    print(
+        f"  baseline (no HLS)   p50 {base_p50:7.1f} µs  p99 {base_p99:8.1f} µs  mean {base_mean:7.1f} µs"
+    )
+    print(
+        f"  with HLS            p50 {p50:7.1f} µs  p99 {p99:8.1f} µs  mean {mean:7.1f} µs"
+        f"  (p50 {p50 - base_p50:+.1f} µs, x{p50 / base_p50:.2f})"
+    )
+    parts = max(1, stream.parts_written)
+    print(
+        f"  writer thread: {stream.parts_written} parts, {stream.writer_busy_s / parts * 1e3:.2f} ms "
+        f"per part (files + playlist), off the clock; {stream.write_errors} write errors"
+    )
+    packets = [bytes(80)] * 25_000
+    with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
+        sink = HlsStream(Path(tmp) / "room", lambda *a: None)
+        started = time.perf_counter()
+        for packet in packets:
+            sink.add(packet)
+        per_add_us = (time.perf_counter() - started) / len(packets) * 1e6
+        sink.close()
+    print(f"  HlsStream.add alone: {per_add_us:.2f} µs per tick (an append; a queue put per part)")
 
 
 # -- 2. the edge ---------------------------------------------------------------------------------
@@ -188,8 +208,11 @@ async def _edge_bench() -> None:
 
 
 def main() -> None:
-    bench_tick()
-    asyncio.run(_edge_bench())
+    phases = os.environ.get("ROOMCAST_BENCH_HLS_PHASES", "tick,edge").split(",")
+    if "tick" in phases:
+        bench_tick()
+    if "edge" in phases:
+        asyncio.run(_edge_bench())
 
 
 if __name__ == "__main__":

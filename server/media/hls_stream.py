@@ -83,6 +83,8 @@ class HlsStream:
         self._ended = False
         self.parts_written = 0
         self.write_errors = 0
+        self.writer_busy_s = 0.0
+        """Time the writer thread spent on parts (a benchmark figure)."""
         self._thread = threading.Thread(target=self._run, name=f"hls-{folder.name}", daemon=True)
         self._thread.start()
 
@@ -129,7 +131,9 @@ class HlsStream:
                     self._finish()
                 else:
                     assert isinstance(job, tuple)
+                    started = time.perf_counter()
                     self._write_part(job[0], job[1])
+                    self.writer_busy_s += time.perf_counter() - started
             except Exception:  # a full disk must never stop the room: its WebRTC goes on
                 self.write_errors += 1
                 logger.exception("HLS %s: write failed", self.folder)
