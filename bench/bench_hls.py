@@ -11,8 +11,9 @@
    the relay per segment, and the relay's CPU (its processes' utime + stime from /proc).
    Baseline: the same followers straight at the relay, no edge.
 
-Environment: ROOMCAST_BENCH_HLS_PHASES (default tick,edge), ROOMCAST_BENCH_HLS_CLIENTS (default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S
-(default 20), ROOMCAST_BENCH_HLS_DIRECT (baseline client counts, default 10,100).
+Environment: ROOMCAST_BENCH_HLS_PHASES (default tick,edge), ROOMCAST_BENCH_HLS_CLIENTS
+(default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S (default 20), ROOMCAST_BENCH_HLS_DIRECT
+(baseline client counts, default 10,100).
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def bench_tick() -> None:
     base_p50, base_p99, base_mean = _summary(without)
     p50, p99, mean = _summary(with_hls)
     print(
-        f"  baseline (no HLS)   p50 {base_p50:7.1f} µs  p99 {base_p99:8.1f} µs  mean {base_mean:7.1f} µs"
+        f"  baseline (no HLS)   p50 {base_p50:7.1f} µs  p99 {base_p99:8.1f} µs"
+        f"  mean {base_mean:7.1f} µs"
     )
     print(
         f"  with HLS            p50 {p50:7.1f} µs  p99 {p99:8.1f} µs  mean {mean:7.1f} µs"
@@ -93,8 +95,9 @@ def bench_tick() -> None:
     )
     parts = max(1, stream.parts_written)
     print(
-        f"  writer thread: {stream.parts_written} parts, {stream.writer_busy_s / parts * 1e3:.2f} ms "
-        f"per part (files + playlist), off the clock; {stream.write_errors} write errors"
+        f"  writer thread: {stream.parts_written} parts, "
+        f"{stream.writer_busy_s / parts * 1e3:.2f} ms per part (files + playlist, GIL waits "
+        f"included), off the clock; {stream.write_errors} write errors"
     )
     packets = [bytes(80)] * 25_000
     with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
