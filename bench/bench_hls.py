@@ -10,6 +10,9 @@
    playlist reload + segment, as tests/hls/followers.py) for a window: requests that reached
    the relay per segment, and the relay's CPU (its processes' utime + stime from /proc).
    Baseline: the same followers straight at the relay, no edge.
+3. Speaker -> HLS listener delay, by a click train (a click at every wall-clock second): a
+   follower takes each part as soon as it is out and finds the clicks in it. Baseline: the
+   speaker -> mix delay of the same clicks (the part's program date-time).
 
 Environment: ROOMCAST_BENCH_HLS_PHASES (default tick,edge), ROOMCAST_BENCH_HLS_CLIENTS
 (default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S (default 20), ROOMCAST_BENCH_HLS_DIRECT
@@ -20,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from server.media.hls_stream import HlsStream
 
@@ -210,12 +215,156 @@ async def _edge_bench() -> None:
             relay.wait(timeout=20)
 
 
+# -- 3. the delay -------------------------------------------------------------------------------
+
+PART_HOLD_BACK_S = 1.5  # what the playlist advertises (three 0.5 s parts)
+HOLD_BACK_S = 6.0  # three 2 s segments, for a player that ignores parts
+
+
+def _click_track() -> Any:
+    """A speaker's microphone with a 10 ms click at every whole second of wall-clock time; it
+    notes when each click left for the relay."""
+    import numpy as np
+
+    from console.tracks import SAMPLE_RATE_HZ, PacedAudioTrack
+
+    class ClickTrack(PacedAudioTrack):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emitted: list[float] = []
+            self._second = int(time.time())
+
+        def next_block(self, frames: int) -> Any:
+            now = time.time()
+            block = np.zeros(frames, dtype=np.int16)
+            if int(now) > self._second:
+                self._second = int(now)
+                n = np.arange(SAMPLE_RATE_HZ // 100)
+                block[: n.size] = (16000 * np.sin(2 * np.pi * 1000 * n / SAMPLE_RATE_HZ)).astype(
+                    np.int16
+                )
+                self.emitted.append(now)
+            return block
+
+    return ClickTrack()
+
+
+async def _delay_bench() -> None:
+    """Speaker -> HLS listener, by a click train: a follower takes each part as soon as the
+    relay has it (the preload hint), decodes it, and finds the clicks; the part's program
+    date-time places each click on the wall clock."""
+    import io
+    from datetime import datetime
+
+    import aiohttp
+    import av
+    import numpy as np
+
+    from console.identity import Identity
+    from console.media_link import MediaLink
+    from server.app import running_app
+    from server.config import RelayConfig
+    from tests.relay.relaykit import create_room, join
+
+    window_s = float(os.environ.get("ROOMCAST_BENCH_HLS_WINDOW_S", "20"))
+    with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
+        config = RelayConfig(data_dir=Path(tmp), port=0, hls_dir=Path(tmp) / "hls", media_workers=1)
+        async with running_app(config) as (config, _app):
+            created = await create_room(config, Identity.new())
+            host = await join(created["host_url"], "Clicker")
+            from server.room import Unmute
+
+            await host.send(Unmute())
+            track = _click_track()
+            media = MediaLink(host, source=lambda: track)
+            await media.start(send=True)
+            base = f"{config.base_url}/hls/{created['room_id']}"
+            edge_s: list[float] = []
+            mix_s: list[float] = []
+            try:
+                async with aiohttp.ClientSession() as http:
+                    text = ""
+                    deadline = time.monotonic() + 30
+                    while "#EXT-X-PART:" not in text and time.monotonic() < deadline:
+                        async with http.get(f"{base}/index.m3u8") as response:
+                            text = await response.text() if response.status == 200 else ""
+                    async with http.get(f"{base}/init.mp4") as response:
+                        init = await response.read()
+                    last = re.findall(r'URI="p(\d+)\.(\d+)\.m4s"', text)[-1]
+                    msn, part = int(last[0]), int(last[1]) + 1
+                    stamps = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)", text)
+                    listed = re.findall(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text)
+                    # The wall-clock time of each segment's first sample, from the playlist.
+                    segment_start = {}
+                    first_msn = int(listed[0])
+                    for offset, stamp in enumerate(stamps):
+                        when = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+                        segment_start[first_msn + offset] = when
+                    anchor_msn = max(segment_start)
+                    anchor_s = segment_start[anchor_msn]
+                    until = time.monotonic() + window_s
+                    while time.monotonic() < until:
+                        if part >= 4:
+                            msn, part = msn + 1, 0
+                        async with http.get(f"{base}/p{msn}.{part}.m4s") as response:
+                            data = await response.read()
+                            arrived = time.time()
+                        if response.status != 200:
+                            continue
+                        with av.open(io.BytesIO(init + data)) as container:
+                            pcm = np.concatenate(
+                                [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
+                            )
+                        loud = np.flatnonzero(np.abs(pcm) > 0.1)
+                        if loud.size:
+                            start_s = anchor_s + (msn - anchor_msn) * 2.0 + part * 0.5
+                            click_s = start_s + loud[0] / 48_000
+                            emitted = max(
+                                (e for e in track.emitted if e <= click_s + 0.05), default=None
+                            )
+                            if emitted is not None:
+                                until_part_end = 0.5 - loud[0] / 48_000
+                                edge_s.append(arrived - until_part_end - emitted)
+                                mix_s.append(click_s - emitted)
+                        part += 1
+            finally:
+                await media.close()
+                await host.close()
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    print(f"speaker -> HLS listener, click train, {len(edge_s)} clicks in {window_s:.0f} s:")
+    print(
+        f"  baseline: speaker -> the relay's mix     p50 {pct(mix_s, 0.5):5.2f} s  "
+        f"p95 {pct(mix_s, 0.95):5.2f} s"
+    )
+    print(
+        f"  at the live edge (part out, fetched)    p50 {pct(edge_s, 0.5):5.2f} s  "
+        f"p95 {pct(edge_s, 0.95):5.2f} s"
+    )
+    edge = pct(edge_s, 0.5)
+    # A player starts HOLD-BACK behind the newest part (or segment) it sees, which is up to one
+    # part (or segment) old when it looks: what it hears lies in a range, not at one figure.
+    print(
+        f"  heard, LL-HLS player at PART-HOLD-BACK  {edge + PART_HOLD_BACK_S:5.2f}"
+        f"-{edge + PART_HOLD_BACK_S + 0.5:.2f} s (p50 edge + 1.5 s + up to one 0.5 s part)"
+    )
+    print(
+        f"  heard, plain HLS player at HOLD-BACK    {edge + HOLD_BACK_S:5.2f}"
+        f"-{edge + HOLD_BACK_S + 2.0:.2f} s (p50 edge + 6 s + up to one 2 s segment)"
+    )
+
+
 def main() -> None:
-    phases = os.environ.get("ROOMCAST_BENCH_HLS_PHASES", "tick,edge").split(",")
+    phases = os.environ.get("ROOMCAST_BENCH_HLS_PHASES", "tick,edge,delay").split(",")
     if "tick" in phases:
         bench_tick()
     if "edge" in phases:
         asyncio.run(_edge_bench())
+    if "delay" in phases:
+        asyncio.run(_delay_bench())
 
 
 if __name__ == "__main__":

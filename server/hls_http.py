@@ -96,10 +96,6 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
         origin: HlsOrigin = request.app[origin_key]
         return origin
 
-    def hub_of(request: web.Request) -> Hub:
-        hub: Hub = request.app[hub_key]
-        return hub
-
     def room_id_of(request: web.Request) -> str:
         room_id = request.match_info["room_id"]
         if not _ROOM_ID.match(room_id):
@@ -115,8 +111,9 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
         part_text = request.query.get("_HLS_part")
         origin.note_fetcher(room_id, _client_address(request))
         state = origin.streams.get(room_id)
-        if state is None and hub_of(request).room(room_id) is not None:
-            state = origin.expect(room_id)  # live, its first part is on its way
+        pool = request.app.get(media_key)
+        if state is None and pool is not None and room_id in pool.rooms:
+            state = origin.expect(room_id)  # its media started, its first part is on its way
         if state is None:
             return not_found("This room is not streaming over HLS (it ended, or has not begun).")
         if msn_text is None:
