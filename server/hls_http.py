@@ -8,7 +8,8 @@
                                         written but next in line is held until it is)
     GET  /hls/{room_id}/state.json      who is on stage, who is speaking, listener count,
                                         recent reactions: for listeners without a WebSocket
-    POST /hls/{room_id}/reactions       {"emoji": E}: one reaction, rate-limited per address
+    POST /hls/{room_id}/reactions       {"emoji": E}: one reaction, rate-limited per address;
+                                        each second's sum reaches the room once (hls_reactions)
     POST /hls/{room_id}/broadcast       {"on": true|false} with `Authorization: Bearer <host
                                         token>`: broadcast mode (new listeners hear HLS)
 
@@ -20,6 +21,7 @@ server/http_api.py so the two evolve without stepping on each other.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -31,6 +33,8 @@ from aiohttp import web
 
 from server.hls_origin import HlsOrigin, StreamState
 from server.hub import Hub
+from server.protocol.ephemeral import HlsReactions
+from server.room import validation
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 LIVE_PLAYLIST = "public, max-age=1"
@@ -43,7 +47,6 @@ ADVANCE_PART_LIMIT = 3
 _ROOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PART = re.compile(r"^p(\d{1,19})\.(\d{1,3})\.m4s$")
 _SEGMENT = re.compile(r"^s(\d{1,19})\.m4s$")
-REACTIONS = frozenset({"👏", "❤️", "😂", "🔥", "👍", "💯", "🙌", "😮"})
 REACTION_EVERY_S = 1.0
 """One reaction per address per second (behind an edge, the edge's address: see README)."""
 
@@ -57,11 +60,18 @@ def _headers(cache: str, content_type: str) -> dict[str, str]:
 
 
 class _Reactions:
-    """Reactions from HLS listeners, counted per second. Runs on: the control loop."""
+    """Reactions from HLS listeners, counted per second; each second's sum goes to the room's
+    WebSocket connections once (`hls_reactions`). Runs on: the control loop."""
 
     def __init__(self) -> None:
         self.last_by_address: dict[str, float] = {}
         self.recent: dict[str, deque[tuple[int, Counter[str]]]] = {}
+        self.pending: dict[str, Counter[str]] = {}
+
+    def flush(self, hub: Hub, room_id: str) -> None:
+        counts = self.pending.pop(room_id, None)
+        if counts:
+            hub.broadcaster.broadcast(room_id, HlsReactions(dict(counts)))
 
     def add(self, room_id: str, address: str, emoji: str, now: float) -> bool:
         if now - self.last_by_address.get(address, -1e9) < REACTION_EVERY_S:
@@ -75,6 +85,7 @@ class _Reactions:
         if not seconds or seconds[-1][0] != second:
             seconds.append((second, Counter()))
         seconds[-1][1][emoji] += 1
+        self.pending.setdefault(room_id, Counter())[emoji] += 1
         return True
 
     def last_seconds(self, room_id: str, now: float, span_s: int = 5) -> dict[str, int]:
@@ -221,16 +232,17 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             emoji = json.loads(raw)["emoji"] if len(raw) <= 1024 else None
         except (ValueError, KeyError, TypeError):
             emoji = None
-        if emoji not in REACTIONS:
-            message = "Pick one of the room's reactions."
-            return web.json_response(
-                {"error": {"code": "invalid_field", "message": message}}, status=400
-            )
-        if not reactions.add(room_id, _client_address(request), emoji, time.time()):
+        checked = validation.reaction(emoji)
+        if not isinstance(checked, str):
+            return _error(400, "invalid_field", checked.detail or "Not one of the reactions.")
+        first_this_second = room_id not in reactions.pending
+        if not reactions.add(room_id, _client_address(request), checked, time.time()):
             return web.json_response(
                 {"error": {"code": "rate_limited", "message": "One reaction a second, please."}},
                 status=429,
             )
+        if first_this_second:  # the room hears this second's sum once, a second from now
+            asyncio.get_running_loop().call_later(1.0, reactions.flush, hub, room_id)
         return web.json_response({"ok": True}, headers={"Cache-Control": "no-store"})
 
     async def broadcast(request: web.Request) -> web.Response:

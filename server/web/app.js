@@ -15,6 +15,7 @@ import {
   saveDisplayName, wasReminded,
 } from './identity.js';
 import { RoomAudio } from './media.js';
+import { floatReaction } from './reactions.js';
 import { apply, onStage, person } from './mirror.js';
 import { RoomActions } from './room_actions.js';
 import { RoomView } from './room_view.js';
@@ -292,6 +293,12 @@ export class App {
         if (body.speaking) this.speaking.add(body.user_id);
         else this.speaking.delete(body.user_id);
         this.render();
+        break;
+      case 'hls_reactions':
+        // Listeners on HLS have no WebSocket: their reactions arrive summed, once a second.
+        for (const [emoji, count] of Object.entries(body.counts || {})) {
+          floatReaction(this.roomView.reactionLayer, emoji, `${count} on HLS`);
+        }
         break;
       case 'media_restart':
         // The relay's audio process carrying our connection restarted: offer again at once

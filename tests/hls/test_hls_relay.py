@@ -99,6 +99,9 @@ def test_past_the_seats_a_listener_is_sent_to_hls_and_the_endpoints_answer(
             second = await join(created["join_url"], "Second Listener")
             second_media = MediaLink(second)
             base = f"{config.base_url}/hls/{room_id}"
+            frames: list[dict[str, object]] = []
+            dispatch = host._dispatch
+            host._dispatch = lambda frame: (frames.append(frame), dispatch(frame))[1]  # type: ignore[method-assign]
             try:
                 await first_media.start(send=False)  # the one seat
                 try:
@@ -121,6 +124,13 @@ def test_past_the_seats_a_listener_is_sent_to_hls_and_the_endpoints_answer(
                         assert response.status == 400
                     async with http.get(f"{base}/state.json") as response:
                         assert (await response.json())["reactions"] == {"🔥": 1}
+                    # The room hears the second's sum once, over its WebSocket.
+                    await wait_until(
+                        lambda: any(f.get("type") == "hls_reactions" for f in frames),
+                        "hls_reactions",
+                    )
+                    sums = [f["body"] for f in frames if f.get("type") == "hls_reactions"]
+                    assert sums == [{"counts": {"🔥": 1}}], sums
                     async with http.post(f"{base}/broadcast", json={"on": True}) as response:
                         assert response.status == 403, "only the host turns broadcast on"
                     headers = {"Authorization": f"Bearer {created['host_token']}"}
