@@ -80,7 +80,7 @@ $(INSTALLER_STAMP): pyproject.toml $(STAMP)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[installer]'
 	@touch $(INSTALLER_STAMP)
 
-installer: system-run $(INSTALLER_STAMP)
+installer: system-run $(INSTALLER_STAMP) $(WEB_VENDOR)
 	@$(BIN)/python installer/build.py
 
 installer-test: system-run $(STAMP)

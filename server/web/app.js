@@ -73,7 +73,7 @@ export class App {
       },
       mode: (mode) => this.showListening(mode),
     }, `/hls/${encodeURIComponent(this.roomId)}/index.m3u8`);
-    this.listeningEl = h('p', { class: 'listen-mode', role: 'status', hidden: true });
+    this.listeningEl = h('p', { class: 'listen-mode', hidden: true });
     document.body.append(this.listeningEl);
     this.listeningTimer = 0;
     this.actions = new RoomActions(this);

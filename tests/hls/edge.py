@@ -89,12 +89,12 @@ class Edge:
         return lines
 
     def upstream_counts(self) -> Counter[str]:
-        """Requests that reached the relay, by what they asked for: a media file or a blocking
-        playlist by its URL (both name one version), the plain playlist by the version the
-        relay answered with."""
+        """Answers the relay gave through the edge, by what they carried: a media file or a
+        blocking playlist by its URL (both name one version), the plain playlist by the version
+        the relay answered with. A 404 (asked before the room's stream began) carries none."""
         counts: Counter[str] = Counter()
         for line in self.log():
-            if not line.reached_relay or "/hls/" not in line.uri:
+            if not line.reached_relay or "/hls/" not in line.uri or line.status != 200:
                 continue
             if line.uri.endswith("/index.m3u8"):
                 counts[f"{line.uri}@{line.version}"] += 1
