@@ -61,6 +61,11 @@ def _media_workers(
         restart = MediaRestart("The audio server restarted; reconnecting your audio.")
         hub.broadcaster.send_to(room_id, user_ids, restart)
 
+    def hls_for(room_id: str) -> bool:
+        # A ticketed room never goes out over HLS: its link alone would let anyone listen.
+        room = hub.find(room_id)
+        return room is not None and not room.is_ticketed
+
     ice = IceConfig(announce_addresses=config.announce_addresses, stun_urls=config.stun_urls)
     return MediaWorkers(
         config.media_workers or default_worker_count(),
@@ -75,6 +80,7 @@ def _media_workers(
         on_hls=hls.published if hls is not None else lambda progress: None,
         on_room_closed=hls.room_closed if hls is not None else lambda room_id: None,
         webrtc_seats=config.webrtc_seats,
+        hls_for=hls_for,
     )
 
 

@@ -116,8 +116,19 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
     def not_found(text: str) -> web.Response:
         return web.Response(status=404, text=text, headers={"Cache-Control": NOT_YET})
 
+    def ticketed(request: web.Request, room_id: str) -> web.Response | None:
+        """A ticketed room is never served over HLS (ticketing may start while it streams)."""
+        hub: Hub = request.app[hub_key]
+        room = hub.find(room_id)
+        if room is None or not room.is_ticketed:
+            return None
+        text = "This room is ticketed: join it from its page with your ticket."
+        return web.Response(status=403, text=text, headers={"Cache-Control": NOT_YET})
+
     async def playlist(request: web.Request) -> web.Response:
         origin, room_id = origin_of(request), room_id_of(request)
+        if (refused := ticketed(request, room_id)) is not None:
+            return refused
         msn_text = request.query.get("_HLS_msn")
         part_text = request.query.get("_HLS_part")
         origin.note_fetcher(room_id, _client_address(request))
@@ -154,6 +165,8 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
 
     async def media(request: web.Request) -> web.StreamResponse:
         origin, room_id = origin_of(request), room_id_of(request)
+        if (refused := ticketed(request, room_id)) is not None:
+            return refused
         name = request.match_info["name"]
         if name == "init.mp4":
             kind = "init"

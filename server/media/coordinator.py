@@ -133,6 +133,7 @@ class MediaWorkers:
         on_hls: Callable[[HlsProgress], None] = lambda progress: None,
         on_room_closed: Callable[[str], None] = lambda room_id: None,
         webrtc_seats: int | None = None,
+        hls_for: Callable[[str], bool] = lambda room_id: True,
     ) -> None:
         if count < 1:
             raise ValueError("the relay needs at least one media worker")
@@ -146,6 +147,9 @@ class MediaWorkers:
         """Each room's LL-HLS stream goes to hls_root/<room_id>/ (None: no HLS)."""
         self.on_hls = on_hls
         self.on_room_closed = on_room_closed
+        self.hls_for = hls_for
+        """Whether a room may be streamed over HLS at all (a ticketed room may not: anyone
+        with its link could listen without a ticket)."""
         self.webrtc_seats = webrtc_seats
         """WebRTC listeners per room, when HLS carries the rest (None: no limit)."""
         self.broadcast_rooms: set[str] = set()
@@ -426,6 +430,8 @@ class MediaWorkers:
         Only with HLS on: without it, a refused listener would hear nothing."""
         if self.hls_root is None or user_id in proxy.placements:
             return None
+        if not self.hls_for(proxy.room_id):
+            return None  # no HLS for this room: everyone gets WebRTC
         if proxy.room_id in self.broadcast_rooms:
             return "The host streams this room as a broadcast: listening over HLS."
         seats = self.webrtc_seats
@@ -588,7 +594,8 @@ class RoomMediaProxy:
         self.home = home
         self.pool.workers[home].hosted.add(self.room_id)
         root = self.pool.hls_root
-        hls_folder = str(root / self.room_id) if root is not None else None
+        streams = root is not None and self.pool.hls_for(self.room_id)
+        hls_folder = str(root / self.room_id) if root is not None and streams else None
         self.pool.send(home, HostRoom(self.room_id, self.tick_origin_s, hls_folder))
         self.pool.send(home, SetStage(self.room_id, self.stage))
         self._forward = ()

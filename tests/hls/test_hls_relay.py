@@ -153,3 +153,33 @@ def test_past_the_seats_a_listener_is_sent_to_hls_and_the_endpoints_answer(
                 await host.close()
 
     asyncio.run(scenario())
+
+
+def test_a_ticketed_room_is_never_streamed_over_hls(tmp_path: Path) -> None:
+    """Its link alone would let anyone listen without a ticket: no files, no playlist, and its
+    listeners are never sent to HLS, however few the seats."""
+
+    async def scenario() -> None:
+        async with running_app(hls_config(tmp_path, media_workers=1, webrtc_seats=1)) as (
+            config,
+            app,
+        ):
+            await app[MEDIA].wait_ready()
+            tickets = {"price_cents": 500, "currency": "EUR", "quantity": 10}
+            created = await create_room(config, Identity.new(), tickets=tickets)
+            room_id = created["room_id"]
+            host, host_media = await stage_member(created, "Hana Host", 440)
+            try:
+                await wait_until(lambda: room_id in app[MEDIA].rooms, "the room's media")
+                assert app[MEDIA].listener_refusal(app[MEDIA].rooms[room_id], "someone") is None
+                async with (
+                    aiohttp.ClientSession() as http,
+                    http.get(f"{config.base_url}/hls/{room_id}/index.m3u8") as response,
+                ):
+                    assert response.status == 403
+                assert not (tmp_path / "hls" / room_id).exists()
+            finally:
+                await host_media.close()
+                await host.close()
+
+    asyncio.run(scenario())
