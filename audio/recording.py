@@ -115,6 +115,7 @@ class RecordingWriter:
         *,
         room_id: str = "",
         room_title: str = "",
+        consent_mode: str = "per_speaker",
         first_tick: int | None = None,
         max_queue_ticks: int = 500,
         batch_ticks: int = 10,
@@ -148,6 +149,7 @@ class RecordingWriter:
         self._manifest = Manifest(
             room_id=room_id,
             room_title=room_title,
+            consent_mode=consent_mode,
             started_at=iso_utc(now()),
             sample_rate_hz=sample_rate_hz,
             tick_frames=self.tick_frames,

@@ -120,7 +120,10 @@ def apply_retention(
             logger.warning("retention: leaving %s alone: %s", folder, exc)
             continue
         if moment - ended > days * 86_400:
-            shutil.rmtree(folder)
+            try:
+                shutil.rmtree(folder)
+            except FileNotFoundError:
+                continue  # another Roomcast process (the console, its relay) got there first
             deleted.append(folder)
             logger.info("retention: deleted %s (older than %g days)", folder, days)
     return deleted

@@ -96,6 +96,9 @@ class Manifest:
     markers: list[MarkerEntry] = field(default_factory=list)
     consent_ledger: list[ConsentLine] = field(default_factory=list)
     participants: dict[str, str] = field(default_factory=dict)  # user id -> display name
+    # "per_speaker": those who did not say yes are left out; "all_party": nothing is written
+    # while anyone on stage has not said yes.
+    consent_mode: str = "per_speaker"
     dropped_ticks: int = 0  # silence in every file: clock_skipped_ticks + writer_dropped_ticks
     clock_skipped_ticks: int = 0  # the relay's mixer clock fell behind and skipped them
     writer_dropped_ticks: int = 0  # the writer could not keep up with them

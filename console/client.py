@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 FINAL_CLOSE_CODES = {4000: "room_ended", 4001: "replaced", 4003: "removed", 4009: "refused"}
 
 EventCallback = Callable[[int, object, Room], None]
+# A hello refused as rate_limited is tried again (after the wait the relay names) this often.
+MAX_RATE_LIMITED_HELLOS = 5
 
 
 def _body(message: object) -> dict[str, Any]:
@@ -42,10 +44,11 @@ def _body(message: object) -> dict[str, Any]:
 class CommandRejected(Exception):
     """The relay refused a request; `code` is machine-readable, the message is for people."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s  # `rate_limited`: when to try again
 
 
 class ClientClosed(Exception):
@@ -96,7 +99,11 @@ class RoomClient:
         self.user_id: str | None = None
         self.seq = 0
         self.closed_reason: str | None = None
+        # The relay's close reason, as it said it ("Your host link was opened somewhere else.").
+        self.closed_message = ""
         self.on_event: list[EventCallback] = []
+        # A snapshot replaced the room (a resume from far behind gets one instead of events).
+        self.on_snapshot: list[Callable[[Room], None]] = []
         self.on_levels: list[Callable[[dict[str, Any]], None]] = []
         self.on_speaking: list[Callable[[str, bool], None]] = []
         self.on_reconnected: list[Callable[[], Awaitable[None]]] = []
@@ -125,7 +132,15 @@ class RoomClient:
         """
         first = self.room is None
         try:
-            await self._connect()
+            for attempt in range(MAX_RATE_LIMITED_HELLOS):
+                try:
+                    await self._connect()
+                    return
+                except CommandRejected as refused:
+                    # Many joins from one network at once: wait as the relay says, then again.
+                    if refused.code != "rate_limited" or attempt == MAX_RATE_LIMITED_HELLOS - 1:
+                        raise
+                    await asyncio.sleep(refused.retry_after_s or 1.0)
         except BaseException:
             if first:
                 await self._release()
@@ -151,6 +166,7 @@ class RoomClient:
         self._snapshot_waiter = snapshot_seen if resume is None else None
         self._reader = asyncio.create_task(self._read(self._ws))
         reply = await self._request("hello", _body(hello))
+        self.closed_reason = None  # an earlier attempt's refusal (a rate-limited hello) is over
         self.user_id = reply["you"]
         if reply.get("resumed"):  # flips sent while we were away are lost: this is who talks now
             self.speaking = {str(user): True for user in reply.get("speaking") or ()}
@@ -194,6 +210,13 @@ class RoomClient:
         reply = await self._request("offer", _body(Offer(sdp)))
         return str(reply["sdp"])
 
+    async def rotate_host_link(self) -> str:
+        """Host only: a new host link (returned); the old one stops working at once. This
+        client reconnects with the new one from now on."""
+        reply = await self._request("rotate_host_link", {})
+        self.token = str(reply["token"])
+        return str(reply["url"])
+
     async def ping(self) -> float:
         reply = await self._request("ping", _body(Ping()))
         return float(reply["now"])
@@ -215,7 +238,13 @@ class RoomClient:
     # -- reading -------------------------------------------------------------------------------
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for msg in ws:
+        ends = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
+        while True:
+            msg = await ws.receive()
+            if msg.type in ends or msg.type is aiohttp.WSMsgType.ERROR:
+                if msg.type is aiohttp.WSMsgType.CLOSE:  # the relay's words for why
+                    self.closed_message = str(msg.extra or "")
+                break
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 continue
             try:
@@ -246,8 +275,13 @@ class RoomClient:
             if kind == "ok":
                 future.set_result(body)
             else:
+                retry = body.get("retry_after_s")
                 future.set_exception(
-                    CommandRejected(body.get("code", "?"), body.get("message", ""))
+                    CommandRejected(
+                        body.get("code", "?"),
+                        body.get("message", ""),
+                        float(retry) if isinstance(retry, (int, float)) else None,
+                    )
                 )
         elif kind == "snapshot":
             self.room = decode_dataclass(Room, body["room"])
@@ -256,6 +290,8 @@ class RoomClient:
             waiter = self._snapshot_waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+            for snapshot_callback in self.on_snapshot:
+                snapshot_callback(self.room)
             self._changed.set()
         elif kind == "event":
             seq = int(body["seq"])
@@ -310,6 +346,9 @@ class RoomClient:
                 delay_s = min(delay_s * 2, 5.0)
                 continue
             except CommandRejected as refused:
+                if refused.code == "rate_limited":  # too many reconnects: wait as told
+                    delay_s = max(delay_s, refused.retry_after_s or 1.0)
+                    continue
                 self.closed_reason = refused.code
                 self._changed.set()
                 return

@@ -105,8 +105,11 @@ class RelaySupervisor:
         command: Callable[[str, int, Path, Path], Sequence[str]] = relay_command,
         backoff_s: Sequence[float] = BACKOFF_S,
         ready_timeout_s: float = 30.0,
+        relay_args: Sequence[str] = (),
     ) -> None:
         self.data_dir = data_dir
+        # More of `roomcast relay`'s options (the recordings folder, their retention).
+        self.relay_args = tuple(relay_args)
         self.relay_dir = data_dir / "relay"
         self.host = host
         self.port = port
@@ -211,9 +214,10 @@ class RelaySupervisor:
             RelayState.STARTING if self.restarts == 0 else RelayState.RESTARTING,
             "Starting the relay…",
         )
-        command = list(
-            self._command(self.host, self.port, self.relay_dir, self.relay_dir / CONSOLE_PID_FILE)
-        )
+        command = [
+            *self._command(self.host, self.port, self.relay_dir, self.relay_dir / CONSOLE_PID_FILE),
+            *self.relay_args,
+        ]
         self._ready = loop.create_future()
         try:
             process = subprocess.Popen(

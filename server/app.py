@@ -24,6 +24,7 @@ from server.hls_origin import HlsOrigin
 from server.http_api import routes, security_headers
 from server.hub import Hub
 from server.media.coordinator import MediaWorkers
+from server.rate_limits import RateLimits
 from server.recorder import RoomRecorders
 from server.session import websocket_route
 from server.snapshot_writer import SnapshotWriter
@@ -84,6 +85,31 @@ def _media_workers(
     )
 
 
+RETENTION_EVERY_S = 3600.0
+
+
+async def _keep_recordings(config: RelayConfig) -> None:
+    """Delete finished recordings older than `keep_recordings_days`: at start (after crashed
+    takes were repaired), then every hour, off the event loop. Never a take being written."""
+    days = config.keep_recordings_days
+    if days is None:
+        return
+    from audio.recording_library import apply_retention
+
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            deleted = await loop.run_in_executor(
+                None, apply_retention, config.recordings_root, days
+            )
+        except OSError as exc:
+            logger.error("recordings past %g days could not be deleted: %s", days, exc)
+        else:
+            if deleted:
+                logger.info("deleted %d recordings older than %g days", len(deleted), days)
+        await asyncio.sleep(RETENTION_EVERY_S)
+
+
 def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application:
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[CONFIG] = config
@@ -100,8 +126,9 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             resume_grace_s=config.resume_grace_s,
             abandon_after_s=config.abandon_after_s,
             snapshots=snapshots,
+            rate_limits=RateLimits(config.rate_limits),
         )
-        hub.recorders = RoomRecorders(config.data_dir, hub.recording_failed)
+        hub.recorders = RoomRecorders(config.recordings_root, hub.recording_failed)
         reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)
         for report in reports:
             if report.recovered:
@@ -115,6 +142,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             if left:
                 logger.info("removed %d HLS folders left by an earlier run", left)
             app[HLS] = hls
+        retention = asyncio.create_task(_keep_recordings(config))
         workers = None
         if with_media:
             workers = _media_workers(hub, hub.recorders, config, hls)
@@ -125,7 +153,16 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         restored = hub.restore()
         if restored:
             logger.info("restored %d rooms from %s", restored, store.path)
+        for notice in store.notices:
+            logger.error("%s", notice)
+        for damaged in store.damaged_rooms():
+            logger.error(
+                "room %s is set aside, its saved state damaged (%s); every other room runs",
+                damaged.room_id,
+                damaged.reason,
+            )
         yield
+        retention.cancel()
         await hub.close()
         if workers is not None:
             await workers.close()

@@ -101,6 +101,11 @@ class Broadcaster:
         del channel.seats[user_id]
         return True
 
+    def connection_of(self, room_id: str, user_id: str) -> Connection | None:
+        channel = self._channels.get(room_id)
+        seat = channel.seats.get(user_id) if channel else None
+        return seat.connection if seat is not None else None
+
     def is_connected(self, room_id: str, user_id: str) -> bool:
         channel = self._channels.get(room_id)
         return channel is not None and user_id in channel.seats

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.rate_limits import RateLimitPolicy
 from server.room import Limits
 
 DEFAULT_PORT = 8470
@@ -30,6 +31,10 @@ class RelayConfig:
     # Per-connection command budget: a steady rate and a burst (token bucket).
     commands_per_s: float = 20.0
     command_burst: int = 40
+    # Per person and per address, shared by their connections (server/rate_limits.py).
+    rate_limits: RateLimitPolicy = field(default_factory=RateLimitPolicy)
+    # A resume further behind than this gets a fresh snapshot instead of the missed events.
+    max_resume_events: int = 500
     # A connection whose unsent frames pile past this is closed (it resumes later).
     max_pending_frames: int = 2000
     # A live room whose host and co-hosts have all been disconnected this long ends (as X Spaces
@@ -50,6 +55,16 @@ class RelayConfig:
     # WebRTC listeners the relay takes per room; past them a listener's page plays HLS.
     # None: no limit.
     webrtc_seats: int | None = None
+    # Where takes are written (None: <data_dir>/recordings), and how many days a finished one
+    # is kept (None: for ever); checked at start and every RETENTION_EVERY_S.
+    recordings_dir: Path | None = None
+    keep_recordings_days: float | None = None
+
+    @property
+    def recordings_root(self) -> Path:
+        return (
+            self.recordings_dir if self.recordings_dir is not None else self.data_dir / "recordings"
+        )
 
     @property
     def base_url(self) -> str:

@@ -7,7 +7,9 @@
                                 → {rooms, next_cursor, total}; see server/directory.py
     GET  /api/rooms/{id}        one room's card
     POST /api/rooms/{id}/cohost-links   (host token) → a co-host link
-    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count
+    POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count (at most
+                                        3 client ids per address per room; then 429)
+    GET  /api/rooms/{id}/qr.svg the room's join link as a QR code
     GET  /r/{id}                the web client page (server/web/index.html)
     GET  /static/...            the web client's modules, styles and vendored files
 
@@ -75,7 +77,9 @@ def _bearer(request: web.Request) -> str | None:
 def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
     async def healthz(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
-        return web.json_response({"ok": True, "live_rooms": hub.live_room_count})
+        return web.json_response(
+            {"ok": True, "live_rooms": hub.live_room_count, "store": hub.store_report()}
+        )
 
     async def create_room(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
@@ -193,10 +197,38 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         if not 0 < len(client_id) <= 64:
             return _error(400, "invalid_field", "client_id must be 1 to 64 characters.")
         try:
-            count = hub.add_reminder(room_id, client_id)
+            count = hub.add_reminder(room_id, client_id, request.remote or "")
         except StoreError as error:
             return _error(503, "store_failed", str(error))
+        if count is None:
+            # Anonymous client ids are free to make: one network counts only a few of them.
+            return _error(
+                429,
+                "rate_limited",
+                "Reminders from your network are already counted for this room.",
+            )
         return web.json_response({"reminders": count})
+
+    async def qr_code(request: web.Request) -> web.Response:
+        """The room's join link as a QR code (SVG), for the page's Share dialog."""
+        hub: Hub = request.app[hub_key]
+        config = request.app[config_key]
+        room_id = request.match_info["room_id"]
+        if hub.find(room_id) is None:
+            return _error(404, "room_not_found", "There is no room with that link.")
+        import io
+
+        import segno
+
+        out = io.BytesIO()
+        segno.make(config.join_url(room_id), error="m", micro=False).save(
+            out, kind="svg", scale=6, border=4, xmldecl=False, svgns=True, title="Room link"
+        )
+        return web.Response(
+            body=out.getvalue(),
+            content_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     async def web_client(request: web.Request) -> web.StreamResponse:
         hub: Hub = request.app[hub_key]
@@ -220,6 +252,7 @@ def routes(hub_key: Any, config_key: Any) -> list[web.AbstractRouteDef]:
         web.get("/api/rooms/{room_id}", get_room),
         web.post("/api/rooms/{room_id}/cohost-links", cohost_link),
         web.post("/api/rooms/{room_id}/reminders", remind),
+        web.get("/api/rooms/{room_id}/qr.svg", qr_code),
         web.get("/r/{room_id}", web_client),
     ]
 

@@ -33,25 +33,32 @@ from server.media_coordinator import (
     RoomMediaPort,
 )
 from server.protocol import RecordingFailed, Speaking, encode_event, encode_snapshot
+from server.rate_limits import RateLimits
 from server.recorder import RoomRecorders
 from server.room import (
     SYSTEM,
     AppointCohost,
     AskMode,
+    CohostRemoved,
     EndAbandonedRoom,
     Event,
     ExpireInvites,
+    FollowHostBlock,
     Leave,
     Limits,
     ParticipantLeft,
     ParticipantRemoved,
+    Reason,
     Rejected,
+    RemoveParticipant,
     Role,
+    RoleChanged,
     Room,
     RoomCard,
     RoomState,
     SetTicketing,
     StopRecording,
+    Unblocked,
 )
 from server.room_log import Change, RoomLog, RoomLogError
 from server.room_timers import RoomTimers
@@ -69,6 +76,11 @@ CLOSE_REPLACED = 4001
 CLOSE_REMOVED = 4003
 CLOSE_TOO_SLOW = 4008
 CLOSE_BAD_HELLO = 4009
+
+# What a connection replaced by a newer one for the same person is told (the close reason).
+REPLACED_HOST = "Your host link was opened somewhere else."
+REPLACED = "You joined this room from somewhere else."
+HOST_LINK_ROTATED = "The host link was changed; this one no longer works."
 
 HubError = RoomLogError
 _ABANDON = "abandon"
@@ -97,7 +109,10 @@ class Hub:
         media_factory: MediaFactory | None = None,
         recorders: RoomRecorders | None = None,
         clock: Callable[[], float] = time.time,
+        rate_limits: RateLimits | None = None,
     ) -> None:
+        # None: no per-person or per-address limits (in-process tests and benchmarks).
+        self.rate_limits = rate_limits
         self.resume_grace_s = resume_grace_s
         self.abandon_after_s = abandon_after_s
         self.clock = clock
@@ -135,11 +150,20 @@ class Hub:
         """Bring back live and scheduled rooms after a restart. Everyone who was present keeps
         their place for the grace period; a live room's abandon time starts now."""
         rooms = self.log.restore()
+        self.reconcile_host_lists()
         for room in rooms:
             for user_id in room.participants:
                 self._start_grace(room.room_id, user_id)
             self._watch(room)
         return len(rooms)
+
+    def store_report(self) -> dict[str, Any]:
+        """What the relay's start found wrong with its data, for /healthz (no room ids: a room's
+        id is its link)."""
+        return {
+            "notices": list(self._store.notices),
+            "damaged_rooms": len(self._store.damaged_rooms()),
+        }
 
     async def close(self) -> None:
         self._timers.close()
@@ -209,14 +233,22 @@ class Hub:
 
     # -- identities, tokens, reminders ---------------------------------------------------------
 
-    def check_identity(self, client_id: str, secret: str) -> bool:
-        return self._store.check_identity(client_id, secret, self.clock())
+    def check_identity(self, client_id: str, secret: str, *, bind: bool = True) -> bool:
+        return self._store.check_identity(client_id, secret, self.clock(), bind=bind)
+
+    def bind_identity(self, client_id: str, secret: str) -> None:
+        self._store.bind_identity(client_id, secret, self.clock())
 
     def token_holder(self, token: str) -> tuple[str, str, str] | None:
         """(room_id, user_id, role) the host or co-host token was made for, or None."""
         return self._store.token_holder(token)
 
-    def add_reminder(self, room_id: str, client_id: str) -> int:
+    def add_reminder(self, room_id: str, client_id: str, address: str = "") -> int | None:
+        """The room's reminder count after this client's, or None: this address has asked for
+        too many different clients already (the count stays as it is)."""
+        limits = self.rate_limits
+        if limits is not None and address and not limits.reminder(room_id, address, client_id):
+            return None
         count = self._store.add_reminder(room_id, client_id, self.clock())
         self.directory.reminded(room_id, count)
         return count
@@ -263,6 +295,18 @@ class Hub:
         self._store.add_token(token, room_id, user_id, Role.COHOST.value, self.clock())
         return user_id, token
 
+    def rotate_host_link(self, room_id: str, keep: Connection | None = None) -> str:
+        """A new host link for the room; the old one stops working at once, and a host
+        connection other than `keep` (the one asking) is closed."""
+        room = self._live(room_id)
+        token = new_token()
+        self._store.replace_token(token, room_id, room.host_id, Role.HOST.value, self.clock())
+        seated = self.broadcaster.connection_of(room_id, room.host_id)
+        if seated is not None and seated is not keep:
+            self.broadcaster.close_user(room_id, room.host_id, CLOSE_REPLACED, HOST_LINK_ROTATED)
+            self._start_grace(room_id, room.host_id)
+        return token
+
     def _live(self, room_id: str) -> Room:
         room = self.log.room(room_id)
         if room is None:
@@ -274,7 +318,21 @@ class Hub:
     # -- changes -------------------------------------------------------------------------------
 
     def submit(self, room_id: str, actor: str, command: object) -> list[Event] | Rejected:
-        """Decide, append, apply, broadcast and enforce one command."""
+        """Decide, append, apply, broadcast and enforce one command.
+
+        A block or an unblock is the host's, not the room's: it then reaches every other live
+        and scheduled room of the same host (see `_spread_host_list`).
+        """
+        if isinstance(command, RemoveParticipant) and command.block is True:
+            refused = self._block_reach(room_id, actor, command.user_id)
+            if refused is not None:
+                return refused
+        events = self._submit(room_id, actor, command)
+        if not isinstance(events, Rejected):
+            self._spread_host_list(room_id, events)
+        return events
+
+    def _submit(self, room_id: str, actor: str, command: object) -> list[Event] | Rejected:
         verdict = self.log.submit(room_id, actor, command)
         if isinstance(verdict, Rejected):
             return verdict
@@ -286,10 +344,72 @@ class Hub:
         self._enforce(verdict)
         return list(verdict.events)
 
+    # -- the host's block list across rooms ----------------------------------------------------
+
+    def _host_rooms(self, host_id: str, but: str | None = None) -> list[Room]:
+        return [r for r in self.log.rooms() if r.host_id == host_id and r.room_id != but]
+
+    def _block_reach(self, room_id: str, actor: str, target: str) -> Rejected | None:
+        """A co-host's block bars someone from all the host's rooms, so it may not reach a
+        co-host of another of them: only the host can block their own co-hosts."""
+        room = self.log.room(room_id)
+        if room is None or actor == room.host_id:
+            return None
+        for other in self._host_rooms(room.host_id, but=room_id):
+            if target in other.cohost_ids:
+                return Rejected(
+                    Reason.NOT_ALLOWED,
+                    "That person co-hosts another of the host's rooms; only the host can "
+                    "block them.",
+                )
+        return None
+
+    def _spread_host_list(self, room_id: str, events: list[Event]) -> None:
+        """Carry this room's blocks and unblocks to the host's other live and scheduled rooms:
+        the blocked person is dropped wherever they are; an unblock lifts the block
+        everywhere (a separate removal from another room stays)."""
+        changes = [e for e in events if isinstance(e, (ParticipantRemoved, Unblocked))]
+        if not changes:
+            return
+        room = self.log.room(room_id) or self.find(room_id)
+        if room is None:
+            return
+        for other in self._host_rooms(room.host_id, but=room_id):
+            for event in changes:
+                self._follow_host_list(other, event)
+
+    def _follow_host_list(self, room: Room, event: ParticipantRemoved | Unblocked) -> None:
+        current = self.log.room(room.room_id)
+        if current is None:
+            return
+        blocked = isinstance(event, ParticipantRemoved)
+        if isinstance(event, ParticipantRemoved) and not event.block:
+            return
+        if (event.user_id in current.blocked) == blocked:
+            return
+        self._submit(room.room_id, SYSTEM, FollowHostBlock(event.user_id, blocked, event.actor))
+
+    def reconcile_host_lists(self) -> int:
+        """After a restart, bring every room's block list in line with its host's (a crash
+        between one room's block and the next room's copy of it leaves them apart)."""
+        fixed = 0
+        for room in list(self.log.rooms()):
+            wanted = self._store.blocked_by(room.host_id) - {room.host_id}
+            changes = [(u, True) for u in sorted(wanted - room.blocked)]
+            changes += [(u, False) for u in sorted(room.blocked - wanted)]
+            for user_id, blocked in changes:
+                command = FollowHostBlock(user_id, blocked, room.host_id)
+                fixed += not isinstance(self._submit(room.room_id, SYSTEM, command), Rejected)
+        return fixed
+
     def _enforce(self, change: Change) -> None:
         room = change.room
         room_id = room.room_id
         for event in change.events:
+            revoked = _cohost_link_lost(event)
+            if revoked is not None:
+                # The seat went with the link: it admits nobody any more.
+                self._store.revoke_tokens(room_id, revoked)
             if isinstance(event, ParticipantRemoved):
                 self._drop(room_id, event.user_id, CLOSE_REMOVED, "removed")
             elif isinstance(event, ParticipantLeft):
@@ -316,7 +436,9 @@ class Hub:
         self._timers.cancel(room_id, "grace:" + user_id)
         older = self.broadcaster.attach(room, user_id, connection)
         if older is not None:
-            older.close(CLOSE_REPLACED, "signed in elsewhere")
+            # The newest connection wins (as X Spaces does when you open your Space on a
+            # second device); the older one is told why it stopped.
+            older.close(CLOSE_REPLACED, REPLACED_HOST if user_id == room.host_id else REPLACED)
         self._watch(room)
 
     def detach(self, room_id: str, user_id: str, connection: Connection) -> None:
@@ -416,3 +538,19 @@ class Hub:
             # Acting for the host: the recording runs on the host's relay, and what it
             # records must match what everyone is told.
             self.submit(room_id, room.host_id, StopRecording())
+
+
+def _cohost_link_lost(event: Event) -> str | None:
+    """Whose co-host link this event revokes: someone else took their co-host seat away (or
+    removed them from the room). A co-host who steps down keeps their link, which then admits
+    them as a listener; a person with no link loses nothing."""
+    if isinstance(event, CohostRemoved | ParticipantRemoved):
+        return event.user_id if event.actor != event.user_id else None
+    if (
+        isinstance(event, RoleChanged)
+        and event.previous is Role.COHOST
+        and event.role is not Role.COHOST
+        and event.actor != event.user_id
+    ):
+        return event.user_id
+    return None

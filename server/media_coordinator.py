@@ -146,8 +146,12 @@ def _touches_stage(event: Event) -> bool:
 def stage_of(room: Room) -> dict[str, StageState]:
     """Who is on stage, muted or not, and whether their audio may be recorded."""
     recording = room.recording if room.is_recording else None
+    # All-party consent: while anyone on stage has not said yes, nobody is recorded.
+    everyone_waits = bool(room.recording_waits_for())
     stage = {}
     for person in room.stage():
-        recordable = recording is None or recording.consents.get(person.user_id) is Consent.GRANTED
+        recordable = recording is None or (
+            recording.consents.get(person.user_id) is Consent.GRANTED and not everyone_waits
+        )
         stage[person.user_id] = StageState(muted=person.muted, recordable=recordable)
     return stage

@@ -45,12 +45,20 @@ MAX_STAMP_AGE_S = 1.0
 class RecordingPort(Protocol):
     """What a room's media (the worker hosting its mixer, through the coordinator) records."""
 
-    def start_recording(self, folder: Path, room_title: str) -> None: ...
+    def start_recording(
+        self, folder: Path, room_title: str, consent_mode: str = "per_speaker"
+    ) -> None: ...
     def describe_recording(
         self, participants: Mapping[str, str], ledger: Sequence[object]
     ) -> None: ...
     def add_marker(self, label: str, actor: str) -> None: ...
     def stop_recording(self) -> None: ...
+
+
+def consent_mode(room: Room) -> str:
+    """The running take's consent mode, as the manifest names it."""
+    recording = room.recording
+    return "all_party" if recording is not None and recording.all_party else "per_speaker"
 
 
 def folder_name(room: Room, started_at: float) -> str:
@@ -64,8 +72,8 @@ class RoomRecorders:
     """Which room records to which folder. Runs on: the relay's control loop; the writing
     itself happens in the media worker hosting the room's mixer."""
 
-    def __init__(self, data_dir: Path, on_failure: Callable[[str, str], None]) -> None:
-        self.root = data_dir / RECORDINGS_DIR
+    def __init__(self, root: Path, on_failure: Callable[[str, str], None]) -> None:
+        self.root = root  # RelayConfig.recordings_root
         self.on_failure = on_failure
         self.takes: dict[str, Path] = {}
         """The folder of each room's running take."""
@@ -89,16 +97,35 @@ class RoomRecorders:
                 self._describe(room, media)
 
     def start(self, room: Room, media: RecordingPort | None) -> None:
-        """Open the room's current take (also after a relay restart): a new folder."""
+        """Open the room's current take: a new folder, or after a relay restart the take's next
+        part (`<first folder>-part2`, …), named so the library and export keep them together."""
         if room.room_id in self.takes or not room.is_recording:
             return
-        folder = self.root / folder_name(room, time.time())
+        folder = self._next_part(room) or self.root / folder_name(room, time.time())
         self.takes[room.room_id] = folder
         self._accepted_s[room.room_id] = []
         if media is not None:
-            media.start_recording(folder, room.card.title)
+            media.start_recording(folder, room.card.title, consent_mode(room))
             self._describe(room, media)
         logger.info("room %s: recording to %s", room.room_id, folder)
+
+    def _next_part(self, room: Room) -> Path | None:
+        """The folder continuing this take, if folders of it exist (a relay restart)."""
+        take = room.recording.take if room.recording else 1
+        pattern = re.compile(rf"^(.*-{re.escape(room.room_id)}-take{take})(?:-part(\d+))?$")
+        first: str | None = None
+        last = 0
+        if not self.root.is_dir():
+            return None
+        for entry in self.root.iterdir():
+            found = pattern.match(entry.name)
+            if found and entry.is_dir():
+                if found.group(2) is None:
+                    first = found.group(1)
+                last = max(last, int(found.group(2) or 1))
+        if first is None:
+            return None
+        return self.root / f"{first}-part{last + 1}"
 
     def attach(self, room: Room, media: RecordingPort) -> None:
         """The room's media started: it records the running take, if any."""
@@ -107,7 +134,7 @@ class RoomRecorders:
             return
         folder = self.takes.get(room.room_id)
         if folder is not None:
-            media.start_recording(folder, room.card.title)
+            media.start_recording(folder, room.card.title, consent_mode(room))
             self._describe(room, media)
 
     def stop(self, room_id: str, media: RecordingPort | None) -> None:

@@ -102,6 +102,20 @@ def register(subparsers: Any) -> None:
         "(default: no limit)",
     )
     parser.add_argument(
+        "--recordings-dir",
+        default=None,
+        metavar="DIR",
+        help="where recordings are written (default: recordings/ in the data folder)",
+    )
+    parser.add_argument(
+        "--keep-recordings-days",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="delete finished recordings N days after they stopped (checked at start and "
+        "hourly; default: keep them)",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     parser.add_argument(
@@ -174,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
         hls_dir=_hls_dir(args, data_dir),
         hls_linger_s=args.hls_linger_s,
         webrtc_seats=args.webrtc_seats,
+        recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
+        keep_recordings_days=args.keep_recordings_days,
     )
     console = Path(args.console_pid_file) if args.console_pid_file else None
     try:

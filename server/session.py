@@ -9,14 +9,23 @@ each gets `ok` or `error`.
 
 Outgoing frames go through one queue and one writer task, so replies and
 events keep their order and a slow client never blocks the room: past
-`max_pending_frames` it is closed, and resumes when it can.
+`max_pending_frames` what it has not read yet is dropped and it is closed with
+4008 (it resumes when it can).
+
+What a connection may cost the room is bounded: its own frame budget (binary
+frames count too), the relay's per-person and per-address limits on each kind
+of message (server/rate_limits.py; a refusal is a `rate_limited` error with
+`retry_after_s`), and resumes: one from far behind gets a fresh snapshot
+instead of a replay. Sustained refusals close it with 4008.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import math
 import time
 from collections import deque
 from typing import Any
@@ -41,12 +50,14 @@ from server.protocol import (
     ProtocolError,
     Request,
     RequestId,
+    RotateHostLink,
     decode_request,
     encode_error,
     encode_ok,
     encode_protocol_error,
     encode_rejected,
 )
+from server.rate_limits import retry_after_text
 from server.room import Join, Leave, Reason, Rejected
 from server.store import StoreError
 
@@ -58,8 +69,17 @@ MAX_SECRET_CHARS = 256
 RESERVED_PREFIXES = ("cohost-", "system")
 # Ephemeral frames (levels, speaking) are skipped for a connection this far behind.
 EPHEMERAL_BACKLOG = 50
-# Sustained flooding past the budget closes the connection.
-MAX_REFUSED_IN_A_ROW = 200
+# How long a too-slow reader gets to take its close frame before the socket is closed.
+SLOW_CLOSE_S = 5.0
+# Sustained flooding past the budget (refused frames, binary frames) closes the connection.
+MAX_REFUSED_IN_A_ROW = 100
+RATE_LIMIT_TEXT = {
+    "hello": "Too many connections from your network or identity",
+    "stage_request": "You are asking to speak and withdrawing too often",
+    "react": "Too many reactions",
+    "report": "Too many reports",
+    "command": "Too many requests",
+}
 
 _CLOSE = object()
 
@@ -83,8 +103,11 @@ class TokenBucket:
 
 
 class Session:
-    def __init__(self, ws: web.WebSocketResponse, hub: Hub, config: RelayConfig) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, hub: Hub, config: RelayConfig, address: str = ""
+    ) -> None:
         self.ws = ws
+        self.address = address  # the remote address, for per-address limits ("": unknown)
         self.hub = hub
         self.config = config
         self.room_id: str | None = None
@@ -98,7 +121,10 @@ class Session:
         self._close_code = 1000
         self._close_reason = ""
         self._bucket = TokenBucket(config.commands_per_s, config.command_burst)
+        self._refused_in_a_row = 0
         self._left = False
+        self._writer: asyncio.Task[None] | None = None
+        self.token: str | None = None  # the host or co-host link this connection came in on
 
     # -- Connection (what the hub calls) -------------------------------------------------------
 
@@ -106,7 +132,7 @@ class Session:
         if self._closing:
             return
         if len(self._out) >= self.config.max_pending_frames:
-            self.close(CLOSE_TOO_SLOW, "too_slow")
+            self._too_slow()
             return
         self._out.append(frame)
         self._ready.set()
@@ -132,10 +158,27 @@ class Session:
         self._out.append(_CLOSE)
         self._ready.set()
 
+    def _too_slow(self) -> None:
+        """The client reads slower than the room talks: drop what it has not had (it resumes
+        later, with the missed events or a snapshot) and close with 4008 and a reason. The
+        writer may be stuck waiting for the socket to drain, so it is replaced by one that
+        writes only the close frame, behind the bytes already handed to the socket."""
+        if self._closing:
+            return
+        self._out.clear()
+        self._requested_close = (CLOSE_TOO_SLOW, "too_slow")
+        self._close_now()
+        if self.room_id and self.user_id:  # stop feeding it now; its place is kept for a resume
+            self.hub.detach(self.room_id, self.user_id, self)
+        writer = self._writer
+        if writer is not None and not writer.done():
+            writer.cancel()
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
     # -- the connection's life -----------------------------------------------------------------
 
     async def run(self) -> None:
-        writer = asyncio.create_task(self._write())
+        self._writer = asyncio.create_task(self._write())
         try:
             if await self._hello():
                 await self._serve()
@@ -145,10 +188,14 @@ class Session:
             if self._requested_close is None:
                 self._requested_close = (1000, "")
             self._close_now()
+            writer = self._writer
             try:
-                await asyncio.wait_for(writer, timeout=5)
+                await asyncio.wait_for(asyncio.shield(writer), timeout=5)
             except (TimeoutError, ConnectionError):
                 writer.cancel()
+            if writer is not self._writer:  # replaced by the too-slow closer meanwhile
+                with contextlib.suppress(TimeoutError, ConnectionError):
+                    await asyncio.wait_for(self._writer, timeout=5)
 
     async def _write(self) -> None:
         while True:  # one frame per pass; ends at _CLOSE or a broken connection
@@ -157,7 +204,18 @@ class Session:
                 await self._ready.wait()
             item = self._out.popleft()
             if item is _CLOSE:
-                await self.ws.close(code=self._close_code, message=self._close_reason.encode())
+                # A slow reader's socket may never drain: write the close frame and go on.
+                slow = self._close_code == CLOSE_TOO_SLOW
+                closing = self.ws.close(
+                    code=self._close_code, message=self._close_reason.encode(), drain=not slow
+                )
+                if not slow:
+                    await closing
+                    return
+                # The close frame is queued behind what the socket holds; give the reader a
+                # while to take it, then close the socket (it still flushes, close frame last).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closing, timeout=SLOW_CLOSE_S)
                 return
             assert isinstance(item, str)
             try:
@@ -170,6 +228,9 @@ class Session:
             msg = await self.ws.receive(timeout=self.config.hello_timeout_s)
         except TimeoutError:
             self._refuse(None, "hello_timeout", "Say hello first: no hello arrived in time.")
+            return False
+        if msg.type is WSMsgType.BINARY:
+            self._refuse(None, ErrorCode.BINARY_FRAME.value, "Send hello as a JSON text frame.")
             return False
         if msg.type is not WSMsgType.TEXT:
             return False
@@ -186,7 +247,36 @@ class Session:
         if not isinstance(request.message, Hello):
             self._refuse(request.id, ErrorCode.NOT_JOINED.value, "The first message must be hello.")
             return False
+        # Per address before anything touches the store; per person once we know who.
+        if not self._allowed(request.id, "hello", None):
+            self.close(CLOSE_BAD_HELLO, ErrorCode.RATE_LIMITED.value)
+            return False
         return self._join(request.id, request.message)
+
+    def _allowed(
+        self, request_id: RequestId, kind: str, person: str | None, by_address: bool = True
+    ) -> bool:
+        """Count one `kind` message against the relay's limits; if refused, say so (with when
+        to try again) and count the refusal towards closing a flooding connection."""
+        limits = self.hub.rate_limits
+        if limits is None or (not self.address and person is None):
+            return True
+        wait_s = limits.check(kind, person, self.address if by_address and self.address else None)
+        if wait_s is None:
+            return True
+        self._refused_in_a_row += 1
+        text = RATE_LIMIT_TEXT.get(kind, RATE_LIMIT_TEXT["command"])
+        self.deliver(
+            encode_error(
+                request_id,
+                ErrorCode.RATE_LIMITED.value,
+                f"{text}; try again in {retry_after_text(wait_s)}.",
+                {"retry_after_s": math.ceil(wait_s * 10) / 10},
+            )
+        )
+        if self._refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
+            self.close(CLOSE_TOO_SLOW, "flooding")
+        return False
 
     def _refuse(
         self, request_id: RequestId, code: str, message: str, close: int = CLOSE_BAD_HELLO
@@ -200,9 +290,13 @@ class Session:
             holder = self.hub.token_holder(hello.token)
             if holder is None or holder[0] != hello.room_id:
                 self._refuse(
-                    request_id, "bad_token", "That host or co-host link is not valid for this room."
+                    request_id,
+                    "bad_token",
+                    "That host or co-host link is not valid for this room (it may have been "
+                    "changed or taken back); ask the host for a new one.",
                 )
                 return None
+            self.token = hello.token
             return holder[1]
         client_id, secret = hello.client_id, hello.client_secret
         if not (0 < len(client_id) <= MAX_CLIENT_ID_CHARS and client_id.isprintable()):
@@ -223,7 +317,8 @@ class Session:
             )
             return None
         try:
-            known = self.hub.check_identity(client_id, secret)
+            # Nothing is written yet: an identity is recorded only once it really joins.
+            known = self.hub.check_identity(client_id, secret, bind=False)
         except StoreError as exc:
             self._refuse(request_id, "store_failed", str(exc))
             return None
@@ -239,6 +334,9 @@ class Session:
     def _join(self, request_id: RequestId, hello: Hello) -> bool:
         user_id = self._who(request_id, hello)
         if user_id is None:
+            return False
+        if not self._allowed(request_id, "hello", user_id, by_address=False):
+            self.close(CLOSE_BAD_HELLO, ErrorCode.RATE_LIMITED.value)
             return False
         try:
             room = self.hub.find(hello.room_id)
@@ -259,34 +357,61 @@ class Session:
                     self.deliver(encode_rejected(request_id, verdict))
                     self.close(close, verdict.reason.value)
                     return False
+            if hello.token is None:
+                self.hub.bind_identity(user_id, hello.client_secret)
             self.hub.attach(hello.room_id, user_id, self)
         except HubError as error:
             self._refuse(request_id, error.code, error.message, CLOSE_ROOM_OVER)
             return False
+        except StoreError as exc:
+            self._refuse(request_id, "store_failed", str(exc))
+            return False
         self.room_id, self.user_id = hello.room_id, user_id
         seq = self.hub.seq(hello.room_id)
+        assert seq is not None
         speaking = self.hub.speaking_now(hello.room_id)
+        after = hello.resume_after_seq
+        # A resume replays at most `max_resume_events`; from further behind (or from a number
+        # this room never had) a fresh snapshot is cheaper for both sides.
+        replay = (
+            resuming
+            and after is not None
+            and 0 <= after <= seq
+            and seq - after
+            <= min(self.config.max_resume_events, self.config.max_pending_frames // 2)
+        )
         self.deliver(
             encode_ok(
                 request_id,
-                {"you": user_id, "seq": seq, "resumed": resuming, "speaking": speaking},
+                {
+                    "you": user_id,
+                    "seq": seq,
+                    "resumed": resuming,
+                    "speaking": speaking,
+                    "catch_up": "events" if replay else "snapshot",
+                },
             )
         )
-        if resuming:
-            assert hello.resume_after_seq is not None
-            for frame in self.hub.missed(hello.room_id, user_id, hello.resume_after_seq):
+        if replay:
+            assert after is not None
+            for frame in self.hub.missed(hello.room_id, user_id, after):
                 self.deliver(frame)
         else:
             self.deliver(self.hub.snapshot(hello.room_id, user_id))
         return True
 
     async def _serve(self) -> None:
-        refused_in_a_row = 0
         while self._requested_close is None:
             msg = await self.ws.receive()
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                 return
             if msg.type is WSMsgType.BINARY:
+                # Never valid, so always a refusal, and it spends the budget like any frame.
+                self._bucket.take()
+                self._refused_in_a_row += 1
+                if self._refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
+                    self.close(CLOSE_TOO_SLOW, "flooding")
+                    return
                 self.deliver(
                     encode_error(None, ErrorCode.BINARY_FRAME.value, "send JSON text frames")
                 )
@@ -294,19 +419,20 @@ class Session:
             if msg.type is not WSMsgType.TEXT:
                 continue
             if not self._bucket.take():
-                refused_in_a_row += 1
-                if refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
+                self._refused_in_a_row += 1
+                if self._refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
                     self.close(CLOSE_TOO_SLOW, "flooding")
                     return
+                wait_s = 1 / self._bucket.rate_per_s
                 self.deliver(
                     encode_error(
                         _peek_id(msg.data),
                         ErrorCode.RATE_LIMITED.value,
-                        "Too many messages; slow down.",
+                        f"Too many messages; try again in {retry_after_text(wait_s)}.",
+                        {"retry_after_s": round(wait_s, 3)},
                     )
                 )
                 continue
-            refused_in_a_row = 0
             await self.handle_frame(msg.data)
 
     async def handle_frame(self, data: str | bytes) -> None:
@@ -322,6 +448,15 @@ class Session:
     async def _handle(self, request: Request) -> None:
         assert self.room_id is not None and self.user_id is not None
         message = request.message
+        limits = self.hub.rate_limits
+        kind = limits.kind_of(request.type) if limits is not None else ""
+        if (
+            kind
+            and not isinstance(message, Hello)
+            and not self._allowed(request.id, kind, self.user_id)
+        ):
+            return
+        self._refused_in_a_row = 0
         try:
             if isinstance(message, Ping):
                 self.deliver(encode_ok(request.id, {"now": self.hub.clock()}))
@@ -333,6 +468,8 @@ class Session:
                 )
             elif isinstance(message, Offer):
                 await self._offer(request.id, message)
+            elif isinstance(message, RotateHostLink):
+                self._rotate_host_link(request.id)
             else:
                 verdict = self.hub.submit(self.room_id, self.user_id, message)
                 if isinstance(verdict, Rejected):
@@ -344,6 +481,26 @@ class Session:
                     self.close(1000, "left")
         except HubError as error:
             self.deliver(encode_error(request.id, error.code, error.message))
+
+    def _rotate_host_link(self, request_id: RequestId) -> None:
+        """The host takes their link back: a new one, the old one dead at once."""
+        assert self.room_id is not None and self.user_id is not None
+        room = self.hub.find(self.room_id)
+        if room is None or room.host_id != self.user_id:
+            self.deliver(
+                encode_error(
+                    request_id, Reason.NOT_ALLOWED.value, "Only the host can change the host link."
+                )
+            )
+            return
+        try:
+            token = self.hub.rotate_host_link(self.room_id, keep=self)
+        except StoreError as exc:
+            self.deliver(encode_error(request_id, "store_failed", str(exc)))
+            return
+        self.token = token
+        url = f"{self.config.join_url(self.room_id)}#token={token}"
+        self.deliver(encode_ok(request_id, {"token": token, "url": url}))
 
     async def _offer(self, request_id: RequestId, offer: Offer) -> None:
         assert self.room_id is not None and self.user_id is not None
@@ -389,7 +546,7 @@ def websocket_route(
         config = request.app[config_key]
         ws = web.WebSocketResponse(heartbeat=config.heartbeat_s, max_msg_size=4 * MAX_FRAME_BYTES)
         await ws.prepare(request)
-        session = Session(ws, request.app[hub_key], config)
+        session = Session(ws, request.app[hub_key], config, request.remote or "")
         try:
             await session.run()
         except Exception:  # one connection's failure must never take the relay down

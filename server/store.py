@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,15 +55,34 @@ class StoredRoom:
     last_seq: int
 
 
+@dataclass(frozen=True, slots=True)
+class DamagedRoom:
+    """A room set aside at start because its saved state could not be read."""
+
+    room_id: str
+    reason: str
+    found_at: float
+
+
+class _Unreadable(StoreError):
+    """SQLite says the file is not a database, or a damaged one."""
+
+
 class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        # What opening found and did about it (a file set aside, rows salvaged), in words.
+        self.notices: list[str] = []
 
     # -- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
+    def open(cls, data_dir: Path, *, check: bool = True) -> Store:
+        """Open (or create) the data file. With `check` (the relay's own start), a file that is
+        empty, not a database, or fails SQLite's integrity check is never used or replaced as
+        it is: it is renamed beside the new one, bytes untouched, what can be read of it is
+        copied into a new file, and `notices` says so."""
         path = data_dir / DB_NAME
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +91,38 @@ class Store:
                 f"Cannot create Roomcast's data folder {data_dir} ({exc.strerror}); "
                 "pick another with --data-dir."
             ) from exc
+        if not check:
+            return cls._connect(path)
+        notices: list[str] = []
+        if _is_empty(path):
+            kept = _set_aside(path, "empty")
+            notices.append(
+                f"Roomcast's data file was empty (0 bytes, perhaps cut short by a crash or a "
+                f"full disk); it was kept as {kept.name} and a new one started."
+            )
+        problem: str | None
+        try:
+            store: Store | None = cls._connect(path)
+            assert store is not None
+            problem = store._integrity_problem()
+        except _Unreadable as exc:
+            store, problem = None, str(exc.__cause__ or exc)
+        if problem is not None:
+            if store is not None:
+                store.close()
+            kept = _set_aside(path, "damaged")
+            store = cls._connect(path)
+            copied = store._salvage(kept)
+            notices.append(
+                f"Roomcast's data file was damaged ({problem}). It was kept as it was, as "
+                f"{kept.name}; what could be read was copied into a new {DB_NAME}: {copied}."
+            )
+        assert store is not None
+        store.notices = notices
+        return store
+
+    @classmethod
+    def _connect(cls, path: Path) -> Store:
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
@@ -80,11 +132,64 @@ class Store:
             store = cls(db, path)
             store._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
+            kind = _Unreadable if _damage(exc) else StoreError
+            raise kind(
                 f"Roomcast's data file {path} cannot be read ({exc}). It was left as it is; "
                 "restore a backup, or start with another --data-dir."
             ) from exc
         return store
+
+    def _integrity_problem(self) -> str | None:
+        """SQLite's quick check of every page and index (a few ms per MB), or None if sound."""
+        try:
+            rows = self._db.execute("PRAGMA quick_check(3)").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        found = [str(r[0]) for r in rows]
+        return None if found == ["ok"] else "; ".join(found)
+
+    def _salvage(self, kept: Path) -> str:
+        """Copy every row that can still be read from the file set aside; says how many."""
+        try:
+            source = sqlite3.connect(f"{kept.as_uri()}?mode=ro", uri=True)
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            return f"nothing ({exc})"
+        copied: list[str] = []
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for table in _SALVAGE_ORDER:
+                columns = [r[1] for r in self._db.execute(f"PRAGMA table_info({table})")]
+                try:
+                    present = [r[1] for r in source.execute(f"PRAGMA table_info({table})")]
+                except sqlite3.DatabaseError:
+                    present = []
+                names = [c for c in columns if c in present]
+                if not names:
+                    continue
+                count, broke = self._copy_rows(source, table, names)
+                copied.append(f"{count} {table}" + (f" (then: {broke})" if broke else ""))
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
+            source.close()
+        return ", ".join(copied) or "nothing"
+
+    def _copy_rows(
+        self, source: sqlite3.Connection, table: str, names: list[str]
+    ) -> tuple[int, str | None]:
+        listed = ", ".join(names)
+        marks = ", ".join("?" * len(names))
+        insert = f"INSERT OR IGNORE INTO {table} ({listed}) VALUES ({marks})"
+        count, broke = 0, None
+        with self._transaction():
+            try:
+                cursor = source.execute(f"SELECT {listed} FROM {table}")
+                while rows := cursor.fetchmany(500):
+                    self._db.executemany(insert, rows)
+                    count += len(rows)
+            except sqlite3.DatabaseError as exc:
+                broke = str(exc)
+        return count, broke
 
     def close(self) -> None:
         self._db.close()
@@ -258,8 +363,10 @@ class Store:
             )
 
     def load_room(self, room_id: str) -> StoredRoom | None:
+        """The room's snapshot (None for no such room, or one set aside as damaged)."""
         row = self._db.execute(
-            "SELECT snapshot, last_seq FROM rooms WHERE room_id = ?", (room_id,)
+            "SELECT snapshot, last_seq FROM rooms WHERE room_id = ? AND state != ?",
+            (room_id, DAMAGED_STATE),
         ).fetchone()
         if row is None:
             return None
@@ -282,11 +389,43 @@ class Store:
                 return StoredRoom(room, seq)
 
     def current_rooms(self, states: Iterable[RoomState]) -> list[StoredRoom]:
-        """Rooms now in the given states (snapshots replayed to their last event)."""
+        """Rooms now in the given states (snapshots replayed to their last event). A room whose
+        snapshot or events cannot be read is set aside (`quarantine`), not fatal: one damaged
+        room must not keep every other room down."""
         wanted = frozenset(states)
-        maybe = self.rooms(wanted | {RoomState.SCHEDULED, RoomState.LIVE})
-        current = [self._replayed(stored) for stored in maybe]
-        return [stored for stored in current if stored.room.state in wanted]
+        current = []
+        for room_id, snapshot, last_seq in self._rows(
+            wanted | {RoomState.SCHEDULED, RoomState.LIVE}
+        ):
+            try:
+                stored = self._replayed(StoredRoom(_load(room_id, snapshot), last_seq))
+            except StoreError as exc:
+                self.quarantine(room_id, str(exc))
+                continue
+            if stored.room.state in wanted:
+                current.append(stored)
+        return current
+
+    def quarantine(self, room_id: str, reason: str) -> None:
+        """Set a room aside: its rows stay byte for byte, marked damaged, with the reason."""
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO quarantine"
+                    " SELECT room_id, ?, ?, state FROM rooms WHERE room_id = ?",
+                    (time.time(), reason, room_id),
+                )
+                self._db.execute(
+                    "UPDATE rooms SET state = ? WHERE room_id = ?", (DAMAGED_STATE, room_id)
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def damaged_rooms(self) -> list[DamagedRoom]:
+        rows = self._db.execute(
+            "SELECT room_id, reason, found_at FROM quarantine ORDER BY found_at, room_id"
+        )
+        return [DamagedRoom(r[0], r[1], float(r[2])) for r in rows]
 
     def reminder_counts(self) -> dict[str, int]:
         """Every room's reminder count, in one query (the directory caches them)."""
@@ -296,6 +435,9 @@ class Store:
     def rooms(self, states: Iterable[RoomState] = tuple(RoomState)) -> list[StoredRoom]:
         """Rooms whose snapshot is in the given states, newest first (events after the snapshot
         not applied: see `current_rooms`). A damaged snapshot raises StoreError."""
+        return [StoredRoom(_load(r[0], r[1]), r[2]) for r in self._rows(states)]
+
+    def _rows(self, states: Iterable[RoomState]) -> list[tuple[str, str, int]]:
         wanted = [s.value for s in states]
         marks = ",".join("?" * len(wanted))
         rows = self._db.execute(
@@ -303,7 +445,7 @@ class Store:
             " ORDER BY updated_at DESC",
             wanted,
         ).fetchall()
-        return [StoredRoom(_load(r[0], r[1]), int(r[2])) for r in rows]
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def events_after(
         self, room_id: str, after_seq: int, limit: int = 10_000
@@ -344,9 +486,16 @@ class Store:
 
     # -- identities and role tokens -------------------------------------------------------------
 
-    def check_identity(self, client_id: str, secret: str, now: float) -> bool:
-        """True if `secret` is this client's; a client id seen for the first time is bound."""
+    def check_identity(self, client_id: str, secret: str, now: float, bind: bool = True) -> bool:
+        """True if `secret` is this client's, or the client id is new. A new id is bound to the
+        secret at once with `bind`; without it (a hello not yet admitted), nothing is written:
+        `bind_identity` records it once the person is really in a room."""
         digest = _digest(secret)
+        if not bind:
+            row = self._db.execute(
+                "SELECT secret_hash FROM identities WHERE client_id = ?", (client_id,)
+            ).fetchone()
+            return row is None or hmac.compare_digest(row[0], digest)
         try:
             with self._transaction():
                 self._db.execute(
@@ -358,6 +507,20 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise _write_error(exc) from exc
         return hmac.compare_digest(row[0], digest)
+
+    def bind_identity(self, client_id: str, secret: str, now: float) -> None:
+        """Record a client id with its secret (first come keeps it)."""
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO identities VALUES (?, ?, ?)",
+                    (client_id, _digest(secret), now),
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+
+    def identity_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM identities").fetchone()[0])
 
     def add_token(self, token: str, room_id: str, user_id: str, role: str, now: float) -> None:
         try:
@@ -375,6 +538,31 @@ class Store:
             "SELECT room_id, user_id, role FROM tokens WHERE token_hash = ?", (_digest(token),)
         ).fetchone()
         return (row[0], row[1], row[2]) if row else None
+
+    def revoke_tokens(self, room_id: str, user_id: str) -> int:
+        """Delete every link token of `user_id` in `room_id`; returns how many there were."""
+        try:
+            with self._transaction():
+                gone = self._db.execute(
+                    "DELETE FROM tokens WHERE room_id = ? AND user_id = ?", (room_id, user_id)
+                ).rowcount
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
+        return int(gone)
+
+    def replace_token(self, token: str, room_id: str, user_id: str, role: str, now: float) -> None:
+        """`token` becomes the only link of `user_id` in `room_id` (the old ones stop at once)."""
+        try:
+            with self._transaction():
+                self._db.execute(
+                    "DELETE FROM tokens WHERE room_id = ? AND user_id = ?", (room_id, user_id)
+                )
+                self._db.execute(
+                    "INSERT INTO tokens VALUES (?, ?, ?, ?, ?)",
+                    (_digest(token), room_id, user_id, role, now),
+                )
+        except sqlite3.OperationalError as exc:
+            raise _write_error(exc) from exc
 
     def reminder_count(self, room_id: str) -> int:
         row = self._db.execute("SELECT count(*) FROM reminders WHERE room_id = ?", (room_id,))
@@ -402,6 +590,54 @@ class _Transaction:
             # SQLite has already rolled back after some errors (a full disk among them);
             # a second ROLLBACK would raise and hide the real error.
             self._db.execute("ROLLBACK")
+
+
+DAMAGED_STATE = "damaged"
+# Parents before children, so the salvaged events find their rooms.
+_SALVAGE_ORDER = (
+    "rooms", "events", "blocks", "contacts", "tickets", "reminders", "identities", "tokens",
+    "quarantine",
+)  # fmt: skip
+
+
+def _damage(exc: sqlite3.DatabaseError) -> bool:
+    """Is this SQLite's word for a file that is not a database, or a damaged one (as opposed
+    to one it cannot open, or that is locked)?"""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or (
+        not isinstance(exc, sqlite3.OperationalError) and not name
+    )
+
+
+def _is_empty(path: Path) -> bool:
+    """A data file of 0 bytes with no write-ahead log holding pages for it."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return path.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+    except FileNotFoundError:
+        return False
+
+
+def _set_aside(path: Path, why: str) -> Path:
+    """Rename the data file (and its log files) beside itself; returns the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.{why}-{stamp}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    try:
+        path.rename(kept)
+        for tail in ("-wal", "-shm"):
+            log = path.with_name(path.name + tail)
+            if log.exists():
+                log.rename(kept.with_name(kept.name + tail))
+    except OSError as exc:
+        raise StoreError(
+            f"Roomcast's data file {path} is damaged and could not be set aside "
+            f"({exc.strerror}); move it away by hand, or start with another --data-dir."
+        ) from exc
+    return kept
 
 
 def _digest(secret: str) -> str:

@@ -69,5 +69,15 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: rooms whose saved state could not be read. Their rows stay as they were (state
+    # 'damaged', bytes untouched) and this says what was wrong and what the state had been.
+    """
+    CREATE TABLE quarantine (
+        room_id      TEXT PRIMARY KEY,
+        found_at     REAL NOT NULL,
+        reason       TEXT NOT NULL,
+        state_before TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

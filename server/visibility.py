@@ -1,12 +1,13 @@
 """What each person in a room may see of it.
 
 The room state holds things only some people may know: ticket codes and the
-host's contact list (host only), reports and the host's block list, which
-spans all their rooms (moderators). Snapshots are trimmed with `room_for`;
-events go through `event_for`, which drops or redacts them the same way, so
-that a client's mirror (snapshot + events) equals `room_for` of the relay's
-room. What events tell everyone anyway (a decline's cool-down, reaction
-times) is not hidden from snapshots either.
+host's contact list (host only; a ticket code also to its holder), reports
+and the host's block list, which spans all their rooms (moderators).
+Snapshots are trimmed with `room_for`; events go through `event_for`, which
+drops or redacts them the same way, so that a client's mirror (snapshot +
+events) equals `room_for` of the relay's room. What events tell everyone
+anyway (a decline's cool-down, reaction times) is not hidden from snapshots
+either.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from server.room import (
     ContactAdded,
     ContactRemoved,
     Event,
+    ParticipantJoined,
     ParticipantRemoved,
     ReportFiled,
     Room,
@@ -42,6 +44,7 @@ def room_for(room: Room, viewer: str) -> Room:
         reports=room.reports
         if moderates
         else tuple(r for r in room.reports if r.reporter_id == viewer),
+        folded_reports=room.folded_reports if moderates else {},
     )
 
 
@@ -49,8 +52,16 @@ def event_for(event: Event, room: Room, viewer: str) -> Event | None:
     """The event as `viewer` receives it, or None (judged against the room after the event)."""
     if isinstance(event, (TicketIssued, ContactAdded, ContactRemoved)):
         return event if viewer == room.host_id else None
+    if isinstance(event, ParticipantJoined) and event.ticket_code is not None:
+        # A ticket code is a key to the room: only its holder and the host see it.
+        if viewer in (event.actor, room.host_id):
+            return event
+        return dataclasses.replace(event, ticket_code=None)
     if isinstance(event, ReportFiled):
-        return event if event.actor == viewer or is_moderator(room, viewer) else None
+        if is_moderator(room, viewer):
+            return event
+        # A report folded into a count (not kept as a row) is the moderators' business only.
+        return event if event.actor == viewer and event.kept else None
     if isinstance(event, Unblocked):
         return event if is_moderator(room, viewer) else None
     if isinstance(event, ParticipantRemoved) and event.block and not is_moderator(room, viewer):

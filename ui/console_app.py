@@ -8,6 +8,7 @@ opening a microphone) are awaited or sent to worker threads; no dialog is exec()
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from ui.header import ShareLinks
 from ui.main_window import MainWindow
 from ui.moderator_view import ModeratorView
 from ui.recordings_desk import RecordingsDesk
-from ui.recordings_model import recordings_root
+from ui.recordings_model import recordings_folder, relay_args
 from ui.room_controller import RoomController
 from ui.rooms_list import RoomsList
 from ui.scheduled_rooms import ScheduledRooms
@@ -95,7 +96,7 @@ class ConsoleApp(QObject):
         self._device_timer.timeout.connect(self._check_device)
         # where the embedded relay (data dir `<ours>/relay`, console/supervisor.py) records
         self.recordings = RecordingsDesk(
-            recordings_root(data_dir / "relay"),
+            recordings_folder(self.settings, data_dir),
             self.settings.retention_days,
             self._save_retention,
             self.notify,
@@ -195,6 +196,7 @@ class ConsoleApp(QObject):
             host=self.settings.relay_host,
             port=self.settings.relay_port,
             on_change=lambda state, text: self._status(text),
+            relay_args=relay_args(self.settings, self.data_dir),
         )
         url = await self.supervisor.start()
         self.relay_url = url
@@ -357,6 +359,9 @@ class ConsoleApp(QObject):
         window.set_push_to_talk(self.settings.push_to_talk_key)
         window.strip.inputChosen.connect(lambda name: spawn(self._switch_input(window, name)))
         window.header.coHostLinkWanted.connect(lambda: spawn(self._cohost_link(window, hosted)))
+        window.header.hostLinkRotateWanted.connect(
+            lambda: spawn(self._rotate_host_link(window, hosted))
+        )
         window.closedForGood.connect(lambda: spawn(self._window_closed(window)))
         window.controller.roomChanged.connect(lambda room: self._on_air(room))
         if QSystemTrayIcon.isSystemTrayAvailable() and self.tray is None:
@@ -396,6 +401,7 @@ class ConsoleApp(QObject):
     async def _cohost_link(self, window: MainWindow, hosted: HostedRoom | None) -> None:
         if hosted is None or self.relay_url is None:
             return
+        hosted = self.book.get(hosted.room_id) or hosted  # the host link may have been changed
         token = hosted.host_url.split("#token=", 1)[1]
         try:
             url = await RelayApi(hosted.base_url).cohost_link(hosted.room_id, token)
@@ -404,6 +410,23 @@ class ConsoleApp(QObject):
             return
         QApplication.clipboard().setText(url)
         window.statusBar().showMessage("A co-host link is on the clipboard.", 6000)
+
+    async def _rotate_host_link(self, window: MainWindow, hosted: HostedRoom | None) -> None:
+        """A new host link: the relay kills the old one at once; this window's connection goes
+        on, and the room book keeps the new link for reopening the room."""
+        try:
+            url = await window.session.client.rotate_host_link()
+        except (CommandRejected, ClientClosed) as exc:
+            window.banner.show_message(f"The host link was not changed: {exc}")
+            return
+        if hosted is not None:
+            current = self.book.get(hosted.room_id) or hosted
+            self.book.add(dataclasses.replace(current, host_url=url))
+        token = url.split("#token=", 1)[1]
+        window.header.share = dataclasses.replace(window.header.share, host_token=token)
+        window.statusBar().showMessage(
+            "The host link was changed; the old one no longer works.", 8000
+        )
 
     async def _window_closed(self, window: MainWindow) -> None:
         session = window.session

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+
+from ui.plain import plain_label
 
 
 class Question(QDialog):
@@ -29,17 +31,26 @@ class Question(QDialog):
         no_text: str = "Cancel",
         *,
         destructive: bool = False,
+        option: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
-        heading = QLabel(f"<b>{title}</b>", self)
-        self.body = QLabel(text, self)
+        heading = plain_label(title, self)  # titles and prompts quote people's names
+        bold = heading.font()
+        bold.setBold(True)
+        heading.setFont(bold)
+        self.body = plain_label(text, self)
         self.body.setWordWrap(True)
         layout.addWidget(heading)
         layout.addWidget(self.body)
+        # A choice that goes with the answer (read `option.isChecked()` when it comes).
+        self.option: QCheckBox | None = None
+        if option is not None:
+            self.option = QCheckBox(option, self)
+            layout.addWidget(self.option)
         self.buttons = QDialogButtonBox(self)
         self.yes = self.buttons.addButton(yes_text, QDialogButtonBox.ButtonRole.AcceptRole)
         self.no = self.buttons.addButton(no_text, QDialogButtonBox.ButtonRole.RejectRole)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from audio.export import FORMATS, ExportCancelled, ExportError, ExportReport, export
 from audio.recording_manifest import EXPORTS_DIR, safe_name
 from ui.dialogs import Question
+from ui.plain import rich_label
 from ui.recordings_model import RecordingRow
 from ui.room_models import clock_text
 
@@ -141,7 +141,7 @@ class ExportDialog(QDialog):
         self._export_fn = export_fn
         layout = QVBoxLayout(self)
         speakers = ", ".join(s.name for s in row.speakers) or "nobody"
-        about = QLabel(
+        about = rich_label(
             f"<b>{html.escape(row.title)}</b> — {clock_text(row.duration_s)}, "
             f"{html.escape(speakers)}; {row.markers} marker(s) become chapters.",
             self,
@@ -174,7 +174,7 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
-        self.status = QLabel("", self)
+        self.status = rich_label("", self)  # the result's lines, each value escaped
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)

@@ -11,7 +11,6 @@ from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QToolButton,
     QVBoxLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.room_view import Room, RoomState
+from ui.plain import plain_label
 from ui.room_models import clock_text
 
 
@@ -53,13 +53,13 @@ class QrDialog(QDialog):
         self.setModal(False)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
-        picture = QLabel(self)
+        picture = plain_label(self)
         image = qr_image(url)
         if image is not None:
             picture.setPixmap(QPixmap.fromImage(image))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(picture)
-        link = QLabel(url, self)
+        link = plain_label(url, self)
         link.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         link.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(link)
@@ -67,6 +67,8 @@ class QrDialog(QDialog):
 
 class RoomHeader(QWidget):
     coHostLinkWanted = Signal()
+    # The host's link leaked: make a new one (the old one stops working at once).
+    hostLinkRotateWanted = Signal()
     ticketsWanted = Signal()
     notice = Signal(str)
 
@@ -78,19 +80,19 @@ class RoomHeader(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         left = QVBoxLayout()
-        self.title = QLabel("", self)
+        self.title = plain_label("", self)
         self.title.setObjectName("roomTitle")
-        self.subtitle = QLabel("", self)
+        self.subtitle = plain_label("", self)
         self.subtitle.setEnabled(False)
         left.addWidget(self.title)
         left.addWidget(self.subtitle)
         layout.addLayout(left, 1)
-        self.state = QLabel("", self)
-        self.timer = QLabel("", self)
+        self.state = plain_label("", self)
+        self.timer = plain_label("", self)
         self.timer.setObjectName("liveTimer")
-        self.listeners = QLabel("", self)
+        self.listeners = plain_label("", self)
         self.listeners.setObjectName("listenerCount")
-        self.recording = QLabel("● REC", self)
+        self.recording = plain_label("● REC", self)
         self.recording.setObjectName("recPill")
         self.recording.setToolTip("This room is being recorded; everyone in it can see that.")
         for widget in (self.state, self.timer, self.listeners, self.recording):
@@ -109,6 +111,10 @@ class RoomHeader(QWidget):
         menu.addAction("Copy the room link", self.copy_link)
         cohost = menu.addAction("Copy a co-host link", self.coHostLinkWanted.emit)
         cohost.setEnabled(share.host_token is not None)
+        rotate = menu.addAction(
+            "Make a new host link (the old one stops working)", self.hostLinkRotateWanted.emit
+        )
+        rotate.setEnabled(share.host_token is not None)
         qr = menu.addAction("Show the link as a QR code", self.show_qr)
         qr.setEnabled(qr_image("x") is not None)
         self.share_button.setMenu(menu)

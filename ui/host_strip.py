@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from console.level_board import LOCAL, LevelBoard
 from ui.meter import MeterWidget
+from ui.plain import plain_label
 
 
 class HostStrip(QWidget):
@@ -19,7 +20,7 @@ class HostStrip(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addWidget(QLabel("Microphone", self))
+        layout.addWidget(plain_label("Microphone", self))
         self.devices = QComboBox(self)
         self.devices.setMinimumWidth(180)
         self.devices.setToolTip("The microphone you speak into")
@@ -32,11 +33,11 @@ class HostStrip(QWidget):
         self.meter = MeterWidget(self)
         self.meter.setMinimumWidth(160)
         layout.addWidget(self.meter, 1)
-        self.muted_talk = QLabel("You are talking while muted", self)
+        self.muted_talk = plain_label("You are talking while muted", self)
         self.muted_talk.setObjectName("mutedTalk")
         self.muted_talk.setVisible(False)
         layout.addWidget(self.muted_talk)
-        self.ptt = QLabel("", self)
+        self.ptt = plain_label("", self)
         self.ptt.setEnabled(False)
         layout.addWidget(self.ptt)
         layout.addSpacing(16)

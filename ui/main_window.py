@@ -48,6 +48,7 @@ class ErrorBanner(QLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # messages quote names and relay errors
         self.setObjectName("banner")
         self.setWordWrap(True)
         self.setVisible(False)

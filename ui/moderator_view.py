@@ -8,7 +8,6 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from console.room_view import RoomState
 from ui import theme
 from ui.meter import MeterState, paint_meter
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 
 DISPLAY_HZ = 20
@@ -94,9 +94,10 @@ class RoomCard(QWidget):
         font.setBold(False)
         painter.setFont(font)
         painter.setPen(palette.text().color())
+        reports = len(room.reports) + sum(room.folded_reports.values())
         counts = (
             f"👥 {len(room.listeners())}    ✋ {len(room.requests)} waiting    "
-            f"⚑ {len(room.reports)} report{'' if len(room.reports) == 1 else 's'}"
+            f"⚑ {reports} report{'' if reports == 1 else 's'}"
         )
         painter.drawText(
             QRectF(card.left() + 12, card.top() + 32, card.width() - 24, 20),
@@ -146,7 +147,7 @@ class ModeratorView(QWidget):
         row.addWidget(self.link, 1)
         row.addWidget(self.add)
         layout.addLayout(row)
-        self.error = QLabel("", self)
+        self.error = plain_label("", self)
         self.error.setObjectName("banner")
         self.error.setVisible(False)
         layout.addWidget(self.error)

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QLabel,
     QListView,
     QMenu,
     QPushButton,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from console.room_view import AddContact, RemoveContact, Room, Unblock, name_of
 from ui.keyed_model import KEY_ROLE, KeyedListModel
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 
 
@@ -86,12 +86,12 @@ class PeopleLists(QWidget):
         self.followed = PersonModel(self)
         self.blocked = PersonModel(self)
         layout = QVBoxLayout(self)
-        title = QLabel("You follow", self)
+        title = plain_label("You follow", self)
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         self.followed_view = _list(self.followed, self, "followedList")
         layout.addWidget(self.followed_view, 1)
-        self.followed_empty = QLabel(
+        self.followed_empty = plain_label(
             "Nobody yet. Follow people from the audience or the stage (Follow, or "
             "right-click them); with “Only people I follow”, only they may ask to speak.",
             self,
@@ -105,12 +105,12 @@ class PeopleLists(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
 
-        title = QLabel("Blocked", self)
+        title = plain_label("Blocked", self)
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         self.blocked_view = _list(self.blocked, self, "blockedList")
         layout.addWidget(self.blocked_view, 1)
-        self.blocked_empty = QLabel("Nobody is blocked from your rooms.", self)
+        self.blocked_empty = plain_label("Nobody is blocked from your rooms.", self)
         self.blocked_empty.setEnabled(False)
         layout.addWidget(self.blocked_empty)
         row = QHBoxLayout()

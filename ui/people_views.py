@@ -29,6 +29,7 @@ from console.room_view import (
 from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.people_lists import person_menu
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel
 from ui.stage_view import confirm_remove
@@ -37,7 +38,7 @@ APPROVE_NEXT_KEY = "Ctrl+Return"
 
 
 def _title(text: str, parent: QWidget) -> QLabel:
-    label = QLabel(text, parent)
+    label = plain_label(text, parent)
     label.setObjectName("sectionTitle")
     return label
 
@@ -58,7 +59,7 @@ class RequestPanel(QWidget):
         self.view.setModel(model)
         self.view.setUniformItemSizes(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.empty = QLabel(
+        self.empty = plain_label(
             "Nobody is waiting. Requests appear here, first come first served.", self
         )
         self.empty.setWordWrap(True)

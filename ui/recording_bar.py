@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -35,6 +34,7 @@ from console.room_view import (
     name_of,
 )
 from ui.dialogs import Question, open_again
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import clock_text
 
@@ -55,13 +55,15 @@ def left_out(room: Room, known: dict[str, str] | None = None) -> list[tuple[str,
     return sorted(out, key=lambda row: row[2] is not Consent.DECLINED)
 
 
-def left_out_text(rows: list[tuple[str, str, Consent]]) -> str:
+def left_out_text(rows: list[tuple[str, str, Consent]], all_party: bool = False) -> str:
     if not rows:
         return "Everyone on stage agreed to be recorded."
     parts = [
         f"{name} ({'declined' if answer is Consent.DECLINED else 'not answered yet'})"
         for _user, name, answer in rows
     ]
+    if all_party:  # nobody is written until everyone on stage has said yes
+        return "Nothing is recorded — waiting for consent: " + ", ".join(parts)
     return "Not recorded: " + ", ".join(parts)
 
 
@@ -86,9 +88,9 @@ class RecordingBar(QWidget):
         self.record = QPushButton("● Record", self)
         self.record.setToolTip("Record the room; everyone on stage is asked for consent first")
         self.record.clicked.connect(self._record_clicked)
-        self.clock = QLabel("", self)
+        self.clock = plain_label("", self)
         self.clock.setObjectName("recPill")
-        self.left_out = QLabel("", self)
+        self.left_out = plain_label("", self)
         self.left_out.setObjectName("mutedTalk")
         self.left_out.setWordWrap(True)
         self.my_consent = QPushButton("", self)
@@ -101,7 +103,7 @@ class RecordingBar(QWidget):
         self.marker = QPushButton("Add marker", self)
         self.marker.setToolTip(f"A chapter mark at this moment ({MARKER_KEY})")
         self.marker.clicked.connect(self.add_marker)
-        self.last_take = QLabel("", self)
+        self.last_take = plain_label("", self)
         self.last_take.setEnabled(False)
         self.export = QPushButton("Export…", self)
         self.export.setToolTip("Export the latest recording as a podcast file")
@@ -118,7 +120,7 @@ class RecordingBar(QWidget):
         self.marker_label.setFixedWidth(190)
 
         failure_row = QHBoxLayout()
-        self.failure = QLabel("", self)
+        self.failure = plain_label("", self)
         self.failure.setObjectName("banner")
         self.failure.setWordWrap(True)
         self.failure.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -154,7 +156,8 @@ class RecordingBar(QWidget):
         self.clock.setVisible(active)
         rows = left_out(room, controller.names) if active else []
         self.left_out.setVisible(active)
-        self.left_out.setText(left_out_text(rows))
+        all_party = bool(active and recording and recording.all_party)
+        self.left_out.setText(left_out_text(rows, all_party))
         self.left_out.setObjectName("mutedTalk" if rows else "")
         self.left_out.style().unpolish(self.left_out)
         self.left_out.style().polish(self.left_out)
@@ -217,12 +220,14 @@ class RecordingBar(QWidget):
             "this computer.",
             "Start recording",
             "Not now",
+            option="All-party consent: record nothing until everyone on stage says yes",
         )
 
         def answered(yes: bool) -> None:
             if yes:
                 self.clear_failure()
-                self.controller.submit(StartRecording(), "start the recording")
+                all_party = question.option is not None and question.option.isChecked()
+                self.controller.submit(StartRecording(all_party), "start the recording")
 
         question.answered.connect(answered)
         question.show()

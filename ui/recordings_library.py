@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -38,6 +37,7 @@ from audio.recording_manifest import RecordingFolderError
 from ui.asyncs import spawn
 from ui.dialogs import Question, open_again
 from ui.export_dialog import ExportDialog
+from ui.plain import plain_label
 from ui.recordings_model import GAPS_TIP, RecordingRow, RecordingsModel, scan_recordings
 from ui.room_models import clock_text
 
@@ -74,7 +74,7 @@ class RecordingsLibrary(QWidget):
         self.last_removal: RemovalReport | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        where = QLabel(f"Saved in {root}", self)
+        where = plain_label(f"Saved in {root}", self)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         where.setEnabled(False)
         top.addWidget(where, 1)
@@ -126,7 +126,7 @@ class RecordingsLibrary(QWidget):
         self.retention_days.setValue(retention_days or DEFAULT_RETENTION_DAYS)
         self.retention.setChecked(retention_days is not None)
         self.retention_days.setEnabled(retention_days is not None)
-        note = QLabel("(checked each time Roomcast starts; off: keep everything)", self)
+        note = plain_label("(checked each time Roomcast starts; off: keep everything)", self)
         note.setEnabled(False)
         self.retention.toggled.connect(self._retention_changed)
         self.retention_days.valueChanged.connect(self._retention_changed)
@@ -135,11 +135,11 @@ class RecordingsLibrary(QWidget):
         retention.addWidget(note, 1)
         layout.addLayout(retention)
 
-        self.gaps_line = QLabel("", self)  # the selected take's repairs, if it had any
+        self.gaps_line = plain_label("", self)  # the selected take's repairs, if it had any
         self.gaps_line.setWordWrap(True)
         layout.addWidget(self.gaps_line)
 
-        self.status = QLabel("", self)
+        self.status = plain_label("", self)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)

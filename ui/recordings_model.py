@@ -22,6 +22,7 @@ from audio.recording_manifest import (
     load_manifest,
     parse_iso,
 )
+from console.settings import Settings
 from ui.room_models import clock_text
 
 # The relay writes `<its data dir>/recordings/<stamp>-<title>-<room>-take<N>/` (server/recorder.py);
@@ -41,6 +42,22 @@ STATE_WORDS = {
 
 def recordings_root(relay_data_dir: Path) -> Path:
     return relay_data_dir / RECORDINGS_DIR
+
+
+def recordings_folder(settings: Settings, data_dir: Path) -> Path:
+    """Where the console's embedded relay records: the chosen folder, or its own default."""
+    if settings.recordings_dir:
+        return Path(settings.recordings_dir).expanduser()
+    return recordings_root(data_dir / "relay")
+
+
+def relay_args(settings: Settings, data_dir: Path) -> list[str]:
+    """The embedded relay's recording options, from the console's settings: the folder, and
+    the retention the host set in Recordings (the relay applies it hourly, too)."""
+    args = ["--recordings-dir", str(recordings_folder(settings, data_dir))]
+    if settings.retention_days:
+        args += ["--keep-recordings-days", str(settings.retention_days)]
+    return args
 
 
 @dataclass(frozen=True, slots=True)

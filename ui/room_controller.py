@@ -50,6 +50,7 @@ class RoomController(QObject):
         self._learn_names()
         client = session.client
         client.on_event.append(self._on_event)
+        client.on_snapshot.append(self._on_snapshot)
         client.on_speaking.append(self._on_speaking)
         client.on_recording_failed.append(self.recordingFailed.emit)
         self._watch = QTimer(self)
@@ -118,6 +119,13 @@ class RoomController(QObject):
             self._flush_pending = True
             QTimer.singleShot(0, self._flush)
 
+    def _on_snapshot(self, room: Room) -> None:
+        """A resume from far behind came as a fresh snapshot: redraw from it."""
+        self._learn_names()
+        if not self._flush_pending:
+            self._flush_pending = True
+            QTimer.singleShot(0, self._flush)
+
     def _flush(self) -> None:
         self._flush_pending = False
         if self.room is not None:
@@ -132,7 +140,11 @@ class RoomController(QObject):
             if not self._closed_reported:
                 self._closed_reported = True
                 reason = client.closed_reason
-                self.closed.emit(CLOSED_WORDS.get(reason, f"Disconnected ({reason})."))
+                words = CLOSED_WORDS.get(reason, f"Disconnected ({reason}).")
+                if reason == "replaced" and client.closed_message:
+                    # The relay's own words: "Your host link was opened somewhere else."
+                    words = client.closed_message
+                self.closed.emit(words)
             return
         connected = client.connected
         if connected != self._connected:

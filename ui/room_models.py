@@ -16,6 +16,7 @@ from console.level_board import LevelBoard
 from console.room_view import FiledReport, PinnedLink, Role, Room, name_of
 from ui.keyed_model import FIRST_CUSTOM_ROLE, KeyedListModel
 from ui.meter import MeterState
+from ui.plain import plain_tooltip
 
 ROLE_ROLE = FIRST_CUSTOM_ROLE
 MUTED_ROLE = FIRST_CUSTOM_ROLE + 1
@@ -72,8 +73,9 @@ class StageModel(KeyedListModel[StageRow]):
             meter = self.meters.get(item.user_id)
             return (meter.vu_db, meter.peak_db) if meter else (-120.0, -120.0)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.name} — {ROLE_LABEL.get(item.role, '')}" + (
-                " (muted)" if item.muted else ""
+            return plain_tooltip(
+                f"{item.name} — {ROLE_LABEL.get(item.role, '')}"
+                + (" (muted)" if item.muted else "")
             )
         return None
 
@@ -230,6 +232,11 @@ class ReportModel(KeyedListModel[ReportRow]):
 
     def sync_room(self, room: Room) -> None:
         rows = []
+        # Reports past the rows the room keeps arrive as a count per person (or the room).
+        for target, count in sorted(room.folded_reports.items()):
+            about = name_of(room, target or None)
+            text = f"{count} more report{'' if count == 1 else 's'} about {about}"
+            rows.append(ReportRow(("", target, -1.0), text, target or None))
         for report in reversed(room.reports):  # newest first
             rows.append(ReportRow(_report_key(report), _report_text(room, report), report.user_id))
         self.sync(rows)

@@ -11,7 +11,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QLabel,
     QListView,
     QPushButton,
     QVBoxLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.keyed_model import KeyedListModel
+from ui.plain import plain_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +83,14 @@ class RoomsList(QWidget):
         self.model = ScheduledModel(self)
         self._announced: set[str] = set()
         layout = QVBoxLayout(self)
-        title = QLabel("Your live and scheduled rooms", self)
+        title = plain_label("Your live and scheduled rooms", self)
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         self.view = QListView(self)
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.view, 1)
-        self.empty = QLabel("No rooms scheduled. Schedule one from “New room”.", self)
+        self.empty = plain_label("No rooms scheduled. Schedule one from “New room”.", self)
         self.empty.setEnabled(False)
         layout.addWidget(self.empty)
         buttons = QHBoxLayout()

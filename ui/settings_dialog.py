@@ -6,6 +6,8 @@ the dialog answers with `answered(Settings | None)` and never blocks.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -16,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QKeySequenceEdit,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSlider,
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.settings import THEMES, Settings
+from ui.plain import plain_label
+from ui.recordings_model import recordings_folder
 
 SENSITIVITY_WORDS = ("Eager (quiet rooms)", "Relaxed", "Balanced", "Strict (noisy rooms)")
 
@@ -57,7 +60,7 @@ class SettingsDialog(QDialog):
         self.sensitivity = QSlider(Qt.Orientation.Horizontal, self)
         self.sensitivity.setRange(0, 3)
         self.sensitivity.setValue(settings.speaking_sensitivity)
-        self.sensitivity_label = QLabel(SENSITIVITY_WORDS[settings.speaking_sensitivity], self)
+        self.sensitivity_label = plain_label(SENSITIVITY_WORDS[settings.speaking_sensitivity], self)
         self.sensitivity.valueChanged.connect(
             lambda v: self.sensitivity_label.setText(SENSITIVITY_WORDS[v])
         )
@@ -75,7 +78,12 @@ class SettingsDialog(QDialog):
         self.data_dir = QLineEdit(data_dir, self)
         self.data_dir.setReadOnly(True)
         browse = QPushButton("Recordings folder…", self)
-        self.recordings = QLineEdit(settings.recordings_dir or data_dir, self)
+        # The embedded relay's own folder unless the host chose one (console/supervisor.py).
+        self._default_recordings = str(recordings_folder(Settings(), Path(data_dir)))
+        self.recordings = QLineEdit(settings.recordings_dir or self._default_recordings, self)
+        self.recordings.setToolTip(
+            "Where new recordings are written; a change applies the next time Roomcast starts"
+        )
         browse.clicked.connect(self._browse)
         folder.addWidget(self.recordings, 1)
         folder.addWidget(browse)
@@ -87,7 +95,7 @@ class SettingsDialog(QDialog):
         self.relay_port.setRange(1, 65535)
         self.relay_port.setValue(settings.relay_port or 8470)
         relay.addWidget(self.relay_host, 1)
-        relay.addWidget(QLabel("port", self))
+        relay.addWidget(plain_label("port", self))
         relay.addWidget(self.relay_port)
         form.addRow("Relay address", relay)
         # captures the key pressed (F8, Ctrl+Space); the clear button means "no push-to-talk"
@@ -97,7 +105,7 @@ class SettingsDialog(QDialog):
         self.ptt.setToolTip("Click, then press the key to hold while you talk")
         form.addRow("Push-to-talk key", self.ptt)
         layout.addLayout(form)
-        note = QLabel("Relay address and port apply the next time Roomcast starts.", self)
+        note = plain_label("Relay address and port apply the next time Roomcast starts.", self)
         note.setEnabled(False)
         layout.addWidget(note)
         buttons = QDialogButtonBox(
@@ -132,7 +140,11 @@ class SettingsDialog(QDialog):
             push_to_talk_key=self.ptt.keySequence().toString(
                 QKeySequence.SequenceFormat.PortableText
             ),
-            recordings_dir=self.recordings.text().strip() or None,
+            recordings_dir=(
+                None
+                if self.recordings.text().strip() in ("", self._default_recordings)
+                else self.recordings.text().strip()
+            ),
         )
 
     def _browse(self) -> None:

@@ -10,7 +10,6 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -25,6 +24,7 @@ from console.talk_time import CountHistory
 from ui import theme
 from ui.keyed_model import KEY_ROLE
 from ui.people_lists import PeopleLists
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import (
     LinkModel,
@@ -118,7 +118,7 @@ class SidePanels(QTabWidget):
 
         reactions = QWidget(self)
         layout = QVBoxLayout(reactions)
-        self.reaction_summary = QLabel("No reactions yet.", reactions)
+        self.reaction_summary = plain_label("No reactions yet.", reactions)
         self.reaction_summary.setWordWrap(True)
         layout.addWidget(self.reaction_summary)
         self.reaction_view = _list(self.reactions, reactions, "reactionList")
@@ -155,7 +155,7 @@ class SidePanels(QTabWidget):
         layout = QVBoxLayout(glance)
         self.plot = ListenerPlot(self.history, glance)
         layout.addWidget(self.plot)
-        title = QLabel("Talk time", glance)
+        title = plain_label("Talk time", glance)
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
         self.talk_view = _list(self.talk, glance, "talkList")

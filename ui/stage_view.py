@@ -11,7 +11,6 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QLabel,
     QListView,
     QPushButton,
     QStyle,
@@ -35,6 +34,7 @@ from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.meter import paint_meter
 from ui.people_lists import person_menu
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import LEVEL_ROLE, MUTED_ROLE, ROLE_ROLE, SELF_ROLE, SPEAKING_ROLE, StageModel
 
@@ -156,7 +156,7 @@ class StagePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
-        self.title = QLabel("Stage", self)
+        self.title = plain_label("Stage", self)
         self.title.setObjectName("sectionTitle")
         header.addWidget(self.title)
         header.addStretch(1)

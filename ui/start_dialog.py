@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.rooms_api import HostedRoom
+from ui.plain import plain_label
 
 STATE_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # "ended", "live", … from the relay
 
@@ -135,7 +135,7 @@ class StartDialog(QDialog):
         self.setModal(False)
         self.resize(520, 420)
         layout = QVBoxLayout(self)
-        self.status = QLabel("Starting the relay…", self)
+        self.status = plain_label("Starting the relay…", self)
         self.status.setEnabled(False)
         layout.addWidget(self.status)
         self.tabs = QTabWidget(self)
@@ -153,7 +153,7 @@ class StartDialog(QDialog):
         link_form.addRow("Host or co-host link", self.link)
         self.tabs.addTab(link_page, "Join with a link")
         layout.addWidget(self.tabs, 1)
-        self.error = QLabel("", self)
+        self.error = plain_label("", self)
         self.error.setObjectName("banner")
         self.error.setVisible(False)
         self.error.setWordWrap(True)

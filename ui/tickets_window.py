@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QListView,
     QPushButton,
     QSpinBox,
@@ -26,6 +25,7 @@ from console.room_view import IssueTicket, Room, SetTicketing
 from console.tickets import TicketRow, new_ticket_code, ticket_rows
 from ui.asyncs import spawn
 from ui.keyed_model import KEY_ROLE, KeyedListModel
+from ui.plain import plain_label
 from ui.room_controller import RoomController
 
 
@@ -50,7 +50,7 @@ class TicketsWindow(QWidget):
         self.resize(520, 460)
         self.model = TicketModel(self)
         layout = QVBoxLayout(self)
-        self.summary = QLabel("", self)
+        self.summary = plain_label("", self)
         self.summary.setObjectName("sectionTitle")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
@@ -63,9 +63,9 @@ class TicketsWindow(QWidget):
         self.quantity.setRange(1, 10_000)
         self.quantity.setValue(100)
         self.save_terms = QPushButton("Sell tickets", self)
-        terms.addWidget(QLabel("Price", self))
+        terms.addWidget(plain_label("Price", self))
         terms.addWidget(self.price)
-        terms.addWidget(QLabel("Tickets", self))
+        terms.addWidget(plain_label("Tickets", self))
         terms.addWidget(self.quantity)
         terms.addWidget(self.save_terms)
         terms.addStretch(1)
@@ -76,7 +76,7 @@ class TicketsWindow(QWidget):
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         layout.addWidget(self.view, 1)
-        self.empty = QLabel("No codes yet. Issue one per buyer; each admits one person.", self)
+        self.empty = plain_label("No codes yet. Issue one per buyer; each admits one person.", self)
         self.empty.setEnabled(False)
         layout.addWidget(self.empty)
 
@@ -94,7 +94,7 @@ class TicketsWindow(QWidget):
         issue.addWidget(self.copy_selected)
         issue.addWidget(self.copy_unused)
         layout.addLayout(issue)
-        self.status = QLabel("", self)
+        self.status = plain_label("", self)
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
 

@@ -26,6 +26,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 KEEP_S = 5.0
+# A timeline opens (a yes, an unmute, a step onto the stage) this long after its stamp. A
+# block's capture time comes from its RTP time and the shortest delay seen over the last
+# seconds; on a loaded machine the worker reads every packet late, so that estimate can place
+# audio captured just before a yes just after it. Measured at a load of 4-5 on 2 cores: up to
+# ~30 ms beyond the worker's own lateness, which is added (`CaptureGate.open_margin_s`).
+# Closing (a no, a mute) takes effect at once: there the error only drops audio.
+OPEN_MARGIN_S = 0.06
 
 
 @dataclass(slots=True)
@@ -39,9 +46,11 @@ class _Timeline:
     def latest(self) -> bool:
         return self.steps[-1][1] if self.steps else self.initial
 
-    def set(self, at_s: float, value: bool) -> None:
+    def set(self, at_s: float, value: bool, open_margin_s: float = OPEN_MARGIN_S) -> None:
         if value == self.latest:
             return
+        if value:
+            at_s += open_margin_s
         # The control process stamps in order; a stamp earlier than the last one (a clock
         # read across processes a hair apart) is placed at the last one, never before it.
         if self.steps and at_s < self.steps[-1][0]:
@@ -82,6 +91,9 @@ class CaptureGate:
 
     def __init__(self, keep_s: float = KEEP_S) -> None:
         self.keep_s = keep_s
+        # OPEN_MARGIN_S, plus how late this worker has lately been running (server/media/
+        # room_media.py sets it): a starved worker reads packets late by about as much.
+        self.open_margin_s = OPEN_MARGIN_S
         self._stage: dict[str, _Timeline] = {}
         self._consent: dict[str, _Timeline] | None = None
 
@@ -92,7 +104,7 @@ class CaptureGate:
             if user_id not in recordable:
                 timeline.set(at_s, False)
         for user_id, value in recordable.items():
-            self._stage.setdefault(user_id, _Timeline()).set(at_s, value)
+            self._stage.setdefault(user_id, _Timeline()).set(at_s, value, self.open_margin_s)
         self._forget(at_s - self.keep_s)
 
     def take_started(self) -> None:
@@ -106,7 +118,8 @@ class CaptureGate:
         """The running take's whole ledger, in order (it only ever grows)."""
         consent: dict[str, _Timeline] = {}
         for step in steps:
-            consent.setdefault(step.user_id, _Timeline()).set(step.at_s, step.granted)
+            timeline = consent.setdefault(step.user_id, _Timeline())
+            timeline.set(step.at_s, step.granted, self.open_margin_s)
         self._consent = consent
 
     def allows(self, user_id: str, from_s: float, to_s: float) -> bool:

@@ -447,6 +447,7 @@ class MediaWorkers:
 class _Recording:
     folder: Path
     room_title: str
+    consent_mode: str = "per_speaker"
     participants: dict[str, str] = field(default_factory=dict)
     ledger: tuple[Any, ...] = ()
     part: int = 1
@@ -556,12 +557,16 @@ class RoomMediaProxy:
 
     # -- recording (server/recorder.py) --------------------------------------------------------
 
-    def start_recording(self, folder: Path, room_title: str) -> None:
-        self.recording = _Recording(folder, room_title)
+    def start_recording(
+        self, folder: Path, room_title: str, consent_mode: str = "per_speaker"
+    ) -> None:
+        self.recording = _Recording(folder, room_title, consent_mode)
         if self.home is None:
             self._rehome()  # a recording needs its mixer, even before anyone connects
         if self.home is not None:
-            self.pool.send(self.home, StartRecording(self.room_id, str(folder), room_title))
+            self.pool.send(
+                self.home, StartRecording(self.room_id, str(folder), room_title, consent_mode)
+            )
 
     def describe_recording(self, participants: Mapping[str, str], ledger: Sequence[Any]) -> None:
         if self.recording is None:
@@ -603,7 +608,13 @@ class RoomMediaProxy:
         recording = self.recording
         if recording is not None:
             self.pool.send(
-                home, StartRecording(self.room_id, str(recording.folder), recording.room_title)
+                home,
+                StartRecording(
+                    self.room_id,
+                    str(recording.folder),
+                    recording.room_title,
+                    recording.consent_mode,
+                ),
             )
             if recording.participants or recording.ledger:
                 self.pool.send(

@@ -21,9 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from audio.block_origin import BlockOrigin
 from server.media import ice as ice_setup
-from server.media.capture_gate import CaptureGate, ConsentStep
+from server.media.capture_gate import OPEN_MARGIN_S, CaptureGate, ConsentStep
 from server.media.clock import TICK_S, TickClock
 from server.media.fanout import FanOut
 from server.media.hls_stream import HlsStream
@@ -101,6 +103,7 @@ class RoomMedia:
         self._offer_count = 0
         self._stage = StageMix()
         self._gate = CaptureGate()
+        self._written: set[str] = set()  # whose block the last recorded tick wrote
         self._fanout = FanOut()
         self._clock = TickClock(self._tick)
         self._tick_origin_s = tick_origin_s
@@ -282,11 +285,19 @@ class RoomMedia:
         for user_id, speaking in self._stage.set_stage(dict(stage)):
             self._notify_speaking(user_id, speaking)
         recordable = {u: s.recordable and not s.muted for u, s in stage.items()}
+        self._gate.open_margin_s = self._open_margin_s()
         self._gate.stage_changed(recordable, time.perf_counter() if at_s is None else at_s)
 
     def set_consent(self, steps: Sequence[ConsentStep]) -> None:
         """The running take's consent ledger, each answer stamped when it was accepted."""
+        self._gate.open_margin_s = self._open_margin_s()
         self._gate.consent_ledger(steps)
+
+    def _open_margin_s(self) -> float:
+        """The gate's opening margin: its floor plus the worst lateness of this room's
+        clock over the last 2 s (the worker reads packets about as late as it runs ticks)."""
+        recent = list(self._clock.lags_s)[-GATE_LAG_TICKS:]
+        return OPEN_MARGIN_S + min(GATE_LAG_CAP_S, max(0.0, max(recent, default=0.0)))
 
     # --- the clock -------------------------------------------------------------------
 
@@ -357,6 +368,7 @@ class RoomMedia:
         sink numbers ticks from the first one it gets, so every file starts together.
         """
         self._recording = None if sink is None else (sink, None)
+        self._written = set()
         if sink is None:
             self._gate.take_stopped()
             self._spawn_rest()
@@ -384,7 +396,11 @@ class RoomMedia:
         for user_id, block in blocks.items():
             span_from, span_to = spans[user_id]
             if gate.allows(user_id, span_from, span_to):
-                recordable[user_id] = block
+                # The first block after the gate opens fades in: the decoder's overlap
+                # carries ~2.5 ms of the block before it, captured before the yes.
+                opened = user_id not in self._written
+                recordable[user_id] = fade_in(block) if opened else block
+        self._written = set(recordable)
         recorded_gaps = {}
         for user_id, gap in gaps.items():
             state = self._stage.state(user_id)
@@ -471,3 +487,18 @@ def _percentile_ms(ordered: list[float], fraction: float) -> float:
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000.0
+
+
+GATE_LAG_TICKS = 100  # the clock lateness the gate's opening margin looks back over (2 s)
+GATE_LAG_CAP_S = 0.25  # … and the most of it added (a stall must not swallow a speaker's start)
+
+FADE_IN_FRAMES = 240  # 5 ms at 48 kHz: twice the Opus decoder's overlap
+
+
+def fade_in(block: Samples) -> Samples:
+    """A copy of `block` rising from silence over its first FADE_IN_FRAMES samples."""
+    frames = min(FADE_IN_FRAMES, block.shape[0])
+    ramp = np.sin(np.linspace(0.0, np.pi / 2, frames, endpoint=False)) ** 2
+    faded = block.astype(np.float32, copy=True)
+    faded[:frames] *= ramp.reshape((frames,) + (1,) * (block.ndim - 1)).astype(np.float32)
+    return faded.astype(block.dtype, copy=False)

@@ -426,7 +426,11 @@ class MediaWorker:
         folder = Path(message.folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         writer = RecordingWriter(
-            folder, room_id=room_id, room_title=message.room_title, on_error=failed
+            folder,
+            room_id=room_id,
+            room_title=message.room_title,
+            consent_mode=message.consent_mode,
+            on_error=failed,
         )
         self.writers[room_id] = writer
         self._room(room_id).record_to(writer)

@@ -87,6 +87,7 @@ class StartRecording:
     room_id: str
     folder: str
     room_title: str
+    consent_mode: str = "per_speaker"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,16 @@ from .ephemeral import (
     encode_ephemeral,
 )
 from .errors import ErrorCode, ProtocolError
-from .messages import SESSION_TYPES, Hello, Offer, Ping, Request, decode_body, decode_request
+from .messages import (
+    SESSION_TYPES,
+    Hello,
+    Offer,
+    Ping,
+    Request,
+    RotateHostLink,
+    decode_body,
+    decode_request,
+)
 from .replies import (
     encode_error,
     encode_event,
@@ -48,6 +57,7 @@ __all__ = [
     "RecordingFailed",
     "Request",
     "RequestId",
+    "RotateHostLink",
     "SourceLevel",
     "Speaking",
     "decode_body",

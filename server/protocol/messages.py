@@ -50,7 +50,18 @@ class Ping:
     pass
 
 
-SESSION_TYPES: dict[str, type] = {"hello": Hello, "offer": Offer, "ping": Ping}
+@dataclass(frozen=True, slots=True)
+class RotateHostLink:
+    """Host only: replace the host link; the reply carries the new `token` and `url`, and the
+    old link stops working at once."""
+
+
+SESSION_TYPES: dict[str, type] = {
+    "hello": Hello,
+    "offer": Offer,
+    "ping": Ping,
+    "rotate_host_link": RotateHostLink,
+}
 _clash = set(SESSION_TYPES) & set(COMMAND_TYPES)
 assert not _clash, f"session and room message names clash: {_clash}"
 

@@ -17,8 +17,13 @@ def encode_ok(request_id: RequestId, body: dict[str, Any] | None = None) -> str:
     return encode_envelope("ok", body or {}, request_id)
 
 
-def encode_error(request_id: RequestId, code: str, message: str) -> str:
-    return encode_envelope("error", {"code": code, "message": message}, request_id)
+def encode_error(
+    request_id: RequestId, code: str, message: str, extra: dict[str, Any] | None = None
+) -> str:
+    """An error reply; `extra` adds fields (`rate_limited` carries `retry_after_s`)."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    body.update(extra or {})
+    return encode_envelope("error", body, request_id)
 
 
 def encode_protocol_error(error: ProtocolError) -> str:

@@ -170,6 +170,17 @@ class EndAbandonedRoom:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowHostBlock:
+    """Sent by SYSTEM when `by` blocked (or unblocked) `user_id` in another room of this host:
+    the host's block list is one list, so every live and scheduled room of theirs follows."""
+
+    wire_name: ClassVar[str] = "follow_host_block"
+    user_id: UserId
+    blocked: bool
+    by: UserId
+
+
+@dataclass(frozen=True, slots=True)
 class StepDown:
     """Leave the stage for the audience (a co-host also gives up the co-host seat)."""
 
@@ -288,7 +299,10 @@ class UnpinLink:
 
 @dataclass(frozen=True, slots=True)
 class StartRecording:
+    """`all_party`: record nothing while anyone on stage has not said yes."""
+
     wire_name: ClassVar[str] = "start_recording"
+    all_party: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +329,7 @@ Command: TypeAlias = (
     | AddContact | RemoveContact | SetTicketing | ClearTicketing | IssueTicket
     | RequestToSpeak | WithdrawRequest | ApproveRequest | DeclineRequest
     | InviteToSpeak | InviteToCohost | AcceptInvite | DeclineInvite | ExpireInvites
-    | EndAbandonedRoom
+    | EndAbandonedRoom | FollowHostBlock
     | StepDown | MoveToAudience | AppointCohost | RemoveCohost
     | Mute | MuteAll | Unmute | AskToUnmute
     | RemoveParticipant | Unblock | Report
@@ -328,7 +342,7 @@ _ALL: tuple[type[Command], ...] = (
     AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket,
     RequestToSpeak, WithdrawRequest, ApproveRequest, DeclineRequest,
     InviteToSpeak, InviteToCohost, AcceptInvite, DeclineInvite, ExpireInvites,
-    EndAbandonedRoom,
+    EndAbandonedRoom, FollowHostBlock,
     StepDown, MoveToAudience, AppointCohost, RemoveCohost,
     Mute, MuteAll, Unmute, AskToUnmute,
     RemoveParticipant, Unblock, Report,

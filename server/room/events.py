@@ -284,6 +284,9 @@ class ReportFiled:
     at: float
     reason: str
     user_id: UserId | None = None
+    # False: the room already keeps enough rows (about this person, or in all); this report
+    # only adds to the count of folded reports, and only moderators hear of it.
+    kept: bool = True
 
 
 # -- reactions and links ---------------------------------------------------------------------
@@ -324,6 +327,7 @@ class RecordingStarted:
     wire_name: ClassVar[str] = "recording_started"
     actor: UserId
     at: float
+    all_party: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ id is a co-host, everyone else is a listener."""
 
 from __future__ import annotations
 
-from server.room import validation
+from server.room import names, validation
 from server.room.commands import Join, Leave
 from server.room.events import Event, ParticipantJoined, ParticipantLeft
 from server.room.model import Role, RoomState, UserId
@@ -37,6 +37,10 @@ def join(room: Room, actor: UserId, command: Join, now: float) -> list[Event] | 
         refused = _barred(room, actor)
         if refused:
             return refused
+    if role not in (Role.HOST, Role.COHOST):
+        refused = _impersonates(room, name)
+        if refused:
+            return refused
     if role is Role.LISTENER:
         refused = _admit_listener(room)
         if refused:
@@ -54,6 +58,26 @@ def _barred(room: Room, actor: UserId) -> Rejected | None:
         return Rejected(Reason.BLOCKED, "The host has blocked you from their rooms.")
     if actor in room.removed:
         return Rejected(Reason.REMOVED, "You were removed from this room and cannot rejoin it.")
+    return None
+
+
+def _impersonates(room: Room, name: str) -> Rejected | None:
+    """Someone who is neither host nor co-host may not take a name that passes for one of
+    theirs, nor label themselves with a role."""
+    if names.claims_role(name):
+        return Rejected(
+            Reason.NAME_TAKEN, "A name cannot carry a role like (Host); the room shows who hosts."
+        )
+    trusted = [(room.host_name, "host")] + [
+        (p.display_name, "host" if uid == room.host_id else "co-host")
+        for uid, p in room.participants.items()
+        if uid in room.cohost_ids or uid == room.host_id
+    ]
+    for other, who in trusted:
+        if names.passes_for(name, other):
+            return Rejected(
+                Reason.NAME_TAKEN, f"That name looks like the {who}'s ({other}); choose another."
+            )
     return None
 
 

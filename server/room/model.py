@@ -94,6 +94,11 @@ class Limits:
     max_topic_chars: int = 30
     max_display_name_chars: int = 50
     max_report_reason_chars: int = 500
+    # Report rows kept in the room: in all, about one person, and from one reporter (so one
+    # person cannot fill the moderators' list); later ones are only counted.
+    max_report_rows: int = 50
+    max_report_rows_per_target: int = 3
+    max_report_rows_per_reporter: int = 5
     max_link_title_chars: int = 100
     max_marker_label_chars: int = 80
     max_ticket_price_cents: int = 99_900
@@ -189,6 +194,9 @@ class Recording:
     consents: dict[str, Consent] = field(default_factory=dict)
     ledger: tuple[ConsentEntry, ...] = ()
     markers: tuple[Marker, ...] = ()
+    # All-party consent: nothing is written while anyone on stage has not said yes (for places
+    # whose law needs everyone's consent); otherwise only those who said no are left out.
+    all_party: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from server.room import validation
 from server.room.commands import (
     AskToUnmute,
+    FollowHostBlock,
     Mute,
     MuteAll,
     RemoveParticipant,
@@ -129,6 +130,24 @@ def unblock(room: Room, actor: UserId, command: Unblock, now: float) -> list[Eve
     return [Unblocked(actor, now, target)]
 
 
+def follow_host_block(room: Room, command: FollowHostBlock, now: float) -> list[Event] | Rejected:
+    """The host's block list changed in another room (SYSTEM only; the gate checks that):
+    this room follows, dropping the person if present; an unblock lifts the block (and the
+    removal it brought) here too."""
+    target = validation.user_id(command.user_id)
+    if isinstance(target, Rejected):
+        return target
+    if target == room.host_id:
+        return Rejected(Reason.NOT_ALLOWED, "Nobody can do that to the host.")
+    if command.blocked:
+        if target in room.blocked:
+            return Rejected(Reason.NO_CHANGE, "That person is already blocked here.")
+        return [ParticipantRemoved(command.by, now, target, True)]
+    if target not in room.blocked:
+        return Rejected(Reason.NOT_BLOCKED, "That person is not blocked here.")
+    return [Unblocked(command.by, now, target)]
+
+
 # -- reports ---------------------------------------------------------------------------------
 
 
@@ -153,4 +172,12 @@ def report(room: Room, actor: UserId, command: Report, now: float) -> list[Event
     if any(r.reporter_id == actor and r.user_id == target for r in room.reports):
         what = "this person" if target else "this room"
         return Rejected(Reason.DUPLICATE, f"You already reported {what}; the moderators have it.")
-    return [ReportFiled(actor, now, reason, target)]
+    limits = room.limits
+    about = sum(1 for r in room.reports if r.user_id == target)
+    mine = sum(1 for r in room.reports if r.reporter_id == actor)
+    kept = (
+        len(room.reports) < limits.max_report_rows
+        and about < limits.max_report_rows_per_target
+        and mine < limits.max_report_rows_per_reporter
+    )
+    return [ReportFiled(actor, now, reason, target, kept)]

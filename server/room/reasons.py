@@ -24,6 +24,7 @@ class Reason(enum.Enum):
     ROOM_FULL = "room_full"
     REMOVED = "removed"
     BLOCKED = "blocked"
+    NAME_TAKEN = "name_taken"
     NOT_BLOCKED = "not_blocked"
     TICKET_REQUIRED = "ticket_required"
     TICKET_INVALID = "ticket_invalid"

@@ -28,7 +28,9 @@ def start_recording(
         return refused
     if room.is_recording:
         return Rejected(Reason.ALREADY_RECORDING, "The room is already being recorded.")
-    return [RecordingStarted(actor, now)]
+    if not isinstance(command.all_party, bool):
+        return validation.invalid("all_party must be true or false.")
+    return [RecordingStarted(actor, now, command.all_party)]
 
 
 def stop_recording(

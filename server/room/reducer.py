@@ -159,6 +159,10 @@ def apply(room: Room, event: Event) -> Room:
         case UnmuteAsked():
             return room  # a prompt on the speaker's screen, nothing to keep
         case ReportFiled():
+            if not event.kept:
+                key = event.user_id or ""
+                folded = {**room.folded_reports, key: room.folded_reports.get(key, 0) + 1}
+                return replace(room, folded_reports=folded)
             report = FiledReport(event.actor, event.user_id, event.reason, event.at)
             return replace(room, reports=(*room.reports, report))
         case Reacted():
@@ -293,7 +297,9 @@ def _started(room: Room, event: RecordingStarted) -> Recording:
         for p in room.stage()
     }
     ledger = tuple(ConsentEntry(user_id, event.at, c) for user_id, c in consents.items())
-    return Recording(take, True, event.at, event.actor, None, consents, ledger)
+    return Recording(
+        take, True, event.at, event.actor, None, consents, ledger, all_party=event.all_party
+    )
 
 
 def _stopped(recording: Recording | None, at: float) -> Recording | None:

@@ -33,6 +33,7 @@ from server.room.commands import (
     EndAbandonedRoom,
     EndRoom,
     ExpireInvites,
+    FollowHostBlock,
     InviteToCohost,
     InviteToSpeak,
     IssueTicket,
@@ -76,7 +77,7 @@ OWNER_COMMANDS: tuple[type[Command], ...] = (
 """What the host may do from the console or the API without being in the room: run the schedule
 (a scheduled room going live is the host's StartRoom), sell tickets, keep their lists."""
 
-_SYSTEM_COMMANDS = (ExpireInvites, EndAbandonedRoom)
+_SYSTEM_COMMANDS = (ExpireInvites, EndAbandonedRoom, FollowHostBlock)
 """What only the relay itself (SYSTEM) asks for."""
 
 _AFTER_THE_END: tuple[type[Command], ...] = (Leave, Report)
@@ -89,12 +90,15 @@ def decide(room: Room, actor: UserId, command: Command, now: float) -> list[Even
         if actor != SYSTEM or not isinstance(command, _SYSTEM_COMMANDS):
             return Rejected(
                 Reason.NOT_ALLOWED,
-                "Only the relay expires invitations and ends abandoned rooms, and only that.",
+                "Only the relay expires invitations, ends abandoned rooms and carries the "
+                "host's blocks between rooms, and only that.",
             )
         if isinstance(command, ExpireInvites):
             return stage_rules.expire_invites(room, now)
         if room.state.is_over:
             return Rejected(Reason.ROOM_ENDED, "This room has ended.")
+        if isinstance(command, FollowHostBlock):
+            return moderation_rules.follow_host_block(room, command, now)
         return lifecycle_rules.end_abandoned(room, actor, command, now)
     if isinstance(command, Join):
         return membership_rules.join(room, actor, command, now)
@@ -192,5 +196,5 @@ def _rule(room: Room, actor: UserId, command: Command, now: float) -> list[Event
             return recording_rules.set_consent(room, actor, command, now)
         case AddMarker():
             return recording_rules.add_marker(room, actor, command, now)
-        case Join() | ExpireInvites() | EndAbandonedRoom():  # handled by the gate
+        case Join() | ExpireInvites() | EndAbandonedRoom() | FollowHostBlock():  # the gate
             return Rejected(Reason.UNKNOWN_COMMAND, "That is not something a room can do.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from server.room.model import (
     AskMode,
+    Consent,
     FiledReport,
     Invite,
     InviteKind,
@@ -57,6 +58,9 @@ class Room:
     tickets: Ticketing | None = None
     recording: Recording | None = None
     reports: tuple[FiledReport, ...] = ()
+    # Reports past the rows kept (Limits.max_report_rows*), counted per target ("" = the
+    # room): a moderator sees "N more reports about X", and the room stays small.
+    folded_reports: dict[str, int] = field(default_factory=dict)
 
     # -- who is here ---------------------------------------------------------------------------
 
@@ -92,6 +96,18 @@ class Room:
     @property
     def is_recording(self) -> bool:
         return self.recording is not None and self.recording.active
+
+    def recording_waits_for(self) -> tuple[str, ...]:
+        """In an all-party take, who on stage has not said yes: nothing is written until
+        nobody is left. () when recording per speaker, or not recording."""
+        recording = self.recording
+        if recording is None or not recording.active or not recording.all_party:
+            return ()
+        return tuple(
+            p.user_id
+            for p in self.stage()
+            if recording.consents.get(p.user_id) is not Consent.GRANTED
+        )
 
     @property
     def is_ticketed(self) -> bool:

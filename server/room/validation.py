@@ -9,6 +9,7 @@ import unicodedata
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
+from server.room import names
 from server.room.model import SYSTEM, Limits, RoomCard
 from server.room.reasons import Reason, Rejected
 
@@ -54,6 +55,12 @@ def text(
 
 
 def display_name(value: object, limits: Limits) -> str | Rejected:
+    """A name in its one normal form (server/room/names.py); direction overrides, which make a
+    name read as something else, are refused rather than dropped, so the person knows."""
+    if isinstance(value, str):
+        if any(ch in _BIDI_CONTROLS for ch in value):
+            return invalid("The display name contains direction controls; remove them.")
+        value = names.normalize(value)
     return text(value, "display name", limits.max_display_name_chars)
 
 

@@ -27,6 +27,8 @@ function roomIdFromPath() {
   return parts.length === 2 && parts[0] === 'r' ? decodeURIComponent(parts[1]) : '';
 }
 
+const AGO_REFRESH_MS = 15_000;
+
 function tokenFromHash() {
   const match = /^#token=([A-Za-z0-9_-]{10,200})$/.exec(location.hash);
   return match ? match[1] : null;
@@ -85,6 +87,10 @@ export class App {
 
   setPhase(phase, final = null) {
     this.phase = phase;
+    // Times shown as "asked 3 min ago" are redrawn on a slow clock, not only when something
+    // else in the room changes (a quiet room kept saying "just now").
+    clearInterval(this.agoTimer);
+    if (phase === 'room') this.agoTimer = setInterval(() => this.render(), AGO_REFRESH_MS);
     document.body.dataset.phase = phase;
     if (final) document.body.dataset.final = final;
     else delete document.body.dataset.final;
@@ -234,7 +240,9 @@ export class App {
 
   _onReconnecting(info) {
     if (this.phase === 'joining' && !this.mirror) {
-      this.cardView.setFormError('Cannot reach the room’s server. Trying again…');
+      this.cardView.setFormError(info.rateLimited
+        ? `Many people are joining from your network right now; trying again in ${Math.ceil(info.delayMs / 1000)} s…`
+        : 'Cannot reach the room’s server. Trying again…');
       this.setPhase('card');
     }
     const first = this.conn.state === 'connected';
@@ -259,7 +267,7 @@ export class App {
     if (code.startsWith('ticket_')) {
       this.cardView.setFieldError('ticket', message);
       this.cardView.focusField('ticket');
-    } else if (code === 'invalid_field' && /name/i.test(message)) {
+    } else if (code === 'name_taken' || (code === 'invalid_field' && /name/i.test(message))) {
       this.cardView.setFieldError('name', message);
       this.cardView.focusField('name');
     } else {

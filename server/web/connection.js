@@ -4,7 +4,7 @@
 // Handlers (all optional):
 //   frame(frame)            every frame that is not a reply (snapshot, event, speaking, levels)
 //   connected(okBody)       hello accepted (okBody.resumed says whether events were replayed)
-//   reconnecting(info)      the connection dropped; {attempt, delayMs}
+//   reconnecting(info)      the connection dropped; {attempt, delayMs, rateLimited?}
 //   final(kind, detail)     no point reconnecting: 'removed' | 'ended' | 'replaced' | 'left'
 //   refused(code, message)  the relay refused our hello (ticket, full, not started, ...)
 
@@ -29,9 +29,10 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
 export class CommandError extends Error {
-  constructor(code, message) {
+  constructor(code, message, retryAfterS = null) {
     super(message || code);
     this.code = code;
+    this.retryAfterS = retryAfterS; // rate_limited: seconds until the relay takes it
   }
 }
 
@@ -54,6 +55,7 @@ export class RoomConnection {
     this.everJoined = false;
     this.retryTimer = 0;
     this.pingTimer = 0;
+    this.rateLimitedMs = 0; // a rate-limited hello: wait this long before the next try
     this.onOnline = () => this.retryNow();
     window.addEventListener('online', this.onOnline);
   }
@@ -117,6 +119,12 @@ export class RoomConnection {
       ok = await this.request('hello', this.helloBody());
     } catch (error) {
       if (ws !== this.ws) return;
+      if (error.code === 'rate_limited') {
+        // Too many joins from this network or identity at once: the close that follows
+        // (4009) tries again after the wait the relay names.
+        this.rateLimitedMs = Math.max(1000, (error.retryAfterS || 1) * 1000);
+        return;
+      }
       const final = HELLO_FINAL[error.code];
       if (final) {
         this.stopped = true;
@@ -161,7 +169,7 @@ export class RoomConnection {
       clearTimeout(waiter.timer);
       const body = frame.body || {};
       if (frame.type === 'ok') waiter.resolve(body);
-      else waiter.reject(new CommandError(body.code || 'error', body.message || ''));
+      else waiter.reject(new CommandError(body.code || 'error', body.message || '', body.retry_after_s ?? null));
       return;
     }
     this.handlers.frame?.(frame);
@@ -190,6 +198,13 @@ export class RoomConnection {
     if (ev.code === 1000 && ev.reason === 'left') {
       this.stopped = true;
       this.handlers.final?.('left', '');
+      return;
+    }
+    if (this.rateLimitedMs) {
+      const delayMs = Math.round(this.rateLimitedMs * (1 + Math.random() * 0.5));
+      this.rateLimitedMs = 0;
+      this.handlers.reconnecting?.({ attempt: this.attempt, delayMs, rateLimited: true });
+      this.retryTimer = setTimeout(() => this._open(), delayMs);
       return;
     }
     if (ev.code === CLOSE_BAD_HELLO && !this.everJoined) return; // the refusal was handled

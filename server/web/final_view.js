@@ -15,8 +15,10 @@ function texts(kind, { endedAt, detail, blocked }) {
         ? `It ended ${formatWhen(endedAt)}. Thanks for listening.`
         : 'Thanks for listening.'];
     case 'replaced':
-      return ['You opened this room somewhere else',
-        'This tab stopped because you joined from another tab or device with the same identity.'];
+      // The relay says why: the host link opened elsewhere, or changed (rotated).
+      if (/link was changed/i.test(detail)) return ['This host link no longer works', detail];
+      return ['You opened this room somewhere else', detail
+        || 'This tab stopped because you joined from another tab or device with the same identity.'];
     case 'left':
       return ['You left the room', 'You can come back while it is live.'];
     case 'not_found':

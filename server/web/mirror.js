@@ -51,6 +51,13 @@ export function isRecording(room) {
   return Boolean(room.recording && room.recording.active);
 }
 
+/** In an all-party take, who on stage has not said yes (nothing is written until nobody). */
+export function recordingWaitsFor(room) {
+  const recording = room.recording;
+  if (!recording || !recording.active || !recording.all_party) return [];
+  return stage(room).map((p) => p.user_id).filter((uid) => recording.consents[uid] !== 'granted');
+}
+
 // -- apply -----------------------------------------------------------------------------------
 
 function addTo(list, value) {
@@ -268,6 +275,12 @@ export function apply(room, kind, e) {
       setMuted(room, e.actor, false);
       break;
     case 'report_filed':
+      if (e.kept === false) {
+        // Past the rows the room keeps: only counted (moderators only get these).
+        const key = e.user_id ?? '';
+        room.folded_reports = { ...(room.folded_reports || {}), [key]: ((room.folded_reports || {})[key] || 0) + 1 };
+        break;
+      }
       room.reports = [
         ...room.reports,
         { reporter_id: e.actor, user_id: e.user_id ?? null, reason: e.reason, at: e.at },
@@ -297,6 +310,7 @@ export function apply(room, kind, e) {
         consents,
         ledger: Object.entries(consents).map(([uid, c]) => ({ user_id: uid, at: e.at, consent: c })),
         markers: [],
+        all_party: Boolean(e.all_party),
       };
       break;
     }

@@ -101,7 +101,19 @@ export class RoomActions {
       const yes = await confirmDialog({ title: 'Stop recording?', text: 'The recording so far is kept.', yes: 'Stop recording' });
       if (yes) await this.command('stop_recording', {}, 'Recording stopped.');
     } else {
-      await this.command('start_recording', {}, 'Recording started; everyone on stage is asked for consent.');
+      // Per speaker (those who do not say yes are left out), or all-party (nothing is
+      // written until everyone on stage has said yes, for places whose law needs that).
+      openDialog({
+        title: 'Start recording?',
+        text: 'Everyone on stage is asked for consent, and everyone in the room sees that it is being recorded.',
+        actions: [
+          { label: 'Record those who agree', kind: 'primary', autofocus: true,
+            run: () => this.command('start_recording', { all_party: false }, 'Recording started; everyone on stage is asked for consent.') },
+          { label: 'Only when everyone agrees', kind: 'plain',
+            run: () => this.command('start_recording', { all_party: true }, 'Recording started; nothing is written until everyone on stage says yes.') },
+          { label: 'Cancel', kind: 'plain', run: () => true },
+        ],
+      });
     }
   }
 
@@ -206,6 +218,58 @@ export class RoomActions {
       submit: (reason) => this._sendReport({ reason, user_id: target.user_id }),
       onDone: () => announce(`Report sent. Thank you; the moderators will look at it.`),
     });
+  }
+
+  // -- sharing ---------------------------------------------------------------------------------
+
+  /** The room's link (never the host's own: that one is a key), its QR code, and for the
+   * host a co-host link to hand to someone. */
+  share() {
+    const { room, you } = this.app.mirror;
+    const link = `${location.origin}/r/${encodeURIComponent(this.app.roomId)}`;
+    const field = h('input', { type: 'text', readonly: true, value: link, class: 'share-link', 'aria-label': 'Room link' });
+    const qr = h('img', { class: 'share-qr', src: `/api/rooms/${encodeURIComponent(this.app.roomId)}/qr.svg`, alt: 'QR code of the room link', width: 192, height: 192 });
+    const cohostOut = h('div', { class: 'cohost-link' });
+    const actions = [
+      { label: 'Copy link', kind: 'primary', autofocus: true, run: async () => { await this._copy(field, 'Room link copied.'); return false; } },
+    ];
+    if (you === room.host_id && this.app.token) {
+      actions.push({ label: 'Make a co-host link', kind: 'plain', run: async () => { await this._cohostLink(cohostOut); return false; } });
+    }
+    actions.push({ label: 'Close', kind: 'plain', run: () => true });
+    openDialog({
+      title: 'Share this room',
+      text: 'Anyone with this link can listen. Your own host link stays private.',
+      className: 'share-dialog',
+      content: [field, qr, cohostOut],
+      actions,
+    });
+  }
+
+  async _copy(field, done) {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+    } catch {
+      document.execCommand('copy'); // no clipboard permission: the selected text
+    }
+    announce(done);
+    this.toast(done);
+  }
+
+  async _cohostLink(out) {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(this.app.roomId)}/cohost-links`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${this.app.token}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error?.message || 'The relay did not make a co-host link.');
+    const field = h('input', { type: 'text', readonly: true, value: body.url, class: 'share-link', 'aria-label': 'Co-host link' });
+    out.replaceChildren(
+      h('p', {}, 'Whoever opens this link joins as a co-host (remove them to revoke it):'),
+      field,
+      h('button', { type: 'button', class: 'button plain', onclick: () => this._copy(field, 'Co-host link copied.') }, 'Copy co-host link'));
   }
 
   reportRoom() {

@@ -7,7 +7,7 @@
 
 import { fill, h, hueOf, initials, safeHttpUrl, show, syncList } from './dom.js';
 import { formatAgo, plural, ROLE_LABELS } from './format.js';
-import { invitesFor, isRecording, listeners, nameOf, onStage, person, requestOf, stage } from './mirror.js';
+import { invitesFor, isRecording, listeners, nameOf, onStage, person, recordingWaitsFor, requestOf, stage } from './mirror.js';
 import { isModerator, reaches } from './permissions.js';
 import { reactionBar } from './reactions.js';
 
@@ -30,8 +30,9 @@ export class RoomView {
       this.aboutText = h('p', { class: 'description' }),
       this.aboutTopics = h('ul', { class: 'topics', 'aria-label': 'Topics' }));
     this.reportButton = h('button', { type: 'button', class: 'button plain small', onclick: () => ctl.reportRoom() }, 'Report room');
+    this.shareButton = h('button', { type: 'button', class: 'button plain small', onclick: () => ctl.share() }, 'Share');
     const header = h('header', { class: 'room-header' }, this.badges, this.title,
-      h('div', { class: 'row header-row' }, this.about, this.reportButton));
+      h('div', { class: 'row header-row' }, this.about, this.shareButton, this.reportButton));
 
     // -- prompts -----------------------------------------------------------------------------
     this.connBanner = h('div', { class: 'banner warn', role: 'status' },
@@ -173,8 +174,13 @@ export class RoomView {
       const mine = recording.consents[you];
       let text = 'This room is being recorded. Only people on stage who agree are recorded.';
       if (mine === 'granted') text = 'This room is being recorded, and your voice is included (you said yes).';
+      if (you === recording.started_by) text = 'You are recording this room; your voice is included.';
       if (mine === 'declined') text = 'This room is being recorded. Your voice is left out (you said no); everyone still hears you live.';
       if (mine === 'pending') text = 'This room is being recorded. You have not answered yet, so your voice is left out until you say yes.';
+      const waiting = recordingWaitsFor(room);
+      if (waiting.length) {
+        text += ` Nothing is written until everyone on stage says yes — waiting for ${waiting.map((uid) => nameOf(room, uid)).join(', ')}.`;
+      }
       this.recordingText.textContent = text;
       this.consentButton.textContent = mine === 'pending' ? 'Answer' : 'Change my answer';
       show(this.consentButton, mine !== undefined && you !== recording.started_by);

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.media.capture_gate import CaptureGate, ConsentStep
+from server.media.capture_gate import OPEN_MARGIN_S, CaptureGate, ConsentStep
 from server.media.ingress import CODEC_LOOKAHEAD_S, CaptureClock
 
 
@@ -13,7 +13,9 @@ def test_a_block_is_recordable_only_if_the_whole_capture_span_is():
     gate.consent_ledger([ConsentStep("ann", 10.0, False), ConsentStep("ann", 11.0, True)])
     assert not gate.allows("ann", 10.97, 10.99), "captured before the yes"
     assert not gate.allows("ann", 10.99, 11.01), "straddles the yes"
-    assert gate.allows("ann", 11.0, 11.02)
+    opened = 11.0 + OPEN_MARGIN_S  # a yes opens the gate a margin after it (a late read)
+    assert not gate.allows("ann", opened - 0.01, opened + 0.01), "within the margin"
+    assert gate.allows("ann", opened, opened + 0.02)
     gate.consent_ledger(
         [
             ConsentStep("ann", 10.0, False),
@@ -34,7 +36,8 @@ def test_mute_and_leaving_the_stage_gate_by_capture_time_too():
     gate.stage_changed({}, at_s=4.0)  # left the stage
     assert gate.allows("ann", 1.5, 1.52)
     assert not gate.allows("ann", 2.97, 2.99), "captured while muted, mixed after the unmute"
-    assert gate.allows("ann", 3.0, 3.02)
+    assert not gate.allows("ann", 3.0, 3.02), "the unmute opens a margin later"
+    assert gate.allows("ann", 3.0 + OPEN_MARGIN_S, 3.02 + OPEN_MARGIN_S)
     assert not gate.allows("ann", 3.99, 4.01)
 
 

@@ -2,8 +2,8 @@
 nothing captured after it (issue 14, DESIGN §6). A real relay, its media worker and a real
 aiortc speaker; the files are read back and searched with a tone detector of this test's own.
 
-The speaker's track behaves like a microphone: a frame handed over at instant t holds the
-20 ms captured before t, and each sample is the "forbidden" tone or the "allowed" one by when
+The speaker's track behaves like a microphone: the frame due at instant t holds the 20 ms
+captured before t (late or not in leaving this process), and each sample is the "forbidden" tone or the "allowed" one by when
 it was captured. The speaker stops the forbidden tone at the instant they say yes (then sends
 the yes), and starts it again once the relay has taken their no (the relay's receipt is the
 no's instant, DESIGN §6).
@@ -23,6 +23,7 @@ import soundfile
 from console.identity import Identity
 from console.media_link import MediaLink
 from console.tracks import FRAME_SAMPLES, SAMPLE_RATE_HZ, PacedAudioTrack
+from server.media.capture_gate import OPEN_MARGIN_S
 from server.room import (
     ApproveRequest,
     RequestToSpeak,
@@ -60,8 +61,12 @@ class ConsentTone(PacedAudioTrack):
         self.switches.append((time.perf_counter(), False))
 
     def next_block(self, frames: int) -> npt.NDArray[np.int16]:
-        handed_over = time.perf_counter()
-        captured = handed_over - frames / SAMPLE_RATE_HZ + np.arange(frames) / SAMPLE_RATE_HZ
+        # As a microphone's buffer: the frame due at instant t (on the track's steady clock,
+        # which the RTP timestamps follow) holds the 20 ms captured before t, even when this
+        # process hands it over late (a loaded machine).
+        start = self._start if self._start is not None else time.monotonic()
+        due = start + self._pts / SAMPLE_RATE_HZ
+        captured = due - frames / SAMPLE_RATE_HZ + np.arange(frames) / SAMPLE_RATE_HZ
         instants = np.array([at for at, _ in self.switches])
         states = np.array([allowed for _, allowed in self.switches])
         allowed = states[np.searchsorted(instants, captured, side="right") - 1]
@@ -192,7 +197,77 @@ def test_fifty_consent_edges_write_no_sample_captured_without_consent(tmp_path):
             f"allowed tone {heard_s:.2f} s of {allowed_s:.2f} s consented"
         )
         assert not lit.size, f"{name}: tone captured without consent at {np.round(lit, 4)} s"
-        # Each consented phase loses at most ~2 blocks at its edges (the codec's look-ahead).
-        assert heard_s > allowed_s - (EDGES // 2) * 0.06, (
+        # Each consented phase loses the gate's opening margin and at most ~2 blocks at its
+        # edges (the codec's look-ahead).
+        assert heard_s > allowed_s - (EDGES // 2) * (OPEN_MARGIN_S + 0.06), (
             f"{name}: {heard_s:.2f} of {allowed_s:.2f} s"
         )
+
+
+def test_an_all_party_take_writes_nothing_while_one_speaker_has_not_answered(tmp_path):
+    """All-party consent (issue 14): Sam says yes at once, Sia answers late. Until Sia's yes,
+    nothing of anyone is written — Sam's yes alone records nothing — and after it both are.
+    Each speaker sends the forbidden tone until the instant Sia says yes, the allowed one
+    after: the forbidden tone may appear in no file."""
+
+    async def scenario() -> tuple[Path, dict[str, str], list[ConsentTone]]:
+        async with relay(tmp_path, with_media=True) as config:
+            created = await create_room(config, Identity.new(), title="All-party")
+            host = await join(created["host_url"], "Hana Host")
+            sam = await join(created["join_url"], "Sam Speaker")
+            sia = await join(created["join_url"], "Sia Speaker")
+            tones = [ConsentTone(), ConsentTone()]
+            links = [MediaLink(sam, source=tones[0]), MediaLink(sia, source=tones[1])]
+            try:
+                for speaker in (sam, sia):
+                    await speaker.send(RequestToSpeak())
+                    await host.wait_for(lambda c, s=speaker: c.room.request_of(s.user_id))
+                    await host.send(ApproveRequest(speaker.user_id))
+                    await speaker.wait_for(lambda c: c.room.role_of(c.user_id) is Role.SPEAKER)
+                    await speaker.send(Unmute())
+                for link in links:
+                    await link.start(send=True)
+                await tones[0].frames_pass(25)
+                await host.send(StartRecording(all_party=True))
+                await sam.wait_for(lambda c: c.room.is_recording)
+                assert set(host.room.recording_waits_for()) == {sam.user_id, sia.user_id}
+                await sam.send(SetConsent(True))
+                await host.wait_for(lambda c: c.room.recording_waits_for() == (sia.user_id,))
+                await tones[0].frames_pass(40)  # 0.8 s in which only Sia's answer is missing
+                for tone in tones:
+                    tone.allow()  # both switch tones at the instant Sia says yes
+                await sia.send(SetConsent(True))
+                await tones[0].frames_pass(40)
+                await host.send(StopRecording())
+                folder = await wait_folder(tmp_path / "recordings")
+            finally:
+                for link in links:
+                    await link.close()
+                for client in (sam, sia, host):
+                    await client.close()
+            names = {str(sam.user_id): "sam", str(sia.user_id): "sia"}
+            return folder, names, tones
+
+    folder, names, _tones = asyncio.run(scenario())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["consent_mode"] == "all_party"
+    files = {"mix": folder / manifest["mix_file"]}
+    for track in manifest["tracks"]:
+        if track["user_id"] in names:
+            files[names[track["user_id"]]] = folder / track["file"]
+    assert set(files) == {"mix", "sam", "sia"}
+    for name, path in files.items():
+        samples, rate = soundfile.read(str(path), dtype="float32")
+        forbidden = tone_samples(samples, FORBIDDEN_HZ)
+        heard_s = tone_samples(samples, ALLOWED_HZ) / rate
+        lit = np.flatnonzero(tone_windows(samples, FORBIDDEN_HZ)) * DETECT_HOP / rate
+        print(
+            f"{name}: forbidden-tone samples {forbidden} at {np.round(lit, 4)} s of "
+            f"{samples.size / rate:.2f} s, allowed tone {heard_s:.2f} s"
+        )
+    for name, path in files.items():
+        samples, rate = soundfile.read(str(path), dtype="float32")
+        forbidden = tone_samples(samples, FORBIDDEN_HZ)
+        heard_s = tone_samples(samples, ALLOWED_HZ) / rate
+        assert forbidden == 0, f"{name}: audio from before everyone said yes was written"
+        assert heard_s > 0.5, f"{name}: after everyone said yes, only {heard_s:.2f} s"

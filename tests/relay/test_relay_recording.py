@@ -13,6 +13,8 @@ import numpy as np
 import soundfile
 
 from console.identity import Identity
+from console.media_link import MediaLink
+from console.tracks import ToneTrack
 from server.room import AddMarker, SetConsent, StartRecording, StopRecording
 from tests.relay.relaykit import create_room, join, relay
 from tests.relay.spectrum import band_level_db
@@ -277,3 +279,54 @@ def test_a_speaker_packet_lost_during_a_recording_is_concealed_and_counted(tmp_p
     assert holes <= track["silent_gap_ticks"] + manifest["dropped_ticks"], (holes, track, manifest)
     assert holes < dropped, f"{holes} holes for {dropped} lost packets: they were not concealed"
     assert track["concealed_ticks"] >= dropped, (track, dropped)
+
+
+def test_a_take_that_outlives_a_relay_crash_goes_on_in_its_next_part(tmp_path):
+    """Issue 14, item 4: after a relay crash the take went on in a second folder with the same
+    `take1` name and a new time, so nothing said they belonged together. It goes on in
+    `<first folder>-part2`, which the recovered first part names as its continuation."""
+
+    async def scenario():
+        port = free_port()
+        from server.config import RelayConfig
+
+        config = RelayConfig(data_dir=tmp_path, port=port)
+        recordings = tmp_path / "recordings"
+        process = await start_relay(tmp_path, port)
+        clients = []
+        try:
+            created = await create_room(config, Identity.new(), title="Two parts")
+            host, media = await stage_member(created, "Hana Host", 440)
+            clients += [(host, media)]
+            await host.send(StartRecording())
+            await host.wait_for(lambda c: c.room.is_recording)
+            deadline = time.monotonic() + 30
+            while not (recordings.is_dir() and any(recordings.iterdir())):
+                assert time.monotonic() < deadline, "the first part's folder"
+                await asyncio.sleep(0.05)
+            crash_relay(process)
+            await media.close()
+            await host.close(leave=False)
+            process = await start_relay(tmp_path, port)  # recovers the first part at start
+            again = await join(created["host_url"], "Hana Host")  # still unmuted
+            again_media = MediaLink(again, source=lambda: ToneTrack(440))
+            await again_media.start(send=True)
+            clients += [(again, again_media)]
+            await again.wait_for(lambda c: c.room.is_recording)
+            deadline = time.monotonic() + 30
+            while len([p for p in recordings.iterdir() if p.is_dir()]) < 2:
+                assert time.monotonic() < deadline, "the second part's folder"
+                await asyncio.sleep(0.05)
+            await again.send(StopRecording())
+        finally:
+            for client, link in clients:
+                await link.close()
+                await client.close(leave=False)
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+        return recordings
+
+    recordings = asyncio.run(scenario())
+    first, second = sorted(p for p in recordings.iterdir() if p.is_dir())
+    assert second.name == f"{first.name}-part2"
+    assert "-take1" in first.name and manifest_of(first)["recovered"] is True

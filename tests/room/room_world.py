@@ -28,6 +28,7 @@ from server.room import (
     DeclineRequest,
     EndRoom,
     Event,
+    FollowHostBlock,
     InviteKind,
     InviteToCohost,
     InviteToSpeak,
@@ -241,7 +242,9 @@ def check(actor: str, command: Command, given: str, expect: Reason | str) -> lis
         return []
     room = start.room
     for event in verdict:
-        assert (event.actor, event.at) == (actor, start.now), "every event names who and when"
+        # The relay carrying a host's block names who blocked, in whichever room.
+        who = command.by if isinstance(command, FollowHostBlock) else actor
+        assert (event.actor, event.at) == (who, start.now), "every event names who and when"
         room = apply(room, event)
         assert violations(room) == [], event
     return verdict

@@ -42,6 +42,21 @@ JOIN = rows(
      "ticket_holder", Join("T", "T1"), "ticketed, holder away", OK),
     ("ticket holder rejoins without it", "ticket_holder", Join("T"), "ticketed, holder away", OK),
     ("co-host joins without a ticket", "cohost", Join("Cora"), "ticketed, cohost away", OK),
+    # Nobody passes for the host (Hana) or a co-host (Cohost2), nor labels themselves with a role.
+    ("newcomer takes the host's name", "newcomer", Join("Hana"), "live", "name_taken"),
+    ("… in fullwidth letters", "newcomer", Join("Ｈａｎａ"), "live", "name_taken"),
+    ("… with Greek Eta and Cyrillic a", "newcomer", Join("Ηаna"), "live", "name_taken"),
+    ("… with a zero-width space", "newcomer", Join("Ha\u200bna"), "live", "name_taken"),
+    ("… with an accent and a dot", "newcomer", Join("Hàna."), "live", "name_taken"),
+    ("… while the host is away", "newcomer", Join("hana"), "host away", "name_taken"),
+    ("newcomer labelled (Host)", "newcomer", Join("Nia (Host)"), "live", "name_taken"),
+    ("newcomer labelled [mod]", "newcomer", Join("[mod] Nia"), "live", "name_taken"),
+    ("newcomer called Moderator", "newcomer", Join("Moderator"), "live", "name_taken"),
+    ("newcomer takes a co-host's name", "newcomer", Join("C0host 2"), "live", "name_taken"),
+    ("a name that only contains the host's",
+     "newcomer", Join("Hana Lee"), "live", OK),
+    ("a name with the word host in it", "newcomer", Join("Hostetler"), "live", OK),
+    ("the host's own name for the host", "host", Join("Hana (Host)"), "host away", OK),
 )  # fmt: skip
 
 

@@ -8,7 +8,9 @@ import pytest
 from server.room import (
     SYSTEM,
     FiledReport,
+    FollowHostBlock,
     Join,
+    ParticipantRemoved,
     RemoveParticipant,
     Report,
     Role,
@@ -55,6 +57,34 @@ REMOVE = rows(
 @pytest.mark.parametrize(("actor", "command", "given", "expect"), REMOVE)
 def test_removing_and_blocking(actor, command, given, expect):
     check(actor, command, given, expect)
+
+
+# The host's block list is one list: a block or unblock in one room reaches their others.
+FOLLOW = rows(
+    ("the relay carries a block in", SYSTEM, FollowHostBlock("listener", True, "cohost"), "live", OK),
+    ("… into a scheduled room", SYSTEM, FollowHostBlock("stranger", True, "host"), "scheduled", OK),
+    ("… of someone already blocked",
+     SYSTEM, FollowHostBlock("blocked_user", True, "host"), "live", "no_change"),
+    ("… of the host", SYSTEM, FollowHostBlock("host", True, "cohost"), "live", "not_allowed"),
+    ("… of the relay", SYSTEM, FollowHostBlock(SYSTEM, True, "host"), "live", "invalid_field"),
+    ("the relay carries an unblock in",
+     SYSTEM, FollowHostBlock("blocked_user", False, "host"), "live", OK),
+    ("… of someone not blocked here",
+     SYSTEM, FollowHostBlock("removed_user", False, "host"), "live", "not_blocked"),
+    ("… into an ended room", SYSTEM, FollowHostBlock("listener", True, "host"), "ended", "room_ended"),
+    ("the host sends the relay's command",
+     "host", FollowHostBlock("listener", True, "host"), "live", "not_allowed"),
+    ("a co-host sends it", "cohost", FollowHostBlock("listener", True, "cohost"), "live", "not_allowed"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("actor", "command", "given", "expect"), FOLLOW)
+def test_the_host_block_list_followed_between_rooms(actor, command, given, expect):
+    events = check(actor, command, given, expect)
+    if expect == OK and command.blocked:
+        assert [(type(e), e.user_id, e.block) for e in events] == [
+            (ParticipantRemoved, command.user_id, True)
+        ]
 
 
 REPORT = rows(

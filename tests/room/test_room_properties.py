@@ -90,6 +90,7 @@ BUILDERS: dict[type, Callable[[Draw, st.SearchStrategy[str]], c.Command]] = {
     c.UnpinLink: lambda draw, who: c.UnpinLink(draw(URLS)),
     c.SetConsent: lambda draw, who: c.SetConsent(draw(st.booleans())),
     c.AddMarker: lambda draw, who: c.AddMarker(draw(TEXT)),
+    c.FollowHostBlock: lambda draw, who: c.FollowHostBlock(draw(who), draw(st.booleans()), "host"),
 }
 # Weights: ending the room stops everything else and leaving empties it, so those are drawn
 # less often and joining more. (Hypothesis's one_of merges equal branches: weight by repeating.)
@@ -199,7 +200,9 @@ def test_random_commands_never_break_the_room(data, scheduled, ticketed):
             assert verdict.detail
             continue
         for event in verdict:
-            assert (event.actor, event.at) == (actor, now)
+            # The relay carrying a host's block names who blocked it, in whichever room.
+            who = command.by if isinstance(command, c.FollowHostBlock) else actor
+            assert (event.actor, event.at) == (who, now)
             if isinstance(event, RecordingStarted):
                 asked = set()
             room = apply(room, event)

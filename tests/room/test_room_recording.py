@@ -37,6 +37,9 @@ START_STOP = rows(
      "host", StartRecording(), "scheduled", "not_started"),
     ("host starts recording after the end", "host", StartRecording(), "ended", "room_ended"),
     ("absent host starts recording", "host", StartRecording(), "host away", "not_in_room"),
+    ("host starts an all-party recording", "host", StartRecording(all_party=True), "live", OK),
+    ("host sends a non-boolean mode",
+     "host", StartRecording(all_party="yes"), "live", "invalid_field"),  # type: ignore[arg-type]
     ("host stops recording", "host", StopRecording(), "recording", OK),
     ("absent host stops recording", "host", StopRecording(), "recording, host away", OK),
     ("co-host stops recording", "cohost", StopRecording(), "recording", "not_allowed"),
@@ -148,3 +151,23 @@ def test_stopping_keeps_the_ledger_and_markers_for_the_manifest():
     assert recording.markers == (Marker(start.now - 3, "Intro", "cohost"),)
     assert recording.consents["speaker"] is PENDING  # stepped down, still in the ledger
     assert len(recording.ledger) == 5
+
+
+def test_an_all_party_take_waits_for_everyone_on_stage_and_only_them():
+    """Nothing is written while anyone on stage has not said yes; people who leave the stage
+    stop holding it up, and someone who comes on stage holds it up until they answer."""
+    start = world("live").then(("host", StartRecording(all_party=True)))
+    room = start.room
+    assert room.recording is not None and room.recording.all_party
+    waiting = set(room.recording_waits_for())
+    assert "host" not in waiting and {"speaker", "cohost"} <= waiting
+    after = start
+    for user_id in sorted(waiting):
+        after = after.then((user_id, SetConsent(True)))
+    assert after.room.recording_waits_for() == ()
+    declined = start.then(("speaker", SetConsent(False)))
+    assert "speaker" in declined.room.recording_waits_for()  # a no holds it too
+    stepped_down = declined.then(("speaker", StepDown()))
+    assert "speaker" not in stepped_down.room.recording_waits_for()
+    # A per-speaker take waits for nobody.
+    assert world("recording").room.recording_waits_for() == ()

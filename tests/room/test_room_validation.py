@@ -32,6 +32,7 @@ NAMES = [
     ("evil\u202egnp.exe", "refused"),  # right-to-left override disguises the name
     ("lone \ud800 surrogate", "refused"),
     (42, "refused"),
+    ("\u200b\u2060\ufeff", "refused"),  # nothing but invisible characters
 ]
 
 
@@ -42,6 +43,21 @@ def test_display_names(typed, expect):
 
 def test_names_are_stored_trimmed():
     assert v.display_name("  Ada  ", LIMITS) == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Ｈａｎａ", "Hana"),  # fullwidth letters
+        ("Ha\u200bna", "Hana"),  # a zero-width space
+        ("Ha\u200dna\u200e", "Hana"),  # a joiner outside emoji, a direction mark
+        ("Hana\u3000\u2003 Lee", "Hana Lee"),  # wide spaces fold into one
+        ("👩\u200d💻 Kim", "👩\u200d💻 Kim"),  # the joiner that makes one emoji stays
+        ("Ⅸ ﬁsh", "IX fish"),  # compatibility forms
+    ],
+)
+def test_names_are_stored_in_one_normal_form(typed, stored):
+    assert v.display_name(typed, LIMITS) == stored
 
 
 CARDS = [

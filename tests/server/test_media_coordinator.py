@@ -29,7 +29,9 @@ class CallLog:
     async def disconnect(self, user_id: str) -> None: ...
     async def close(self) -> None: ...
 
-    def start_recording(self, folder: Path, room_title: str) -> None:
+    def start_recording(
+        self, folder: Path, room_title: str, consent_mode: str = "per_speaker"
+    ) -> None:
         self.calls.append(("start_recording", folder))
 
     def describe_recording(self, participants: object, ledger: object) -> None:
@@ -46,7 +48,9 @@ def test_the_stage_reaches_the_media_before_a_recording_starts(tmp_path):
 
     async def scenario() -> None:
         log = CallLog()
-        coordinator = MediaCoordinator(lambda room_id: log, RoomRecorders(tmp_path, print))
+        coordinator = MediaCoordinator(
+            lambda room_id: log, RoomRecorders(tmp_path / "recordings", print)
+        )
         room = live_room()
         coordinator.media_for(room)
         log.calls.clear()

@@ -143,13 +143,48 @@ def test_a_full_disk_is_reported_and_loses_nothing(store):
     assert store.events_after("r1", 0) == []
 
 
-def test_a_damaged_file_is_refused_and_left_alone(tmp_path):
+def test_a_damaged_file_is_set_aside_untouched_and_a_new_one_started(tmp_path):
     path = tmp_path / DB_NAME
     path.write_bytes(b"this is not a database, but someone's notes" * 100)
     before = path.read_bytes()
+    store = Store.open(tmp_path)
+    try:
+        [notice] = store.notices
+        kept = [p for p in tmp_path.iterdir() if p.name.startswith(f"{DB_NAME}.damaged-")]
+        assert [p.name for p in kept] == [kept[0].name] and kept[0].name in notice
+        assert kept[0].read_bytes() == before
+        assert "nothing" in notice  # nothing could be copied from notes
+        store.create_room(live_room())
+    finally:
+        store.close()
+
+
+def test_a_file_the_relay_cannot_open_is_refused_not_set_aside(tmp_path):
+    path = tmp_path / DB_NAME
+    path.mkdir()  # a folder where the file should be: not damage, a mistake to say
     with pytest.raises(StoreError, match="cannot be read"):
         Store.open(tmp_path)
-    assert path.read_bytes() == before
+    assert path.is_dir()
+
+
+def test_a_room_whose_events_cannot_be_replayed_is_quarantined_not_fatal(store):
+    store.create_room(live_room("r1"))
+    store.create_room(live_room("r2"))
+    room = live_room("r1")
+    commit(store, room, 0, HOST, Mute("spk"), T0 + 20)
+    store._db.execute(
+        "UPDATE rooms SET last_seq = 0, snapshot = ? WHERE room_id = 'r1'",
+        (store._db.execute("SELECT snapshot FROM rooms WHERE room_id = 'r2'").fetchone()[0]
+         .replace('"r2"', '"r1"'),),
+    )  # fmt: skip
+    store._db.execute("UPDATE events SET body = '{' WHERE room_id = 'r1' AND seq = 1")
+    assert [s.room.room_id for s in store.current_rooms([RoomState.LIVE])] == ["r2"]
+    [damaged] = store.damaged_rooms()
+    assert damaged.room_id == "r1" and "event 1" in damaged.reason
+    assert store.load_room("r1") is None
+    # Set aside once: the next start does not find it again, nor lose the other.
+    assert [s.room.room_id for s in store.current_rooms([RoomState.LIVE])] == ["r2"]
+    assert len(store.damaged_rooms()) == 1
 
 
 def test_a_store_from_a_newer_roomcast_is_refused(tmp_path):

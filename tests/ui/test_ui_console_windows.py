@@ -63,9 +63,18 @@ def test_settings_answer_with_the_chosen_values(qtbot):
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     dialog.sensitivity.setValue(1)
     dialog.relay_port.setValue(9100)
+    # The recordings field shows where the embedded relay really records (it used to show
+    # the data folder, and the setting was saved but nothing read it).
+    assert dialog.recordings.text() == "/tmp/roomcast/relay/recordings"
     dialog._save()
     assert answers == [Settings(input_device="Mic B", theme="dark", speaking_sensitivity=1,
-                                relay_port=9100, recordings_dir="/tmp/roomcast")]  # fmt: skip
+                                relay_port=9100)]  # fmt: skip
+    chosen = SettingsDialog(Settings(), "/tmp/roomcast")
+    qtbot.addWidget(chosen)
+    chosen.answered.connect(answers.append)
+    chosen.recordings.setText("/srv/podcast")
+    chosen._save()
+    assert answers[-1].recordings_dir == "/srv/podcast"
 
 
 def test_the_room_link_as_a_qr_code(qtbot):

@@ -11,6 +11,8 @@ no Unblock anywhere, though the Block prompt says "until you unblock them".
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from console.client import CommandRejected, JoinLink, RoomClient
 from server.room import RequestToSpeak
@@ -87,3 +89,60 @@ def test_follow_from_the_audience_then_unfollow_block_and_unblock(qapp, aloop, r
             await console.close()
 
     aloop.run_until_complete(scenario())
+
+
+MARKUP_NAME = "<b>Boss</b> <a href='x'>says</a> unblock"
+
+
+def test_a_name_written_as_markup_shows_as_typed_everywhere_the_host_reads_it(
+    qapp, aloop, relay_child, qtbot
+):
+    """Issue 13, item 9: a display name with markup changed the wording of the host's
+    "Block …?" prompt. Every label the host reads it in shows it as typed."""
+
+    async def scenario():
+        console = await open_console(relay_child.base_url, "Open floor")
+        window = console.window
+        mal = ToneBot(console.hosted.join_url, MARKUP_NAME, 560)
+        try:
+            await mal.start(ask=False)
+            await until(lambda: window.audience_model.row_of(mal.user_id) >= 0, what="Mal")
+            click_row(qtbot, window.audience.view, mal.user_id)
+            click(qtbot, window.audience.block)
+            question = the_dialog(Question)
+            shown = [label.text() for label in question.findChildren(QLabel) if label.isVisible()]
+            assert any(MARKUP_NAME in text for text in shown), shown
+            for label in question.findChildren(QLabel):
+                assert label.textFormat() is Qt.TextFormat.PlainText, label.text()
+            click(qtbot, question.no)
+            await until(lambda: not question.isVisible(), what="the prompt to close")
+            assert window.audience_model.row_of(mal.user_id) >= 0  # No blocks nobody
+        finally:
+            await mal.close()
+            await console.close()
+
+    aloop.run_until_complete(scenario())
+
+
+def test_every_label_in_the_console_is_made_plain_unless_it_says_why():
+    """The rule behind the test above, for labels not on that path: ui/ makes labels only
+    through ui/plain.py, and rich ones are the console's own markup with values escaped."""
+    import re
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[2] / "ui"
+    stray = []
+    for source in sorted(ui.glob("*.py")):
+        if source.name == "plain.py":
+            continue
+        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"(?<![\w.])QLabel\(", line) and not line.lstrip().startswith("class "):
+                stray.append(f"{source.name}:{n}: {line.strip()}")
+    assert stray == [], "labels made without ui.plain: " + "; ".join(stray)
+    for source in sorted(ui.glob("*.py")):
+        for n, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+            if "rich_label(" in line and "def rich_label" not in line:
+                window = source.read_text(encoding="utf-8").splitlines()[n - 1 : n + 3]
+                assert "escape" in " ".join(window) or "escaped" in " ".join(window), (
+                    f"{source.name}:{n} shows markup without escaping what it quotes"
+                )

@@ -3,6 +3,8 @@ browser, and reports."""
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from playwright.sync_api import expect
 
@@ -134,3 +136,57 @@ def test_reporting_a_person_and_the_room_by_keyboard(relay, browsers) -> None:
     assert (reports[0].reporter_id, reports[0].user_id) == (me, troll.user_id)
     assert reports[0].reason == "Harassment or hate: Insults in every reaction."
     assert (reports[1].user_id, reports[1].reason) == (None, "Spam or scam")
+
+
+def test_a_browser_host_shares_the_room_link_a_qr_code_and_a_cohost_link(relay, browsers) -> None:
+    """Issue 16, item 3: the page had no copy-link, QR or co-host-link control."""
+    room = open_room(relay, title="Share me")
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    page.get_by_role("button", name="Share").click()
+    dialog = page.get_by_role("dialog", name="Share this room")
+    expect(dialog).to_be_visible()
+    link = dialog.get_by_label("Room link")
+    expect(link).to_have_value(room.url)  # the plain link, never the host's key
+    assert "#token" not in link.input_value()
+    qr = dialog.get_by_role("img", name="QR code of the room link")
+    expect(qr).to_be_visible()
+    wait_until(lambda: qr.evaluate("img => img.complete && img.naturalWidth > 100"), what="QR")
+    dialog.get_by_role("button", name="Copy link").click()
+    expect(page.locator("#toast")).to_have_text("Room link copied.")
+
+    dialog.get_by_role("button", name="Make a co-host link").click()
+    cohost_field = dialog.get_by_label("Co-host link")
+    expect(cohost_field).to_have_value(re.compile(r"/r/.+#token="))
+    cohost_url = cohost_field.input_value()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+    cohost_page = browsers.new_page(cohost_url)
+    me = join_from_browser(cohost_page, "Cora Cohost")
+    wait_until(lambda: room.live().role_of(me) is Role.COHOST, what="joined as co-host")
+
+
+def test_a_listener_shares_the_link_but_makes_no_cohost_link(relay, browsers) -> None:
+    room = open_room(relay, title="Share me too")
+    page = browsers.new_page(room.url)
+    join_from_browser(page, "Lou Listener")
+    page.get_by_role("button", name="Share").click()
+    dialog = page.get_by_role("dialog", name="Share this room")
+    expect(dialog.get_by_label("Room link")).to_have_value(room.url)
+    expect(dialog.get_by_role("button", name="Make a co-host link")).to_have_count(0)
+
+
+def test_a_queued_request_says_how_long_ago_even_in_a_quiet_room(relay, browsers) -> None:
+    """Issue 16, item 5: "asked just now" stayed after 100 s when nothing else redrew."""
+    room = open_room(relay, title="Quiet room")
+    asker = room.join_bot("Ada Asker")
+    page = browsers.new_page()
+    page.clock.install()
+    page.goto(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    asker.send(RequestToSpeak())
+    queue = page.get_by_role("list", name="Requests to speak (1)")
+    expect(queue).to_contain_text("asked just now")
+    page.clock.run_for(125_000)  # two minutes of nobody doing anything
+    expect(queue).to_contain_text("asked 2 min ago")

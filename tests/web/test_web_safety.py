@@ -79,3 +79,25 @@ def test_only_http_links_are_ever_made(relay, browsers) -> None:
         "https://x.example/",
     ]
     assert verdicts["madeHref"] is None
+
+
+def test_a_name_that_passes_for_the_host_is_refused_at_the_door(relay, browsers) -> None:
+    """Look-alike letters, fullwidth forms, invisible characters and role labels: the page says
+    why under the name field, and a name of one's own gets in."""
+    room = open_room(relay, title="Ask me anything", host_name="Hana Host")
+    page = browsers.new_page(room.url)
+    page.wait_for_selector("body[data-phase=card]")
+    view = page.locator("#view")
+    name = view.get_by_label("Your name")
+    for disguise in ("Ｈａｎａ Ｈｏｓｔ", "Ηаna Ho\u200bst", "hana host."):
+        name.fill(disguise)
+        view.get_by_role("button", name="Join and listen").click()
+        expect(view.get_by_text("That name looks like the host's (Hana Host)")).to_be_visible()
+        expect(name).to_be_focused()
+        expect(name).to_have_attribute("aria-invalid", "true")
+        assert page.evaluate("document.body.dataset.phase") == "card"
+    name.fill("Kim (Host)")
+    view.get_by_role("button", name="Join and listen").click()
+    expect(view.get_by_text("A name cannot carry a role like (Host)")).to_be_visible()
+    me = join_from_browser(page, "Kim Listener")
+    wait_until(lambda: me in room.live().participants, what="joined under a name of her own")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from server.room import (
+    AcceptInvite,
     AskToUnmute,
     Consent,
     DeclineRequest,
@@ -14,6 +15,7 @@ from server.room import (
     InviteToSpeak,
     Reacted,
     Role,
+    SetConsent,
     StartRecording,
 )
 from tests.web.roomkit import join_from_browser, open_room, wait_until
@@ -140,3 +142,32 @@ def test_reactions_from_one_browser_float_in_another_and_are_rate_limited(relay,
     expect(floating.filter(has_text="❤️")).to_have_count(1)
     wait_until(lambda: len(seen) == 2, what="two reactions at the relay")
     assert seen == ["👋", "❤️"]
+
+
+def test_a_browser_host_records_only_when_everyone_on_stage_agrees(relay, browsers) -> None:
+    """All-party consent from the page (issue 14, item 6): the host picks it when starting,
+    and the banner says nothing is written and whom it waits for, until everyone said yes."""
+    room = open_room(relay, title="Everyone or nobody")
+    sia = room.join_bot("Sia Speaker")
+    room.host.send(InviteToSpeak(sia.user_id))
+    sia.send(AcceptInvite(InviteKind.SPEAK))
+    wait_until(lambda: room.live().role_of(sia.user_id) is Role.SPEAKER, what="Sia on stage")
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    view = page.locator("#view")
+    view.get_by_role("button", name="Start recording").click()
+    dialog = page.get_by_role("dialog", name="Start recording?")
+    expect(dialog.get_by_role("button", name="Record those who agree")).to_be_focused()
+    dialog.get_by_role("button", name="Only when everyone agrees").click()
+    expect(dialog).to_be_hidden()
+    wait_until(
+        lambda: room.live().is_recording and room.live().recording.all_party,
+        what="an all-party take",
+    )
+    banner = view.locator(".banner.recording")
+    expect(banner).to_contain_text("You are recording this room; your voice is included.")
+    expect(banner).to_contain_text("Nothing is written until everyone on stage says yes")
+    expect(banner).to_contain_text("waiting for Sia Speaker")
+    sia.send(SetConsent(True))
+    expect(banner).not_to_contain_text("waiting for")
+    expect(banner).to_contain_text("You are recording this room")
