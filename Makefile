@@ -7,7 +7,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# hls.js plays rooms over HLS where a browser has no native HLS; fetched with npm into
+# server/web/vendor/ (installer/vendor-web.sh), served by the relay, never from a CDN.
+HLSJS_VERSION := 1.7.4
+WEB_VENDOR := server/web/vendor/hls.js.version
 ARGS ?=
+# hls.js plays rooms over HLS where a browser has no native HLS; fetched with npm into
+# server/web/vendor/ (installer/vendor-web.sh), served by the relay, never from a CDN.
+HLSJS_VERSION := 1.7.4
+WEB_VENDOR := server/web/vendor/hls.js.version
 
 .PHONY: run test bench lint system-run system-test venv clean help
 
@@ -31,9 +39,14 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,dev]'
 	@touch $(STAMP)
 
-venv: $(STAMP)
+# Not fatal: without hls.js the page still plays HLS where the browser has it natively, and
+# the web test that needs it says it is skipped.
+$(WEB_VENDOR): installer/vendor-web.sh Makefile
+	-@installer/vendor-web.sh $(HLSJS_VERSION)
 
-run: system-run $(STAMP)
+venv: $(STAMP) $(WEB_VENDOR)
+
+run: system-run $(STAMP) $(WEB_VENDOR)
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
 	  echo "No display found (neither DISPLAY nor WAYLAND_DISPLAY is set)."; \
 	  echo "Roomcast's console is a desktop window. On a headless machine run:"; \
@@ -43,7 +56,7 @@ run: system-run $(STAMP)
 	fi
 	@$(BIN)/roomcast $(ARGS)
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(WEB_VENDOR)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: system-test $(STAMP)
@@ -69,7 +82,7 @@ $(INSTALLER_STAMP): pyproject.toml $(STAMP)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[installer]'
 	@touch $(INSTALLER_STAMP)
 
-installer: system-run $(INSTALLER_STAMP)
+installer: system-run $(INSTALLER_STAMP) $(WEB_VENDOR)
 	@$(BIN)/python installer/build.py
 
 installer-test: system-run $(STAMP)

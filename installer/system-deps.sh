@@ -20,8 +20,9 @@ run_packages=(
   fonts-dejavu-core fonts-noto-color-emoji
 )
 # What the suite adds: a virtual screen, speech fixtures, ffprobe/ffmpeg for
-# exported files, and the browser the web-client tests drive.
-test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils)
+# exported files, the browser the web-client tests drive, and nginx as the HLS edge
+# (tests/hls; started by the tests themselves, never as a system service).
+test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx)
 
 packages=("${run_packages[@]}")
 case "$purpose" in

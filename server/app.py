@@ -21,6 +21,8 @@ from aiohttp import web
 from server.admin_key import load_or_create
 from server.config import RelayConfig
 from server.connection_guard import ConnectionGuard, GuardedSockSite, default_total
+from server.hls_http import hls_routes
+from server.hls_origin import HlsOrigin
 from server.http_api import routes, security_headers
 from server.http_guard import host_guard, own_hosts, plain_headers
 from server.hub import Hub
@@ -40,9 +42,12 @@ MEDIA = web.AppKey("media", MediaWorkers)
 RIGHTS = web.AppKey("rights", CreationRights)
 OWN_HOSTS = web.AppKey("own_hosts", frozenset[str])
 GUARD = web.AppKey("guard", ConnectionGuard)
+HLS = web.AppKey("hls", HlsOrigin)
 
 
-def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> MediaWorkers:
+def _media_workers(
+    hub: Hub, recorders: RoomRecorders, config: RelayConfig, hls: HlsOrigin | None
+) -> MediaWorkers:
     """The media plane: worker processes, wired to the hub's broadcasts and the recorders."""
     from server.media.coordinator import MediaWorkers, default_worker_count
     from server.media.ice import IceConfig
@@ -64,6 +69,11 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
         restart = MediaRestart("The audio server restarted; reconnecting your audio.")
         hub.broadcaster.send_to(room_id, user_ids, restart)
 
+    def hls_for(room_id: str) -> bool:
+        # A ticketed room never goes out over HLS: its link alone would let anyone listen.
+        room = hub.find(room_id)
+        return room is not None and not room.is_ticketed
+
     ice = IceConfig(announce_addresses=config.announce_addresses, stun_urls=config.stun_urls)
     return MediaWorkers(
         config.media_workers or default_worker_count(),
@@ -74,6 +84,11 @@ def _media_workers(hub: Hub, recorders: RoomRecorders, config: RelayConfig) -> M
         on_media_lost=on_media_lost,
         on_mixer_restart=hub.forget_speaking,
         connect_timeout_s=config.media_connect_timeout_s,
+        hls_root=hls.root if hls is not None else None,
+        on_hls=hls.published if hls is not None else lambda progress: None,
+        on_room_closed=hls.room_closed if hls is not None else lambda room_id: None,
+        webrtc_seats=config.webrtc_seats,
+        hls_for=hls_for,
     )
 
 
@@ -145,10 +160,17 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
                 logger.warning(
                     "recording %s recovered after a crash: %s", report.folder, report.message
                 )
+        hls = None
+        if config.hls_dir is not None:
+            hls = HlsOrigin(config.hls_dir, linger_s=config.hls_linger_s)
+            left = await asyncio.get_running_loop().run_in_executor(None, hls.clear_leftovers)
+            if left:
+                logger.info("removed %d HLS folders left by an earlier run", left)
+            app[HLS] = hls
         retention = asyncio.create_task(_keep_recordings(config))
         workers = None
         if with_media:
-            workers = _media_workers(hub, hub.recorders, config)
+            workers = _media_workers(hub, hub.recorders, config, hls)
             await workers.start()
             hub.media_factory = workers.port
             app[MEDIA] = workers
@@ -169,12 +191,16 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         await hub.close()
         if workers is not None:
             await workers.close()
+        if hls is not None:
+            await hls.close()
         hub.recorders.close()
         store.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.add_routes(routes(HUB, CONFIG, RIGHTS))
     app.add_routes([websocket_route(HUB, CONFIG, OWN_HOSTS)])
+    if config.hls_dir is not None:
+        app.add_routes(hls_routes(HUB, HLS, MEDIA))
     return app
 
 

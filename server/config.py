@@ -48,6 +48,13 @@ class RelayConfig:
     media_workers: int | None = None
     # A media connection not up this long after its answer is closed (its port with it).
     media_connect_timeout_s: float = 30.0
+    # LL-HLS of every live room's audience mix, written under this folder and served at
+    # /hls/<room_id>/ (None: no HLS). A room's folder goes `hls_linger_s` after it ends.
+    hls_dir: Path | None = None
+    hls_linger_s: float = 30.0
+    # WebRTC listeners the relay takes per room; past them a listener's page plays HLS.
+    # None: no limit.
+    webrtc_seats: int | None = None
     # Where takes are written (None: <data_dir>/recordings), and how many days a finished one
     # is kept (None: for ever); checked at start and every RETENTION_EVERY_S.
     recordings_dir: Path | None = None

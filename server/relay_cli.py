@@ -149,6 +149,33 @@ def register(subparsers: Any) -> None:
         "(default: the open-file limit, raised to its hard limit, less 192)",
     )
     parser.add_argument(
+        "--hls",
+        action="store_true",
+        help="stream every live room as LL-HLS at /hls/<room_id>/index.m3u8, for listeners "
+        "past the WebRTC seats and for HTTP caches and CDNs (files in DATA_DIR/hls)",
+    )
+    parser.add_argument(
+        "--hls-dir",
+        default=None,
+        metavar="D",
+        help="write the HLS streams here instead (implies --hls; any web server may serve it)",
+    )
+    parser.add_argument(
+        "--hls-linger-s",
+        type=_positive_float,
+        default=30.0,
+        metavar="S",
+        help="keep an ended room's HLS (with its end mark) this long, then delete it (default 30)",
+    )
+    parser.add_argument(
+        "--webrtc-seats",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="WebRTC listeners per room; past them a listener's page plays the room over HLS "
+        "(default: no limit)",
+    )
+    parser.add_argument(
         "--recordings-dir",
         default=None,
         metavar="DIR",
@@ -194,6 +221,12 @@ def _run_worker(args: argparse.Namespace) -> int:
     return run_worker(args)
 
 
+def _hls_dir(args: argparse.Namespace, data_dir: Path) -> Path | None:
+    if args.hls_dir:
+        return Path(args.hls_dir).expanduser()
+    return data_dir / "hls" if args.hls else None
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -233,6 +266,9 @@ def run(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         media_workers=args.media_workers,
         abandon_after_s=args.abandon_after_s,
+        hls_dir=_hls_dir(args, data_dir),
+        hls_linger_s=args.hls_linger_s,
+        webrtc_seats=args.webrtc_seats,
         recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
         keep_recordings_days=args.keep_recordings_days,
         admin_keys=tuple(keys),

@@ -499,10 +499,14 @@ class Session:
             )
             return
         from server.media import MediaError  # the media engine loads only when media is used
+        from server.media.values import ListenOverHls
 
         media = self.hub.media_for(self.room_id)
         try:
             answer = await media.connect(self.user_id, offer.sdp, send_allowed=role.on_stage)
+        except ListenOverHls as error:  # the page plays /hls/<room_id>/ instead
+            self.deliver(encode_error(request_id, "listen_over_hls", str(error)))
+            return
         except MediaError as error:
             self.deliver(encode_error(request_id, "bad_sdp", str(error)))
             return

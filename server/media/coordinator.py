@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from server.media.ice import IceConfig
-from server.media.values import LevelSample, MediaError, MediaStats, StageState
+from server.media.values import LevelSample, ListenOverHls, MediaError, MediaStats, StageState
 from server.media.worker_protocol import (
     AddMarker,
     Answered,
@@ -43,6 +43,7 @@ from server.media.worker_protocol import (
     DescribeRecording,
     Disconnect,
     FrameReader,
+    HlsProgress,
     HostRoom,
     Levels,
     PeerLost,
@@ -128,6 +129,11 @@ class MediaWorkers:
         on_mixer_restart: Callable[[str], None] = lambda room_id: None,
         connect_timeout_s: float = 30.0,
         command: Callable[..., Sequence[str]] = worker_command,
+        hls_root: Path | None = None,
+        on_hls: Callable[[HlsProgress], None] = lambda progress: None,
+        on_room_closed: Callable[[str], None] = lambda room_id: None,
+        webrtc_seats: int | None = None,
+        hls_for: Callable[[str], bool] = lambda room_id: True,
     ) -> None:
         if count < 1:
             raise ValueError("the relay needs at least one media worker")
@@ -137,6 +143,17 @@ class MediaWorkers:
         self.on_recording_failed = on_recording_failed
         self.on_media_lost = on_media_lost
         self.on_mixer_restart = on_mixer_restart
+        self.hls_root = hls_root
+        """Each room's LL-HLS stream goes to hls_root/<room_id>/ (None: no HLS)."""
+        self.on_hls = on_hls
+        self.on_room_closed = on_room_closed
+        self.hls_for = hls_for
+        """Whether a room may be streamed over HLS at all (a ticketed room may not: anyone
+        with its link could listen without a ticket)."""
+        self.webrtc_seats = webrtc_seats
+        """WebRTC listeners per room, when HLS carries the rest (None: no limit)."""
+        self.broadcast_rooms: set[str] = set()
+        """Rooms whose host turned on broadcast mode: new listeners hear HLS."""
         self._command = command
         self.connect_timeout_s = connect_timeout_s
         self.workers = [_Worker(i) for i in range(count)]
@@ -228,6 +245,8 @@ class MediaWorkers:
                 if proxy is not None:
                     proxy.recording = None
                 self.on_recording_failed(room_id, text)
+            case HlsProgress():
+                self.on_hls(message)
             case PeerLost(room_id=room_id, user_id=user_id):
                 logger.info("room %s: %s's connection failed in worker %d", room_id, user_id,
                             worker.index)  # fmt: skip
@@ -400,6 +419,26 @@ class MediaWorkers:
         replies = await self.stats(restart_windows=restart_windows)
         return {s.index: s.rooms[room_id] for s in replies if room_id in s.rooms}
 
+    def set_broadcast(self, room_id: str, on: bool) -> None:
+        if on:
+            self.broadcast_rooms.add(room_id)
+        else:
+            self.broadcast_rooms.discard(room_id)
+
+    def listener_refusal(self, proxy: RoomMediaProxy, user_id: str) -> str | None:
+        """Why this listener should hear the room over HLS rather than WebRTC (None: WebRTC).
+        Only with HLS on: without it, a refused listener would hear nothing."""
+        if self.hls_root is None or user_id in proxy.placements:
+            return None
+        if not self.hls_for(proxy.room_id):
+            return None  # no HLS for this room: everyone gets WebRTC
+        if proxy.room_id in self.broadcast_rooms:
+            return "The host streams this room as a broadcast: listening over HLS."
+        seats = self.webrtc_seats
+        if seats is not None and proxy.webrtc_listeners() >= seats:
+            return f"The room's {seats} WebRTC seats are taken: listening over HLS."
+        return None
+
     def pids(self) -> dict[int, int]:
         return {w.index: w.pid for w in self.workers if w.alive}
 
@@ -444,6 +483,10 @@ class RoomMediaProxy:
     async def connect(self, user_id: str, offer_sdp: str, *, send_allowed: bool) -> str:
         if self.closed:
             raise MediaError("This room's audio has ended.")
+        if not send_allowed:
+            refusal = self.pool.listener_refusal(self, user_id)
+            if refusal is not None:
+                raise ListenOverHls(refusal)
         token = next(self._offers)
         self._latest_offer[user_id] = token
         if self.home is None:
@@ -477,6 +520,9 @@ class RoomMediaProxy:
         self._refresh_forward()
         return reply.sdp
 
+    def webrtc_listeners(self) -> int:
+        return sum(1 for user_id in self.placements if user_id not in self.stage)
+
     def set_stage(self, stage: Mapping[str, StageState]) -> None:
         # Stamped now, as the hub applies the rules' decision: the worker writes a speaker's
         # audio by when it was captured, against this instant (CLOCK_MONOTONIC, machine-wide).
@@ -507,6 +553,7 @@ class RoomMediaProxy:
         self.placements.clear()
         self.recording = None
         self.pool.forget(self)
+        self.pool.on_room_closed(self.room_id)
 
     # -- recording (server/recorder.py) --------------------------------------------------------
 
@@ -551,7 +598,10 @@ class RoomMediaProxy:
             return  # no worker is up: `worker_ready` brings the room back
         self.home = home
         self.pool.workers[home].hosted.add(self.room_id)
-        self.pool.send(home, HostRoom(self.room_id, self.tick_origin_s))
+        root = self.pool.hls_root
+        streams = root is not None and self.pool.hls_for(self.room_id)
+        hls_folder = str(root / self.room_id) if root is not None and streams else None
+        self.pool.send(home, HostRoom(self.room_id, self.tick_origin_s, hls_folder))
         self.pool.send(home, SetStage(self.room_id, self.stage))
         self._forward = ()
         self._refresh_forward()

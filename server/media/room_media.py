@@ -28,6 +28,7 @@ from server.media import ice as ice_setup
 from server.media.capture_gate import OPEN_MARGIN_S, CaptureGate, ConsentStep
 from server.media.clock import TICK_S, TickClock
 from server.media.fanout import FanOut
+from server.media.hls_stream import HlsStream
 from server.media.ice import IceConfig
 from server.media.opus_codec import Samples
 from server.media.peer import Peer, negotiate
@@ -111,6 +112,7 @@ class RoomMedia:
         self.connect_timeout_s = connect_timeout_s
         """A peer not connected this long after its answer is closed (None: never)."""
         self._forwarding = False
+        self._hls: HlsStream | None = None
         self._started = False
         self._latencies_s: deque[float] = deque(maxlen=2_000)
         self._hop_latencies_s: deque[float] = deque(maxlen=2_000)
@@ -131,7 +133,12 @@ class RoomMedia:
         self._wake()
 
     def _wanted(self) -> bool:
-        return bool(self._peers) or self._forwarding or self._recording is not None
+        return (
+            bool(self._peers)
+            or self._forwarding
+            or self._recording is not None
+            or self._hls is not None
+        )
 
     def _wake(self) -> None:
         if self._started and not self._closed and self._wanted():
@@ -321,10 +328,13 @@ class RoomMedia:
         if self._recording is not None:
             self._record(tick, blocks, spans, gaps)
         listening = self._fanout.refresh(tick)
-        out = self._stage.tick(blocks, encode=listening or self._forwarding)
+        hls = self._hls
+        out = self._stage.tick(blocks, encode=listening or self._forwarding or hls is not None)
         for user_id, speaking in out.flips:
             self._notify_speaking(user_id, speaking)
         if out.audience is not None:
+            if hls is not None:
+                hls.add(out.audience)
             if self._forwarding and self._on_audience is not None:
                 self._on_audience(tick, out.audience, out.audio_level_dbov, out.voice)
             if listening:
@@ -336,6 +346,18 @@ class RoomMedia:
                 self._on_levels(levels)
             except Exception:
                 logger.exception("room %s: levels callback failed", self.room_id)
+
+    # --- HLS -------------------------------------------------------------------------
+
+    def hls_to(self, stream: HlsStream | None) -> None:
+        """Start (or, with None, stop) handing each tick's audience packet to an HLS stream.
+        While one is set the clock runs even with nobody connected here: HLS listeners are
+        out of sight, behind caches."""
+        self._hls = stream
+        if stream is None:
+            self._spawn_rest()
+        else:
+            self._wake()
 
     # --- recording -------------------------------------------------------------------
 

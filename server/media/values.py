@@ -13,6 +13,11 @@ class MediaError(Exception):
     """
 
 
+class ListenOverHls(MediaError):
+    """A listener's WebRTC offer refused because the room's WebRTC seats are taken or the host
+    turned on broadcast mode: their page plays the room over HLS instead."""
+
+
 @dataclass(frozen=True, slots=True)
 class StageState:
     """How one person on stage is treated by the mixer.

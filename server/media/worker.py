@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from server.media.capture_gate import ConsentStep
+from server.media.hls_stream import HlsStream
 from server.media.ice import IceConfig
 from server.media.room_media import RoomMedia
 from server.media.values import LevelSample, MediaError
@@ -47,6 +48,7 @@ from server.media.worker_protocol import (
     DescribeRecording,
     Disconnect,
     FrameReader,
+    HlsProgress,
     HostRoom,
     Levels,
     PeerLost,
@@ -160,6 +162,7 @@ class MediaWorker:
         self.hosted: set[str] = set()
         self.forward: dict[str, tuple[int, ...]] = {}
         self.writers: dict[str, Any] = {}
+        self.hls: dict[str, HlsStream] = {}
         self._finishing: list[Any] = []
         self._links: dict[int, _Link] = {}
         self._control: asyncio.StreamWriter | None = None
@@ -202,8 +205,10 @@ class MediaWorker:
 
     def _handle(self, message: object) -> None:
         match message:
-            case HostRoom(room_id=room_id, tick_origin_s=origin):
+            case HostRoom(room_id=room_id, tick_origin_s=origin, hls_folder=hls_folder):
                 self._host(room_id, origin)
+                if hls_folder is not None:
+                    self._start_hls(room_id, Path(hls_folder))
             case Connect():
                 self._spawn(self._connect(message))
             case Disconnect(room_id=room_id, user_id=user_id):
@@ -310,6 +315,10 @@ class MediaWorker:
 
     async def _close_room(self, room_id: str) -> None:
         self._stop_recording(room_id)
+        stream = self.hls.pop(room_id, None)
+        if stream is not None:
+            stream.end()  # the writer thread adds EXT-X-ENDLIST and reports it
+            await asyncio.get_running_loop().run_in_executor(None, stream.close)
         self.hosted.discard(room_id)
         self.forward.pop(room_id, None)
         self._room_keys.pop(room_id, None)
@@ -382,6 +391,24 @@ class MediaWorker:
         if media is not None and frame.room_id not in self.hosted:
             media.feed(frame.tick, frame.payload, frame.level, frame.voice, frame.mixed_at_s)
 
+    # -- HLS -------------------------------------------------------------------------------------
+
+    def _start_hls(self, room_id: str, folder: Path) -> None:
+        if room_id in self.hls:
+            return
+        loop = asyncio.get_running_loop()
+
+        def published(msn: int, part: int, complete_msn: int, ended: bool) -> None:
+            # Runs on: the stream's writer thread, after the files are in place.
+            progress = HlsProgress(room_id, msn, part, complete_msn, ended)
+            with contextlib.suppress(RuntimeError):  # the loop closed: the worker is exiting
+                loop.call_soon_threadsafe(self._send, progress)
+
+        stream = HlsStream(folder, published)
+        self.hls[room_id] = stream
+        self._room(room_id).hls_to(stream)
+        logger.info("worker %d: room %s streams HLS to %s", self.index, room_id, folder)
+
     # -- recordings ----------------------------------------------------------------------------
 
     def _start_recording(self, message: StartRecording) -> None:
@@ -443,6 +470,10 @@ class MediaWorker:
     async def shutdown(self) -> None:
         for room_id in list(self.writers):
             self._stop_recording(room_id)
+        streams = list(self.hls.values())
+        self.hls.clear()
+        for stream in streams:  # the relay stops: no ENDLIST, its next start clears the folder
+            stream.close()
         writers, self._finishing = self._finishing, []
         rooms = list(self.rooms.values())
         self.rooms.clear()

@@ -37,6 +37,9 @@ class HostRoom:
 
     room_id: str
     tick_origin_s: float
+    hls_folder: str | None = None
+    """Where this room's LL-HLS stream goes (None: no HLS). A folder already holding one (the
+    room's previous home died) is continued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,18 @@ class PeerLost:
 
 
 @dataclass(frozen=True, slots=True)
+class HlsProgress:
+    """The room's HLS stream has part `part` of segment `msn` on disk, and every segment up to
+    `complete_msn`; `ended`: the playlist is final (EXT-X-ENDLIST)."""
+
+    room_id: str
+    msn: int
+    part: int
+    complete_msn: int
+    ended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class WorkerStats:
     call_id: int
     index: int
@@ -194,6 +209,7 @@ MESSAGE_TYPES: tuple[type, ...] = (
     SpeakingChanged,
     RecordingFailed,
     PeerLost,
+    HlsProgress,
     WorkerStats,
 )
 

@@ -9,6 +9,8 @@ side cannot put an ad-hoc dict on the wire.
     speaking          {"user_id", "speaking"}                                   everyone, on a flip
     recording_failed  {"message"}                                               everyone
     media_restart     {"message"}                the people whose audio worker restarted
+    hls_reactions     {"counts": {emoji: n}}     everyone, at most once a second: reactions
+                                                 from listeners on HLS (no WebSocket), summed
 """
 
 from __future__ import annotations
@@ -60,9 +62,17 @@ class MediaRestart:
     message: str
 
 
-Ephemeral = Levels | Speaking | RecordingFailed | MediaRestart
+@dataclass(frozen=True, slots=True)
+class HlsReactions:
+    """Reactions sent by HLS listeners (POST /hls/<room>/reactions) in the last second."""
+
+    wire_name: ClassVar[str] = "hls_reactions"
+    counts: dict[str, int]
+
+
+Ephemeral = Levels | Speaking | RecordingFailed | MediaRestart | HlsReactions
 EPHEMERAL_TYPES: dict[str, type[Ephemeral]] = {
-    cls.wire_name: cls for cls in (Levels, Speaking, RecordingFailed, MediaRestart)
+    cls.wire_name: cls for cls in (Levels, Speaking, RecordingFailed, MediaRestart, HlsReactions)
 }
 
 

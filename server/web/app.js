@@ -15,6 +15,7 @@ import {
   saveDisplayName, wasReminded,
 } from './identity.js';
 import { RoomAudio } from './media.js';
+import { floatReaction } from './reactions.js';
 import { apply, onStage, person } from './mirror.js';
 import { RoomActions } from './room_actions.js';
 import { RoomView } from './room_view.js';
@@ -72,7 +73,11 @@ export class App {
         // ICE gave up (a changed network): offer again once the relay can hear us.
         if (state === 'failed' && this.connection?.connected) this.syncAudio(true);
       },
-    });
+      mode: (mode) => this.showListening(mode),
+    }, `/hls/${encodeURIComponent(this.roomId)}/index.m3u8`);
+    this.listeningEl = h('p', { class: 'listen-mode', hidden: true });
+    document.body.append(this.listeningEl);
+    this.listeningTimer = 0;
     this.actions = new RoomActions(this);
     this.cardView = new CardView(this);
     this.roomView = new RoomView(this.actions);
@@ -320,6 +325,12 @@ export class App {
         else this.speaking.delete(body.user_id);
         this.render();
         break;
+      case 'hls_reactions':
+        // Listeners on HLS have no WebSocket: their reactions arrive summed, once a second.
+        for (const [emoji, count] of Object.entries(body.counts || {})) {
+          floatReaction(this.roomView.reactionLayer, emoji, `${count} on HLS`);
+        }
+        break;
       case 'media_restart':
         // The relay's audio process carrying our connection restarted: offer again at once
         // (ICE would take many seconds to notice on its own).
@@ -384,6 +395,25 @@ export class App {
     const me = person(this.mirror.room, this.mirror.you);
     const live = this.mirror.room.state === 'live';
     this.audio.want({ connected: live, send: Boolean(me && onStage(me.role)), renew });
+  }
+
+  /** Which way this page hears the room: "Listening over WebRTC" or over HLS with its delay. */
+  showListening(mode) {
+    clearInterval(this.listeningTimer);
+    const el = this.listeningEl;
+    if (mode) document.body.dataset.listening = mode;
+    else delete document.body.dataset.listening;
+    el.hidden = !mode;
+    if (mode === 'webrtc') el.textContent = 'Listening over WebRTC';
+    if (mode !== 'hls') return;
+    const update = () => {
+      const delay = this.audio.hlsDelaySeconds();
+      el.textContent = delay === null
+        ? 'Listening over HLS'
+        : `Listening over HLS, ~${Math.max(1, Math.round(delay))} s behind`;
+    };
+    update();
+    this.listeningTimer = setInterval(update, 1000);
   }
 
   async _offer(sdp) {

@@ -12,6 +12,8 @@ window.roomcast = Object.freeze({
   get seq() { return app.mirror?.seq ?? null; },
   stats: () => app.audio.stats(),
   micStream: () => app.audio.micStream,
+  get listening() { return app.audio.mode; },
+  hlsDelaySeconds: () => app.audio.hlsDelaySeconds(),
 });
 
 app.boot();

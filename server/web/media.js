@@ -2,6 +2,8 @@
 // stage (listeners receive only; stage members also send their microphone). The relay wants
 // the whole offer at once, so we wait for ICE gathering to finish (no trickle).
 
+import { HlsPlayer } from './hls_player.js';
+
 const GATHER_TIMEOUT_MS = 3000;
 
 /** A plain-words explanation of why the microphone could not start (null: it did). */
@@ -72,12 +74,17 @@ export class RoomAudio {
   /**
    * @param {HTMLAudioElement} audioEl  plays the room
    * @param {(sdp: string) => Promise<string>} offer  sends our offer, returns the answer
-   * @param {object} events  {autoplayBlocked(), micProblem(problem|null), micEnded(), state(s)}
+   * @param {object} events  {autoplayBlocked(), micProblem(problem|null), micEnded(), state(s),
+   *   mode('webrtc'|'hls'|null)}
+   * @param {string|null} hlsUrl  the room's HLS playlist, for when the relay sends a listener there
    */
-  constructor(audioEl, offer, events) {
+  constructor(audioEl, offer, events, hlsUrl = null) {
     this.audioEl = audioEl;
     this.offer = offer;
     this.events = events;
+    this.hlsUrl = hlsUrl;
+    this.hls = null; // an HlsPlayer while this listener hears the room over HLS
+    this.mode = null;
     this.pc = null;
     this.micStream = null;
     this.micProblem = null;
@@ -168,8 +175,12 @@ export class RoomAudio {
   async _settle() {
     if (!this.wantConnected) {
       this._closePc();
+      this._closeHls();
       return;
     }
+    // A listener on HLS stays there until a fresh start (renew) or the stage calls them.
+    if (this.hls && !this.wantSend && this.appliedGeneration === this.generation) return;
+    this._closeHls();
     if (this.wantSend && !this.micStream && !this.micProblem) {
       // Asked once per stage visit; after a refusal only "Try the microphone again" asks again
       // (browsers remember a "block", and asking in a loop would only nag).
@@ -201,6 +212,18 @@ export class RoomAudio {
       answer = await this.offer(pc.localDescription.sdp);
     } catch (error) {
       pc.close();
+      if (error?.code === 'listen_over_hls' && !send && this.hlsUrl) {
+        // The relay's WebRTC seats are taken (or the host broadcasts): hear it over HLS.
+        this._closePc();
+        this.appliedGeneration = generation;
+        this.hls = new HlsPlayer(this.audioEl, this.hlsUrl, {
+          autoplayBlocked: (blocked) => this.events.autoplayBlocked?.(blocked),
+          failed: (message) => console.warn(message),
+        });
+        this._setMode('hls');
+        await this.hls.start();
+        return;
+      }
       throw error;
     }
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -209,6 +232,25 @@ export class RoomAudio {
     this.sending = send;
     this.appliedGeneration = generation;
     if (old) old.close();
+    this._setMode('webrtc');
+  }
+
+  _setMode(mode) {
+    if (this.mode === mode) return;
+    this.mode = mode;
+    this.events.mode?.(mode);
+  }
+
+  _closeHls() {
+    if (!this.hls) return;
+    this.hls.close();
+    this.hls = null;
+    if (this.mode === 'hls') this._setMode(null);
+  }
+
+  /** Seconds behind the room when listening over HLS (null otherwise, or not yet known). */
+  hlsDelaySeconds() {
+    return this.hls ? this.hls.delaySeconds() : null;
   }
 
   _play(ev) {
@@ -227,6 +269,7 @@ export class RoomAudio {
 
   /** Does the audio link need a new offer (after the signalling connection came back)? */
   needsRenewal() {
+    if (this.hls) return false; // HLS needs no connection to the relay's media
     return !this.pc || ['failed', 'closed', 'disconnected'].includes(this.pc.connectionState);
   }
 
@@ -240,11 +283,13 @@ export class RoomAudio {
     if (this.pc) this.pc.close();
     this.pc = null;
     this.sending = false;
+    if (this.mode === 'webrtc') this._setMode(null);
   }
 
   close() {
     this.wantConnected = false;
     this._closePc();
+    this._closeHls();
     this.releaseMic();
     this.audioEl.srcObject = null;
   }

@@ -51,21 +51,22 @@ class RelayThread:
     the thread that owns it.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **settings: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="relay", daemon=True)
         self._thread.start()
         self.runner: web.AppRunner | None = None
         self.app: web.Application | None = None
-        self.config = self.run(self._start(data_dir))
+        self.config = self.run(self._start(data_dir, settings))
 
-    async def _start(self, data_dir: Path) -> RelayConfig:
+    async def _start(self, data_dir: Path, settings: dict[str, Any]) -> RelayConfig:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         sock.setblocking(False)
-        config = RelayConfig(data_dir=data_dir, host="127.0.0.1", port=sock.getsockname()[1])
+        port = sock.getsockname()[1]
+        config = RelayConfig(data_dir=data_dir, host="127.0.0.1", port=port, **settings)
         self.app = make_app(config, with_media=True)
         self.runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=2.0)
         await self.runner.setup()

@@ -1,0 +1,125 @@
+"""Broadcast mode in Chromium: the relay sends a browser listener to the room's LL-HLS stream,
+and the page plays it (hls.js over Media Source Extensions, vendored by `make`), says so, and
+still follows the stage over its WebSocket.
+
+Measured here first (Debian's Chromium 156): MSE accepts both `audio/mp4; codecs="opus"` and
+`"mp4a.40.2"`, so the stream's Opus-in-fMP4 plays; the tone's energy is read with WebAudio
+from the very <audio> element the page plays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.sync_api import expect
+
+from console.tracks import ToneTrack
+from tests.web.roomkit import join_from_browser, open_room, page_until
+from tests.web.webrig import RelayThread
+
+# The strongest frequency the page hears from its <audio> element, max-held over 1.5 s.
+AUDIO_PEAK_JS = """
+async () => {
+  const el = document.querySelector('audio.room-audio');
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  const source = ctx.createMediaElementSource(el);
+  source.connect(analyser);
+  analyser.connect(ctx.destination);
+  await ctx.resume();
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  const held = new Float32Array(analyser.frequencyBinCount).fill(-Infinity);
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    analyser.getFloatFrequencyData(bins);
+    for (let k = 0; k < bins.length; k++) held[k] = Math.max(held[k], bins[k]);
+  }
+  const hzPerBin = ctx.sampleRate / analyser.fftSize;
+  let best = 0;
+  for (let k = Math.ceil(50 / hzPerBin); k < held.length; k++) if (held[k] > held[best]) best = k;
+  return { peakHz: best * hzPerBin, hzPerBin, peakDb: held[best] };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def hls_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayThread]:
+    if not (Path(__file__).parents[2] / "server/web/vendor/hls.min.js").is_file():
+        pytest.skip("hls.js is not vendored: run `make venv` (installer/vendor-web.sh)")
+    folder = tmp_path_factory.mktemp("hls-relay")
+    running = RelayThread(folder, hls_dir=folder / "hls", hls_linger_s=2.0, webrtc_seats=1)
+    yield running
+    running.close()
+
+
+async def set_broadcast(base_url: str, room_id: str, token: str, on: bool) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base_url}/hls/{room_id}/broadcast",
+            json={"on": on},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        assert response.status == 200, await response.text()
+
+
+def test_in_broadcast_mode_a_browser_listener_hears_the_room_over_hls(
+    hls_relay: RelayThread, browsers
+) -> None:
+    room = open_room(hls_relay, title="Broadcast test")
+    room.host_speaks(ToneTrack(440))
+    hls_relay.run(set_broadcast(hls_relay.base_url, room.room_id, room.made["host_token"], on=True))
+    page = browsers.new_page(room.url)
+    join_from_browser(page, "Lena Listener")
+
+    expect(page.get_by_text(re.compile(r"^Listening over HLS"))).to_be_visible(timeout=20_000)
+    assert page.evaluate("window.roomcast.listening") == "hls"
+    # The element's clock runs: the stream plays, not just loads.
+    start = page_until(
+        page, "document.querySelector('audio.room-audio').currentTime > 0.5 && "
+        "document.querySelector('audio.room-audio').currentTime", 20, "HLS playback to start",
+    )  # fmt: skip
+    page_until(
+        page,
+        f"document.querySelector('audio.room-audio').currentTime > {start + 1.5}",
+        10,
+        "HLS playback to advance",
+    )
+    heard = page.evaluate(AUDIO_PEAK_JS)
+    assert abs(heard["peakHz"] - 440) <= 2 * heard["hzPerBin"], heard
+    assert heard["peakDb"] > -60, heard
+    # It says how far behind the room it is, from the segments' wall-clock times.
+    expect(page.get_by_text(re.compile(r"^Listening over HLS, ~\d+ s behind$"))).to_be_visible(
+        timeout=10_000
+    )
+    delay_s = page.evaluate("window.roomcast.hlsDelaySeconds()")
+    assert delay_s is not None and 0 < delay_s < 10, delay_s
+    print(f"\nHLS listener in Chromium (hls.js): {delay_s:.1f} s behind the room")
+
+    # The stage still shows over the WebSocket: the host on stage, speaking.
+    host_tile = f'.stage-list li[data-user-id="{room.host.user_id}"]'
+    page.wait_for_selector(f'{host_tile}[data-speaking="true"]', timeout=10_000)
+
+
+def test_past_the_webrtc_seats_a_listener_hears_hls(hls_relay: RelayThread, browsers) -> None:
+    """One WebRTC seat per room here: the first listener takes it, the second gets HLS."""
+    room = open_room(hls_relay, title="Seats test")
+    room.host_speaks(ToneTrack(440))
+    first = browsers.new_page(room.url)
+    join_from_browser(first, "Wes Listener")
+    expect(first.get_by_text("Listening over WebRTC")).to_be_visible(timeout=20_000)
+    page_until(
+        first, "async () => ((await window.roomcast.stats()).inbound?.packetsReceived || 0) > 10"
+    )
+    second = browsers.new_page(room.url)
+    join_from_browser(second, "Hal Listener")
+    expect(second.get_by_text(re.compile(r"^Listening over HLS"))).to_be_visible(timeout=20_000)
+    page_until(
+        second, "document.querySelector('audio.room-audio').currentTime > 1", 20, "HLS playback"
+    )
