@@ -38,6 +38,7 @@ from server.room import (
     RoomRescheduled,
     RoomStarted,
     SpeakRequested,
+    TicketRevoked,
     Unblocked,
     UnmuteAsked,
     Unmuted,
@@ -114,6 +115,10 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
             return f"{actor} asked {who(uid)} to unmute"
         case ParticipantRemoved(user_id=uid, block=block):
             return f"{actor} {'blocked' if block else 'removed'} {who(uid)}"
+        case TicketRevoked(code=code, holder=holder):
+            if holder is None:
+                return f"{actor} revoked ticket {code}"
+            return f"{actor} revoked ticket {code}; {who(holder)} lost their place"
         case Unblocked(user_id=uid):
             return f"{actor} unblocked {who(uid)}"
         case ReportFiled(user_id=uid, reason=reason):

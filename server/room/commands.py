@@ -105,6 +105,15 @@ class IssueTicket:
     code: str
 
 
+@dataclass(frozen=True, slots=True)
+class RevokeTicket:
+    """Withdraw one code (a refund): unused, it admits nobody; used, its holder loses their
+    place and needs a new ticket to come back."""
+
+    wire_name: ClassVar[str] = "revoke_ticket"
+    code: str
+
+
 # -- the stage -------------------------------------------------------------------------------
 
 
@@ -324,6 +333,7 @@ class AddMarker:
 Command: TypeAlias = (
     Join | Leave | StartRoom | EndRoom | CancelRoom | EditCard | Reschedule | SetAskMode
     | AddContact | RemoveContact | SetTicketing | ClearTicketing | IssueTicket
+    | RevokeTicket
     | RequestToSpeak | WithdrawRequest | ApproveRequest | DeclineRequest
     | InviteToSpeak | InviteToCohost | AcceptInvite | DeclineInvite | ExpireInvites
     | EndAbandonedRoom | FollowHostBlock
@@ -336,7 +346,7 @@ Command: TypeAlias = (
 
 _ALL: tuple[type[Command], ...] = (
     Join, Leave, StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode,
-    AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket,
+    AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket, RevokeTicket,
     RequestToSpeak, WithdrawRequest, ApproveRequest, DeclineRequest,
     InviteToSpeak, InviteToCohost, AcceptInvite, DeclineInvite, ExpireInvites,
     EndAbandonedRoom, FollowHostBlock,

@@ -125,6 +125,17 @@ class TicketIssued:
     code: str
 
 
+@dataclass(frozen=True, slots=True)
+class TicketRevoked:
+    """`holder` is who the code had admitted (None: unused); they leave the room with it."""
+
+    wire_name: ClassVar[str] = "ticket_revoked"
+    actor: UserId
+    at: float
+    code: str
+    holder: UserId | None = None
+
+
 # -- the stage -------------------------------------------------------------------------------
 
 
@@ -353,6 +364,7 @@ Event: TypeAlias = (
     ParticipantJoined | ParticipantLeft
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
     | ContactAdded | ContactRemoved | TicketingSet | TicketingCleared | TicketIssued
+    | TicketRevoked
     | SpeakRequested | RequestWithdrawn | RequestApproved | RequestDeclined
     | InviteSent | InviteAccepted | InviteDeclined | InviteExpired
     | RoleChanged | CohostAppointed | CohostRemoved
@@ -365,7 +377,7 @@ Event: TypeAlias = (
 _ALL: tuple[type[Event], ...] = (
     ParticipantJoined, ParticipantLeft,
     RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged,
-    ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued,
+    ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued, TicketRevoked,
     SpeakRequested, RequestWithdrawn, RequestApproved, RequestDeclined,
     InviteSent, InviteAccepted, InviteDeclined, InviteExpired,
     RoleChanged, CohostAppointed, CohostRemoved,
