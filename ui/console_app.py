@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from audio.devices import DeviceCatalog, DeviceError
@@ -36,6 +36,7 @@ from ui.moderator_view import ModeratorView
 from ui.recordings_desk import RecordingsDesk
 from ui.recordings_model import recordings_root
 from ui.room_controller import RoomController
+from ui.room_directory import PAGE_SIZE, RoomDirectory
 from ui.rooms_list import RoomsList
 from ui.scheduled_rooms import ScheduledRooms
 from ui.settings_dialog import SettingsDialog
@@ -88,6 +89,8 @@ class ConsoleApp(QObject):
         self.start_dialog: StartDialog | None = None
         self.scheduled = ScheduledRooms(self)
         self.moderator: ModeratorView | None = None
+        self.directory: RoomDirectory | None = None
+        self.directory_page_size = PAGE_SIZE
         self.tray: OnAirTray | None = None
         self._device_error_shown = ""
         self._device_timer = QTimer(self)
@@ -128,6 +131,7 @@ class ConsoleApp(QObject):
         dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
         dialog.cancelled.connect(self._start_cancelled)
         dialog.portChosen.connect(lambda port: spawn(self._use_port(port), self._start_failed))
+        dialog.directoryWanted.connect(self.show_directory)
         if self.relay_url is not None:
             dialog.set_status(f"The relay is running at {self.relay_url}.")
             spawn(self._mark_my_rooms(dialog))
@@ -326,14 +330,20 @@ class ConsoleApp(QObject):
         new_room.triggered.connect(self.show_start_dialog)
         menu.addAction(new_room)
         menu.addSeparator()
-        for text, slot in (
-            ("Your rooms…", self.show_rooms_list),
-            ("Moderator view…", self.show_moderator_view),
-            ("Recordings…", self.recordings.show_library),
-            ("Export the latest recording…", lambda: spawn(self.recordings.export_latest(window))),
-            ("Settings…", self.show_settings),
+        for text, slot, keys in (
+            ("Your rooms…", self.show_rooms_list, "Ctrl+Shift+Y"),
+            ("Rooms on this relay…", self.show_directory, "Ctrl+Shift+D"),
+            ("Moderator view…", self.show_moderator_view, "Ctrl+Shift+V"),
+            ("Recordings…", self.recordings.show_library, "Ctrl+Shift+L"),
+            (
+                "Export the latest recording…",
+                lambda: spawn(self.recordings.export_latest(window)),
+                "Ctrl+Shift+E",
+            ),
+            ("Settings…", self.show_settings, QKeySequence.StandardKey.Preferences),
         ):
             action = QAction(text, window)
+            action.setShortcut(QKeySequence(keys))
             action.triggered.connect(slot)
             menu.addAction(action)
         window.recording_bar.libraryWanted.connect(self.recordings.show_library)
@@ -435,6 +445,49 @@ class ConsoleApp(QObject):
         elif self.start_dialog is not None:
             self.start_dialog.set_status(text)
 
+    def show_directory(self) -> RoomDirectory:
+        """Rooms on this relay: join one in the browser, or open the desk of one of ours."""
+        if self.directory is None:
+            self.directory = RoomDirectory(
+                self._directory_page,
+                lambda: {r.room_id for r in self.book.rooms()},
+                page_size=self.directory_page_size,
+            )
+            self.directory.browserWanted.connect(self._open_in_browser)
+            self.directory.deskWanted.connect(
+                lambda room_id: spawn(self._open_desk(room_id), self._directory_failed)
+            )
+        self.directory.show()
+        self.directory.raise_()
+        return self.directory
+
+    async def _directory_page(self, limit: int, cursor: str | None) -> Any:
+        if self.relay_url is None:
+            raise ApiError("no_relay", "The relay is not running yet.")
+        return await RelayApi(self.relay_url, timeout_s=5.0).directory_page(limit, cursor)
+
+    def _open_in_browser(self, room_id: str) -> None:
+        if self.relay_url is None:
+            return
+        url = f"{self.relay_url}/r/{room_id}"
+        if not QDesktopServices.openUrl(QUrl(url)) and self.directory is not None:
+            self.directory.status.setText(f"No browser opened; the room's link is {url}")
+
+    async def _open_desk(self, room_id: str) -> None:
+        for window in self.windows:
+            if window.controller.room is not None and window.controller.room.room_id == room_id:
+                window.showNormal()
+                window.raise_()
+                window.activateWindow()
+                return
+        hosted = self.book.get(room_id)
+        if hosted is not None:
+            await self._chosen(Reopen(hosted))
+
+    def _directory_failed(self, error: BaseException) -> None:
+        if self.directory is not None:
+            self.directory.status.setText(getattr(error, "message", None) or str(error))
+
     def show_moderator_view(self) -> None:
         if self.moderator is None:
             self.moderator = ModeratorView()
@@ -515,6 +568,8 @@ class ConsoleApp(QObject):
             self.start_dialog = None
         if self.scheduled.window is not None:
             self.scheduled.window.close()
+        if self.directory is not None:
+            self.directory.close()
         for session in list(self.sessions):
             await session.close()
         self.sessions.clear()

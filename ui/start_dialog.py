@@ -128,6 +128,7 @@ class StartDialog(QDialog):
     chosen = Signal(object)  # NewRoom | Reopen | JoinLinkChoice
     cancelled = Signal()
     portChosen = Signal(int)  # run the relay on this port instead
+    directoryWanted = Signal()  # "Rooms on this relay…"
 
     def __init__(self, rooms: list[HostedRoom], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,6 +169,11 @@ class StartDialog(QDialog):
         self.go = buttons.addButton("Go live", QDialogButtonBox.ButtonRole.AcceptRole)
         self.go.setObjectName("primary")
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.directory = buttons.addButton(
+            "Rooms on this relay…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.directory.setToolTip("Every live and scheduled room on this relay")
+        self.directory.clicked.connect(self.directoryWanted.emit)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self._finished = False
