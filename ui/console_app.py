@@ -25,13 +25,14 @@ from console.client import ClientClosed, CommandRejected, JoinLink
 from console.host_session import HostSession
 from console.identity import Identity
 from console.mic_track import CaptureTrack
-from console.microphones import SilenceTrack, device_names, open_microphone
+from console.microphones import SilenceTrack, device_names, open_capture, open_microphone
 from console.room_view import RoomState
 from console.rooms_api import ApiError, HostedRoom, RelayApi, RoomBook
 from console.supervisor import RelayState, RelaySupervisor, SupervisorError
 from ui.asyncs import spawn
 from ui.header import ShareLinks
 from ui.main_window import MainWindow
+from ui.mic_check_dialog import MicCheckDialog
 from ui.moderator_view import ModeratorView
 from ui.recordings_desk import RecordingsDesk
 from ui.recordings_model import recordings_root
@@ -90,6 +91,7 @@ class ConsoleApp(QObject):
         self.scheduled = ScheduledRooms(self)
         self.moderator: ModeratorView | None = None
         self.directory: RoomDirectory | None = None
+        self.mic_check: MicCheckDialog | None = None
         self.directory_page_size = PAGE_SIZE
         self.tray: OnAirTray | None = None
         self._device_error_shown = ""
@@ -132,6 +134,7 @@ class ConsoleApp(QObject):
         dialog.cancelled.connect(self._start_cancelled)
         dialog.portChosen.connect(lambda port: spawn(self._use_port(port), self._start_failed))
         dialog.directoryWanted.connect(self.show_directory)
+        dialog.micCheckWanted.connect(self.show_mic_check)
         if self.relay_url is not None:
             dialog.set_status(f"The relay is running at {self.relay_url}.")
             spawn(self._mark_my_rooms(dialog))
@@ -331,6 +334,7 @@ class ConsoleApp(QObject):
         menu.addAction(new_room)
         menu.addSeparator()
         for text, slot, keys in (
+            ("Check microphone…", self.show_mic_check, "Ctrl+Shift+K"),
             ("Your rooms…", self.show_rooms_list, "Ctrl+Shift+Y"),
             ("Rooms on this relay…", self.show_directory, "Ctrl+Shift+D"),
             ("Moderator view…", self.show_moderator_view, "Ctrl+Shift+V"),
@@ -444,6 +448,18 @@ class ConsoleApp(QObject):
             self.window.banner.show_message(text, hold_s=60)
         elif self.start_dialog is not None:
             self.start_dialog.set_status(text)
+
+    def show_mic_check(self) -> MicCheckDialog:
+        """The green room: the chosen microphone's level, a verdict, and a playback."""
+        if self.mic_check is None:
+            self.mic_check = MicCheckDialog(
+                lambda: open_capture(self.catalog, self.settings.input_device),
+                lambda: self.catalog.open_playback(self.settings.output_device),
+            )
+        self.mic_check.show()
+        self.mic_check.raise_()
+        self.mic_check.start()
+        return self.mic_check
 
     def show_directory(self) -> RoomDirectory:
         """Rooms on this relay: join one in the browser, or open the desk of one of ours."""
@@ -570,6 +586,8 @@ class ConsoleApp(QObject):
             self.scheduled.window.close()
         if self.directory is not None:
             self.directory.close()
+        if self.mic_check is not None:
+            self.mic_check.reject()
         for session in list(self.sessions):
             await session.close()
         self.sessions.clear()

@@ -129,6 +129,7 @@ class StartDialog(QDialog):
     cancelled = Signal()
     portChosen = Signal(int)  # run the relay on this port instead
     directoryWanted = Signal()  # "Rooms on this relay…"
+    micCheckWanted = Signal()  # "Check microphone…"
 
     def __init__(self, rooms: list[HostedRoom], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +175,11 @@ class StartDialog(QDialog):
         )
         self.directory.setToolTip("Every live and scheduled room on this relay")
         self.directory.clicked.connect(self.directoryWanted.emit)
+        self.mic_check = buttons.addButton(
+            "Check microphone…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.mic_check.setToolTip("Hear yourself as listeners will, before you go live")
+        self.mic_check.clicked.connect(self.micCheckWanted.emit)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self._finished = False
