@@ -94,7 +94,10 @@ class ConsoleApp(QObject):
         self.mic_check: MicCheckDialog | None = None
         self.directory_page_size = PAGE_SIZE
         self.tray: OnAirTray | None = None
+        # a seam: tests without a tray host (offscreen) still get the tray's state
+        self.tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable
         self._device_error_shown = ""
+        self._quitting = False
         self._device_timer = QTimer(self)
         self._device_timer.setInterval(1000)
         self._device_timer.timeout.connect(self._check_device)
@@ -114,10 +117,14 @@ class ConsoleApp(QObject):
         assert isinstance(app, QApplication)
         app.setQuitOnLastWindowClosed(False)
         apply_theme(app, self.settings.theme)
+        if self.tray is None and self.tray_available():
+            self.tray = OnAirTray(self.show_front, self._quit_from_tray)
+            self.tray.show()
         self.show_start_dialog()
         assert self.start_dialog is not None
         if not await self._relay_or_offer(self.start_dialog):
             return
+        self.scheduled.watch()
         spawn(self._mark_my_rooms(self.start_dialog))
         spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
         if self.room_link:
@@ -190,6 +197,7 @@ class ConsoleApp(QObject):
         dialog = self.start_dialog
         if dialog is not None and await self._relay_or_offer(dialog):
             dialog.relay_ready(f"The relay is running at {self.relay_url}.")
+            self.scheduled.watch()
             spawn(self._mark_my_rooms(dialog))
 
     async def _relay(self) -> str:
@@ -318,6 +326,7 @@ class ConsoleApp(QObject):
         self._dress(window, hosted)
         self.window = window
         self.windows.append(window)
+        self._on_air()  # on air as soon as the room is live, not when someone first joins
         self._close_start_dialog()
         window.show()
         if problem:
@@ -372,14 +381,49 @@ class ConsoleApp(QObject):
         window.strip.inputChosen.connect(lambda name: spawn(self._switch_input(window, name)))
         window.header.coHostLinkWanted.connect(lambda: spawn(self._cohost_link(window, hosted)))
         window.closedForGood.connect(lambda: spawn(self._window_closed(window)))
-        window.controller.roomChanged.connect(lambda room: self._on_air(room))
-        if QSystemTrayIcon.isSystemTrayAvailable() and self.tray is None:
-            self.tray = OnAirTray(window)
-            self.tray.show()
+        window.controller.roomChanged.connect(lambda room: self._on_air())
 
-    def _on_air(self, room: Any) -> None:
-        if self.tray is not None:
-            self.tray.set_live(room.state is RoomState.LIVE, room.card.title)
+    def _on_air(self) -> None:
+        """The tray is on air while any open room is live."""
+        if self.tray is None:
+            return
+        rooms = [w.controller.room for w in self.windows if w.controller.room is not None]
+        live = [room for room in rooms if room.state is RoomState.LIVE]
+        self.tray.set_live(bool(live), live[0].card.title if live else "")
+
+    def show_front(self) -> None:
+        """The tray's "Show Roomcast": the room window, else a list or the start dialog."""
+        if self.window is not None:
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+        elif self.rooms_list is not None and self.rooms_list.isVisible():
+            self.rooms_list.raise_()
+        else:
+            self.show_start_dialog()
+
+    def _quit_from_tray(self) -> None:
+        if self.window is not None:
+            self.window.close()  # a live room asks first
+        else:
+            spawn(self.quit())
+
+    def nothing_open(self, but: object = None) -> bool:
+        """No window a person could come back through (the tray aside), but the one closing."""
+        lists = (self.rooms_list, self.directory, self.moderator, self.start_dialog)
+        return not self.windows and not any(
+            w is not None and w is not but and w.isVisible() for w in lists
+        )
+
+    def last_window_closed(self, closing: object = None) -> None:
+        """A list window closed: with a tray the console waits there (to say when a room is
+        due); without one nothing could bring it back, so it quits."""
+        if self._quitting or not self.nothing_open(but=closing):
+            return
+        if self.tray is None:
+            spawn(self.quit())
+        else:
+            self.tray.notify("Roomcast keeps running here and will say when a room is due.")
 
     async def _fill_devices(self, window: MainWindow) -> None:
         loop = asyncio.get_running_loop()
@@ -428,6 +472,7 @@ class ConsoleApp(QObject):
             await session.close()
         if window is self.window:
             self.window = self.windows[-1] if self.windows else None
+        self._on_air()
         if not self.windows and not (self.start_dialog and self.start_dialog.isVisible()):
             await self.quit()
 
@@ -443,7 +488,7 @@ class ConsoleApp(QObject):
     def notify(self, text: str) -> None:
         """A notice that must reach the host wherever they are looking."""
         if self.tray is not None:
-            self.tray.showMessage("Roomcast", text)
+            self.tray.notify(text)
         if self.window is not None:
             self.window.banner.show_message(text, hold_s=60)
         elif self.start_dialog is not None:
@@ -578,7 +623,11 @@ class ConsoleApp(QObject):
     # -- the end ----------------------------------------------------------------------------------
 
     async def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
         self._device_timer.stop()
+        self.scheduled.stop()
         if self.start_dialog is not None:  # a quitting console leaves no dialog behind
             self.start_dialog.finish()
             self.start_dialog = None
