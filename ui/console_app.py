@@ -136,7 +136,9 @@ class ConsoleApp(QObject):
             self.start_dialog.raise_()
             self.start_dialog.activateWindow()
             return self.start_dialog
-        dialog = StartDialog(self.book.rooms())
+        first_start = self.settings.display_name == settings_store.Settings().display_name
+        dialog = StartDialog(self.book.rooms(), ask_name=first_start)
+        dialog.nameChosen.connect(self._name_chosen)
         dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
         dialog.cancelled.connect(self._start_cancelled)
         dialog.portChosen.connect(lambda port: spawn(self._use_port(port), self._start_failed))
@@ -148,6 +150,11 @@ class ConsoleApp(QObject):
         self.start_dialog = dialog
         dialog.show()
         return dialog
+
+    def _name_chosen(self, name: str) -> None:
+        """The host's name, asked once: rooms show it on stage and in the card."""
+        self.settings = self.settings.with_changes(display_name=name)
+        settings_store.save(self.data_dir, self.settings)
 
     async def _mark_my_rooms(self, dialog: StartDialog) -> None:
         """Ask each room's relay how the room is (ended, live…), for "My rooms"."""
@@ -549,7 +556,7 @@ class ConsoleApp(QObject):
         if self.directory is not None:
             self.directory.status.setText(getattr(error, "message", None) or str(error))
 
-    def show_moderator_view(self) -> None:
+    def show_moderator_view(self) -> ModeratorView:
         if self.moderator is None:
             self.moderator = ModeratorView()
             self.moderator.addWanted.connect(
@@ -560,6 +567,7 @@ class ConsoleApp(QObject):
                 self.moderator.add_room(window.controller)
         self.moderator.show()
         self.moderator.raise_()
+        return self.moderator
 
     async def _watch(self, url: str) -> None:
         session = HostSession(JoinLink.parse(url), self.identity, self.settings.display_name)

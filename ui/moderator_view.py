@@ -143,6 +143,7 @@ class ModeratorView(QWidget):
         self.link.setPlaceholderText("Paste a co-host link to watch another room…")
         self.add = QPushButton("Watch", self)
         self.add.clicked.connect(self._add)
+        self.link.returnPressed.connect(self._add)  # Enter, as in any address field
         row.addWidget(self.link, 1)
         row.addWidget(self.add)
         layout.addLayout(row)

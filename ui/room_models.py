@@ -190,6 +190,7 @@ class LogLine:
     seq: int
     at: float
     text: str
+    mic_of: str = ""  # a self mute or unmute: whose microphone (a run of them is one line)
 
 
 class LogModel(KeyedListModel[LogLine]):

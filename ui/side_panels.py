@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.event_text import describe
-from console.room_view import PinLink, Room, UnpinLink, name_of
+from console.room_view import Muted, PinLink, Room, Unmuted, UnpinLink, name_of
 from console.talk_time import CountHistory
 from ui import theme
 from ui.keyed_model import KEY_ROLE
@@ -37,6 +37,7 @@ from ui.room_models import (
 )
 
 KEEP_LOG_LINES = 2000
+MIC_RUN_S = 60.0  # someone's mute/unmute toggles within this read as one line, the latest
 KEEP_REACTIONS = 300
 
 
@@ -47,6 +48,15 @@ def _list(model: object, parent: QWidget, name: str) -> QListView:
     view.setUniformItemSizes(True)
     view.setWordWrap(False)
     return view
+
+
+def _mic_of(event: object) -> str:
+    """Whose own microphone a self mute or unmute is about ("" for anything else)."""
+    if isinstance(event, Unmuted):
+        return event.actor
+    if isinstance(event, Muted) and event.actor == event.user_id:
+        return event.user_id
+    return ""
 
 
 class ListenerPlot(QWidget):
@@ -189,9 +199,20 @@ class SidePanels(QTabWidget):
             )
             return
         text = describe(event, room, self.controller.names)
-        if text is not None:
-            at = float(getattr(event, "at", time.time()))
-            self.log.append(LogLine(seq, at, text), keep=KEEP_LOG_LINES)
+        if text is None:
+            return
+        at = float(getattr(event, "at", time.time()))
+        line = LogLine(seq, at, text, _mic_of(event))
+        bar = self.log_view.verticalScrollBar()
+        following = bar.value() >= bar.maximum() - 2  # reading older lines: leave them be
+        lines = self.log.items()
+        last = lines[-1] if lines else None
+        if line.mic_of and last and last.mic_of == line.mic_of and at - last.at < MIC_RUN_S:
+            self.log.sync([*lines[:-1], line])  # "Dana unmuted" replaces "Dana muted themself"
+        else:
+            self.log.append(line, keep=KEEP_LOG_LINES)
+        if following:
+            self.log_view.scrollToBottom()
 
     def sync_room(self, room: Room) -> None:
         self.links.sync_room(room)
