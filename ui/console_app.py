@@ -31,6 +31,7 @@ from console.rooms_api import ApiError, HostedRoom, RelayApi, RoomBook
 from console.supervisor import RelayState, RelaySupervisor, SupervisorError
 from ui.asyncs import spawn
 from ui.header import ShareLinks
+from ui.host_strip import SELF_MUTE_KEY
 from ui.main_window import MainWindow
 from ui.mic_check_dialog import MicCheckDialog
 from ui.moderator_view import ModeratorView
@@ -360,7 +361,7 @@ class ConsoleApp(QObject):
                 lambda: spawn(self.recordings.export_latest(window)),
                 "Ctrl+Shift+E",
             ),
-            ("Settings…", self.show_settings, QKeySequence.StandardKey.Preferences),
+            ("Settings…", self.show_settings, "Ctrl+,"),
         ):
             action = QAction(text, window)
             action.setShortcut(QKeySequence(keys))
@@ -372,16 +373,19 @@ class ConsoleApp(QObject):
         )
         menu.addSeparator()
         quit_action = QAction("Quit", window)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(window.close)
         menu.addAction(quit_action)
         room_menu = window.menuBar().addMenu("R&oom")
-        room_actions: tuple[tuple[str, Callable[[], object]], ...] = (
-            ("Tickets…", window.show_tickets),
-            ("People you follow and blocked…", window.show_people),
-            ("End room…", window.ask_end_room),
+        room_actions: tuple[tuple[str, Callable[[], object], str], ...] = (
+            ("Mute or unmute yourself", window.strip.toggle_mute, SELF_MUTE_KEY),
+            ("Tickets…", window.show_tickets, "Ctrl+Shift+T"),
+            ("People you follow and blocked…", window.show_people, "Ctrl+Shift+P"),
+            ("End room…", window.ask_end_room, "Ctrl+Shift+W"),
         )
-        for text, room_slot in room_actions:
+        for text, room_slot, room_keys in room_actions:
             action = QAction(text, window)
+            action.setShortcut(QKeySequence(room_keys))
             action.triggered.connect(room_slot)
             room_menu.addAction(action)
         window.set_push_to_talk(self.settings.push_to_talk_key)

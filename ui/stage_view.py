@@ -180,6 +180,12 @@ class StagePanel(QWidget):
         self.cohost = QPushButton("Make co-host", self)
         self.remove = QPushButton("Remove", self)
         self.block = QPushButton("Block", self)
+        self.mute_all.setToolTip("Mute everyone on stage; each can unmute themself")
+        self.mute.setToolTip("Mute this speaker; they can unmute themself")
+        self.to_audience.setToolTip("Move them off the stage to listen")
+        self.cohost.setToolTip("Invite them to co-host, or take their co-host role back")
+        self.remove.setToolTip("Remove them from this room (asks first)")
+        self.block.setToolTip("Remove them and bar them from all your rooms (asks first)")
         self.block.setObjectName("destructive")
         for button in (self.mute, self.to_audience, self.cohost, self.remove, self.block):
             actions.addWidget(button)
