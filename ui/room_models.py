@@ -231,10 +231,13 @@ class ReportModel(KeyedListModel[ReportRow]):
     def display(self, item: ReportRow) -> str:
         return item.text
 
-    def sync_room(self, room: Room) -> None:
+    def sync_room(self, room: Room, dismissed: set[tuple[str, str, float]] | None = None) -> None:
         rows = []
         for report in reversed(room.reports):  # newest first
-            rows.append(ReportRow(_report_key(report), _report_text(room, report), report.user_id))
+            key = _report_key(report)
+            if dismissed and key in dismissed:
+                continue
+            rows.append(ReportRow(key, _report_text(room, report), report.user_id))
         self.sync(rows)
 
 

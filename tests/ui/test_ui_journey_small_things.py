@@ -20,13 +20,14 @@ from PySide6.QtCore import Qt
 
 from console import settings as settings_store
 from console.identity import Identity
-from console.room_view import Mute, PinLink, Unmute, UnpinLink
+from console.room_view import Mute, PinLink, Report, Unmute, UnpinLink
 from console.rooms_api import RelayApi
 from server.room import AcceptInvite, InviteKind
 from tests.ui.botkit import ToneBot, until
 from tests.ui.consolekit import open_console
 from tests.ui.journey import click, click_row, the_dialog
 from ui.console_app import ConsoleApp
+from ui.dialogs import Question
 from ui.start_dialog import StartDialog
 
 pytestmark = [
@@ -163,3 +164,58 @@ def newest_on_screen(view) -> bool:
     model = view.model()
     rect = view.visualRect(model.index(model.rowCount() - 1, 0))
     return rect.isValid() and rect.top() >= 0 and rect.bottom() <= view.viewport().height()
+
+
+def test_a_report_is_announced_and_listed_with_dismiss_remove_and_block(
+    qapp, aloop, relay_child, qtbot
+):
+    async def scenario():
+        console = await open_console(relay_child.base_url, "Report talk")
+        rita = ToneBot(console.hosted.join_url, "Rita Reporter", 300.0)
+        sam = ToneBot(console.hosted.join_url, "Sam Spammer", 320.0)
+        window = console.window
+        side = window.side
+        bots = [rita, sam]
+        try:
+            await rita.start(ask=False)
+            await sam.start(ask=False)
+            await until(lambda: window.audience_model.rowCount() == 2, what="both listening")
+            assert not window.banner.isVisible()
+
+            await rita.client.send(Report("Posting spam links", sam.user_id))
+            await until(lambda: side.reports.rowCount() == 1, what="the report listed")
+            assert window.banner.isVisible()
+            assert window.banner.text() == (
+                "Rita Reporter reported Sam Spammer: “Posting spam links” — see Reports."
+            )
+            assert side.tabText(side.reports_tab) == "Reports (1)"
+            side.setCurrentIndex(side.reports_tab)
+            assert not side.dismiss_report.isEnabled()  # nothing selected yet
+            click_row(qtbot, side.report_view, side.reports.item(0).key)
+            assert side.dismiss_report.isEnabled() and side.remove_reported.isEnabled()
+            assert side.block_reported.isEnabled()
+
+            # dismiss: off the list, nothing happens to Sam
+            click(qtbot, side.dismiss_report)
+            assert side.reports.rowCount() == 0 and side.tabText(side.reports_tab) == "Reports"
+            assert window.audience_model.row_of(sam.user_id) >= 0
+
+            # a second report (from someone else): block him from the inbox
+            ola = ToneBot(console.hosted.join_url, "Ola Other", 340.0)
+            bots.append(ola)
+            await ola.start(ask=False)
+            await ola.client.send(Report("Spam again", sam.user_id))
+            await until(lambda: side.reports.rowCount() == 1, what="the second report")
+            click_row(qtbot, side.report_view, side.reports.item(0).key)
+            click(qtbot, side.block_reported)
+            question = the_dialog(Question)
+            assert question.windowTitle() == "Block Sam Spammer?"
+            click(qtbot, question.yes)
+            await until(lambda: window.audience_model.row_of(sam.user_id) < 0, what="Sam gone")
+            assert sam.user_id in window.controller.room.blocked
+        finally:
+            for bot in bots:
+                await bot.close()
+            await console.close()
+
+    aloop.run_until_complete(scenario())
