@@ -652,6 +652,10 @@ class ConsoleApp(QObject):
         for session in list(self.sessions):
             await session.close()
         self.sessions.clear()
+        for window in list(self.windows):  # nor a room window (ended or not) on screen
+            window.close_now()
+        if self.moderator is not None:
+            self.moderator.close()
         if self.supervisor is not None and self.supervisor.state is not RelayState.STOPPED:
             await self.supervisor.stop()
         self.catalog.close()
