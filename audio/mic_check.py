@@ -76,6 +76,10 @@ class MicCheck:
         self._filled += take
         return self.done
 
+    def heard(self) -> npt.NDArray[np.float32]:
+        """What was collected so far (a view: copy it to keep it past the next `feed`)."""
+        return self._samples[: self._filled]
+
     def result(self) -> MicCheckResult:
         return analyse_voice(self._samples[: self._filled], self.sample_rate_hz)
 

@@ -1,25 +1,40 @@
-"""Console UI responsiveness: event-loop lag with 13 animated meters and 500 listeners.
+"""The console's own cost: CPU and memory of its window and session on a real relay.
 
-The main window is built on a stand-in session (no network): a room with a full stage of 13
-and 500 listeners; the relay's `levels` arrive at 25 Hz for all 13 (moving like speech), one
-listener leaves and another joins every 200 ms, and reactions arrive at 5 Hz. A probe timer
-due every 10 ms records how late it fires (Qt's PreciseTimer on the same thread, under
-qasync, as in the console). The baseline is the same window with an empty room and no
-activity, measured in the same run.
+One run, one console (this process: the room window and its HostSession, with no microphone:
+it sends silence), a relay child process, and the room's people in another child
+(bench/ui_peers.py) so their cost is theirs:
 
-    python -m bench ui        (ROOMCAST_BENCH_UI_S: seconds per phase, default 8)
+1. idle live room (the baseline): the host alone, live;
+2. 13 meters moving: 2 co-hosts and 10 speakers on stage, talking (a tone rising and
+   falling like speech), so the relay's levels, the meters and the speaking glow move;
+3. 13 meters + 500 listeners: 500 listeners join on raw WebSockets (the audience list holds
+   500 rows);
+4. memory over a bounded window: the full room of phase 3 for ROOMCAST_BENCH_UI_RSS_S
+   seconds (default 60; the issue asks for 30 minutes: ROOMCAST_BENCH_UI_RSS_S=1800),
+   RSS sampled every second.
+
+For each phase: the share of one core this process used (all its threads: Qt, the event
+loop, aiortc decoding the stage mix), the event loop's lag (a timer due every 10 ms, how late
+it fires), and RSS.
+
+    python -m bench ui        (ROOMCAST_BENCH_UI_S: seconds per phase, default 10;
+                               ROOMCAST_BENCH_UI_PROFILE=1 prints each phase's hot spots)
 
 Offscreen by default (set QT_QPA_PLATFORM to measure on a real display). Figures only; never
-a pass/fail on timing.
+a pass/fail on timing. Targets from issue 15: <= 2 % idle, <= 8 % with 13 meters moving,
+memory flat.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
+import contextlib
+import cProfile
 import os
+import pstats
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,63 +43,36 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PROBE_MS = 10
-STAGE = 13
+COHOSTS = 2
+SPEAKERS = 10
+STAGE = 1 + COHOSTS + SPEAKERS
 LISTENERS = 500
 
 
-class StandInClient:
-    def __init__(self, room: Any, me: str) -> None:
-        self.room = room
-        self.user_id = me
-        self.on_event: list[Any] = []
-        self.on_speaking: list[Any] = []
-        self.on_levels: list[Any] = []
-        self.on_recording_failed: list[Any] = []
-        self.speaking: dict[str, bool] = {}
-        self.closed_reason = None
-        self.connected = True
-        self.link = None
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-class StandInSession:
-    """What the window reads of a HostSession, without a relay."""
-
-    def __init__(self, room: Any, me: str) -> None:
-        from console.level_board import LevelBoard
-        from console.talk_time import TalkTime
-
-        self.client = StandInClient(room, me)
-        self.board = LevelBoard()
-        self.talk_time = TalkTime()
-        self.mic = None
-        self.muted = False
-
-    @property
-    def room(self) -> Any:
-        return self.client.room
-
-    @property
-    def user_id(self) -> str:
-        return self.client.user_id
-
-    async def send(self, command: object) -> dict[str, Any]:
-        return {}
+def thread_ticks() -> dict[str, int]:
+    """CPU ticks (user + system) per thread name of this process, from /proc."""
+    ticks: dict[str, int] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks[name] = ticks.get(name, 0) + int(fields[11]) + int(fields[12])
+    return ticks
 
 
-def make_room(stage: int, listeners: int) -> Any:
-    from server.room import Participant, Role, Room, RoomCard, RoomState
-
-    now = time.time()
-    people = {"host": Participant("host", "Hana Host", Role.HOST, now, False, now)}
-    for i in range(1, stage):
-        role = Role.COHOST if i <= 2 else Role.SPEAKER
-        people[f"s{i}"] = Participant(f"s{i}", f"Speaker {i}", role, now, i % 5 == 0, now + i)
-    for i in range(listeners):
-        people[f"l{i}"] = Participant(f"l{i}", f"Listener {i:03d}", Role.LISTENER, now)
-    return Room(
-        "bench", "host", "Hana Host", RoomCard("Benchmark room"), RoomState.LIVE, now,
-        started_at=now, participants=people,
-    )  # fmt: skip
+def busiest(before: dict[str, int], after: dict[str, int], seconds: float) -> str:
+    hz = os.sysconf("SC_CLK_TCK")
+    used = {n: (after.get(n, 0) - before.get(n, 0)) / hz / seconds for n in after}
+    top = sorted(used.items(), key=lambda kv: -kv[1])[:3]
+    return ", ".join(f"{name} {share * 100:.0f} %" for name, share in top if share > 0.005)
 
 
 def percentiles(lags_ms: list[float]) -> tuple[float, float, float]:
@@ -95,7 +83,7 @@ def percentiles(lags_ms: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p99, ordered[-1]
 
 
-async def measure(seconds: float, activity: Any) -> tuple[list[float], float]:
+async def measure(seconds: float) -> tuple[list[float], float]:
     """Probe lags (ms) and the share of one core this process used meanwhile."""
     from PySide6.QtCore import Qt, QTimer
 
@@ -118,126 +106,205 @@ async def measure(seconds: float, activity: Any) -> tuple[list[float], float]:
 
     probe.timeout.connect(fire)
     probe.start(PROBE_MS)
-    stop = activity() if activity else None
     cpu0, wall0 = time.process_time(), time.perf_counter()
     await done.wait()
-    cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
-    if stop:
-        stop()
-    return lags, cpu_share
+    return lags, (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+
+
+async def until(predicate: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"bench ui: timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Peers:
+    """bench/ui_peers.py as a child process, one command at a time."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, join_url: str) -> Peers:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.ui_peers", join_url,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            cwd=str(Path(__file__).resolve().parent.parent),
+        )  # fmt: skip
+        return cls(process)
+
+    async def ask(self, line: str, timeout_s: float = 300.0) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        await self.process.stdin.drain()
+        answer = await asyncio.wait_for(self.process.stdout.readline(), timeout_s)
+        text = answer.decode().strip()
+        if not text.startswith("ok"):
+            raise RuntimeError(f"bench ui: the peers answered {text!r} to {line.split()[0]}")
+        return text
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(RuntimeError, TimeoutError, OSError):
+                await self.ask("quit", timeout_s=5.0)
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
 
 
 def main() -> None:
     import qasync
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from server.room import Participant, Reacted, Role
+    seconds = float(os.environ.get("ROOMCAST_BENCH_UI_S", "10"))
+    rss_window_s = float(os.environ.get("ROOMCAST_BENCH_UI_RSS_S", "60"))
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(run(app, seconds, rss_window_s))
+
+
+async def run(app: Any, seconds: float, rss_window_s: float) -> None:
+    from console.client import JoinLink
+    from console.host_session import HostSession
+    from console.identity import Identity
+    from console.microphones import SilenceTrack
+    from console.rooms_api import RelayApi
+    from console.supervisor import RelaySupervisor
+    from server.room import ApproveRequest
     from ui.header import ShareLinks
     from ui.main_window import MainWindow
     from ui.room_controller import RoomController
     from ui.theme import apply_theme
 
-    seconds = float(os.environ.get("ROOMCAST_BENCH_UI_S", "8"))
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setQuitOnLastWindowClosed(False)
     apply_theme(app, "dark")
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-
-    def window_for(room: Any) -> tuple[MainWindow, StandInSession]:
-        session = StandInSession(room, "host")
-        controller = RoomController(session)  # type: ignore[arg-type]
-        window = MainWindow(controller, ShareLinks("http://127.0.0.1:8470/r/bench"))
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    data = Path(tempfile.mkdtemp(prefix="rc-bench-ui-"))
+    supervisor = RelaySupervisor(data / "relay", port=0)
+    url = await supervisor.start()
+    peers: Peers | None = None
+    crowd: Peers | None = None  # the listeners, in a process of their own
+    window: Any = None
+    session: Any = None
+    results: list[tuple[str, list[float], float, float, float]] = []
+    try:
+        identity = Identity.new()
+        api = RelayApi(url, admin_key=supervisor.admin_key())
+        hosted, _card = await api.create_room(identity, "Hana Host", "Benchmark room")
+        token = hosted.host_url.split("#token=", 1)[1]
+        session = HostSession(
+            JoinLink.parse(hosted.host_url), identity, "Hana Host", mic=SilenceTrack()
+        )
+        await session.start()
+        controller = RoomController(session)
+        window = MainWindow(controller, ShareLinks(hosted.join_url, token))
         window.show()
-        return window, session
+        await asyncio.sleep(2.0)  # settle: first paint, media connected
 
-    async def run() -> None:
-        idle_window, _ = window_for(make_room(1, 0))
-        await asyncio.sleep(1.0)
-        idle, idle_cpu = await measure(seconds, None)
-        idle_window.close_now()
+        heard = {"levels": 0, "speaking": 0}
+        session.client.on_levels.append(
+            lambda body: heard.__setitem__("levels", heard["levels"] + 1)
+        )
 
-        window, session = window_for(make_room(STAGE, LISTENERS))
-        client = session.client
-        stage_ids = [p.user_id for p in client.room.stage()]
-        counter = {"n": LISTENERS, "seq": 0, "t": 0.0}
-        painted = {"rows": 0}
-
-        def levels() -> None:
-            counter["t"] += 0.04
-            t = counter["t"]
-            body = {}
-            for i, uid in enumerate(stage_ids):
-                envelope = 0.5 + 0.5 * math.sin(t * (1.3 + i * 0.21) + i)
-                rms = -60 + 45 * envelope * (0.7 + 0.3 * math.sin(t * 9 + i))
-                body[uid] = {"peak_db": rms + 6, "rms_db": rms, "speaking": envelope > 0.6}
-            session.board.publish_relay(body)
-
-        def churn() -> None:
-            import dataclasses
-
-            room = client.room
-            people = dict(room.participants)
-            gone = next(uid for uid, p in people.items() if p.role is Role.LISTENER)
-            del people[gone]
-            counter["n"] += 1
-            uid = f"l{counter['n']}"
-            people[uid] = Participant(
-                uid, f"Listener {counter['n']:03d}", Role.LISTENER, time.time()
-            )
-            client.room = dataclasses.replace(room, participants=people)
-            counter["seq"] += 1
-            for callback in client.on_event:
-                callback(counter["seq"], object(), client.room)
-
-        def react() -> None:
-            counter["seq"] += 1
-            event = Reacted(f"l{counter['n'] - 3}", time.time(), "🙌")
-            for callback in client.on_event:
-                callback(counter["seq"], event, client.room)
-
-        def activity() -> Any:
-            timers = []
-            for interval, slot in ((40, levels), (200, churn), (200, react)):
-                timer = QTimer()
-                timer.setInterval(interval)
-                timer.timeout.connect(slot)
-                timer.start()
-                timers.append(timer)
-            original = window.stage_model.tick
-
-            def counting_tick(board: Any, elapsed_s: float) -> int:
-                changed = original(board, elapsed_s)
-                painted["rows"] += changed
-                return changed
-
-            window.stage_model.tick = counting_tick  # type: ignore[method-assign]
-            return lambda: [t.stop() for t in timers]
-
-        await asyncio.sleep(1.0)
-        loaded, loaded_cpu = await measure(seconds, activity)
-        rows = window.audience_model.rowCount()
-        window.close_now()
-
-        print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        for name, lags, cpu in (
-            ("idle window (baseline)", idle, idle_cpu),
-            ("13 meters + 500 listeners", loaded, loaded_cpu),
-        ):
-            p50, p99, worst = percentiles(lags)
+        async def phase(name: str) -> None:
+            heard["levels"] = 0
+            frames0 = session.media.recorder.frames_received
+            threads0 = thread_ticks()
+            profile = cProfile.Profile() if os.environ.get("ROOMCAST_BENCH_UI_PROFILE") else None
+            if profile is not None:
+                profile.enable()
+            lags, cpu = await measure(seconds)
+            if profile is not None:
+                profile.disable()
+                print(f"  where the main thread's time went during {name}:")
+                pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+            threads = busiest(threads0, thread_ticks(), seconds)
+            mix_fps = (session.media.recorder.frames_received - frames0) / seconds
+            results.append((name, lags, cpu, rss_mb(), mix_fps))
+            room = session.client.room
+            talking = sum(1 for p in room.stage() if not p.muted)
             print(
-                f"{name:28s} probes {len(lags):5d}  lag p50 {p50:5.2f} ms  p99 {p99:5.2f} ms  "
-                f"max {worst:6.2f} ms  CPU {cpu * 100:4.1f} % of a core"
+                f"  measured: {name} (connected {session.client.connected}; "
+                f"{len(room.stage())} on stage, {talking} unmuted, "
+                f"{len(room.listeners())} listening; "
+                f"relay levels {heard['levels'] / seconds:.0f}/s; "
+                f"stage mix {mix_fps:.0f} frames/s; "
+                f"busiest threads: {threads})",
+                flush=True,
             )
-        b50, b99, _ = percentiles(idle)
-        l50, l99, _ = percentiles(loaded)
-        ratio50, ratio99 = l50 / max(b50, 0.01), l99 / max(b99, 0.01)
-        print(f"loaded / baseline: p50 x{ratio50:.1f}, p99 x{ratio99:.1f} (target: p99 <= 16 ms)")
-        print(f"audience rows {rows}; meter row repaints {painted['rows']} "
-              f"({painted['rows'] / seconds:.0f}/s over {STAGE} meters)")  # fmt: skip
 
-    loop.run_until_complete(run())
+        await phase("idle live room (baseline)")
+
+        peers = await Peers.start(hosted.join_url)
+        cohost_links = [await api.cohost_link(hosted.room_id, token) for _ in range(COHOSTS)]
+        await peers.ask("speakers " + " ".join(cohost_links + [hosted.join_url] * SPEAKERS))
+
+        async def approve_all() -> None:
+            for request in list(session.client.room.requests):
+                await session.client.send(ApproveRequest(request.user_id))
+
+        deadline = time.monotonic() + 60
+        while len(session.client.room.stage()) < STAGE:
+            if time.monotonic() > deadline:
+                raise RuntimeError("bench ui: the speakers never all reached the stage")
+            await approve_all()
+            await asyncio.sleep(0.2)
+        await until(lambda: window.stage_model.rowCount() == STAGE, 30, "13 on the stage list")
+        await asyncio.sleep(3.0)  # media up, levels flowing
+        await phase(f"{STAGE} meters moving")
+
+        crowd = await Peers.start(hosted.join_url)
+        await crowd.ask(f"listeners {LISTENERS}")
+        await until(
+            lambda: window.audience_model.rowCount() >= LISTENERS, 120, "500 in the audience"
+        )
+        await asyncio.sleep(2.0)
+        await phase(f"{STAGE} meters + {LISTENERS} listeners")
+
+        rss_samples: list[float] = []
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        end = time.monotonic() + rss_window_s
+        while time.monotonic() < end:
+            rss_samples.append(rss_mb())
+            await asyncio.sleep(1.0)
+        window_cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+        print(f"  measured: RSS over {rss_window_s:.0f} s", flush=True)
+    finally:
+        for child in (crowd, peers):
+            if child is not None:
+                await child.stop()
+        if window is not None:
+            window.close_now()
+        if session is not None:
+            await session.close(leave=False)
+        await supervisor.stop()
+
+    print()
+    base_cpu = results[0][2]
+    for name, lags, cpu, rss, mix_fps in results:
+        p50, p99, worst = percentiles(lags)
+        ratio = f"x{cpu / base_cpu:4.1f}" if base_cpu > 0 else "  -  "
+        print(
+            f"{name:32s} CPU {cpu * 100:5.1f} % of a core ({ratio} baseline)  "
+            f"loop lag p50 {p50:5.2f} ms p99 {p99:6.2f} ms max {worst:7.2f} ms  RSS {rss:6.1f} MB"
+            f"  stage mix {mix_fps:3.0f}/50 frames/s"
+        )
+        if mix_fps < 45:
+            print(f"  ! the stage mix reached the console at {mix_fps:.0f} of 50 frames/s: this "
+                  "figure is without (all) the audio decoding a full room costs")  # fmt: skip
+    first, last = rss_samples[0], rss_samples[-1]
+    minutes = max(1e-9, (len(rss_samples) - 1) / 60)
+    print(
+        f"RSS over {rss_window_s:.0f} s with the full room: {first:.1f} -> {last:.1f} MB "
+        f"(max {max(rss_samples):.1f}; {(last - first) / minutes:+.2f} MB/min); "
+        f"CPU {window_cpu * 100:.1f} % of a core meanwhile"
+    )
+    print("targets (issue 15): idle <= 2 %, 13 meters <= 8 %, memory flat")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from server.room import (
     RoomRescheduled,
     RoomStarted,
     SpeakRequested,
+    TicketRevoked,
     Unblocked,
     UnmuteAsked,
     Unmuted,
@@ -88,8 +89,9 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
         case InviteSent(user_id=uid, kind=kind):
             what = "speak" if kind.value == "speak" else "co-host"
             return f"{actor} invited {who(uid)} to {what}"
-        case InviteAccepted():
-            return f"{actor} accepted the invitation"
+        case InviteAccepted(kind=kind):
+            what = "co-host" if kind.value == "cohost" else "speaker"
+            return f"{actor} accepted the {what} invitation"
         case InviteDeclined():
             return f"{actor} declined the invitation"
         case InviteExpired(user_id=uid):
@@ -99,8 +101,8 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
                 return f"{who(uid)} left the stage" + ("" if actor == who(uid) else f" ({actor})")
             if previous is Role.LISTENER and role is Role.SPEAKER:
                 return None  # the approval or the accepted invitation already says so
-            if previous is Role.LISTENER and event.actor == uid:
-                return f"{who(uid)} is now {_ROLE_WORDS[role]}"
+            if event.actor == uid:
+                return None  # their accepted invitation already says so
             return f"{actor} made {who(uid)} {_ROLE_WORDS[role]}"
         case CohostAppointed(user_id=uid):
             return f"{actor} appointed a co-host seat ({uid})"
@@ -109,11 +111,15 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
         case Muted(user_id=uid):
             return f"{actor} muted themself" if event.actor == uid else f"{actor} muted {who(uid)}"
         case Unmuted():
-            return None  # self-unmutes are the room's ordinary talk, not moderation
+            return f"{actor} unmuted"
         case UnmuteAsked(user_id=uid):
             return f"{actor} asked {who(uid)} to unmute"
         case ParticipantRemoved(user_id=uid, block=block):
             return f"{actor} {'blocked' if block else 'removed'} {who(uid)}"
+        case TicketRevoked(code=code, holder=holder):
+            if holder is None:
+                return f"{actor} revoked ticket {code}"
+            return f"{actor} revoked ticket {code}; {who(holder)} lost their place"
         case Unblocked(user_id=uid):
             return f"{actor} unblocked {who(uid)}"
         case ReportFiled(user_id=uid, reason=reason):

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from audio.device_error import DeviceProblem
 from audio.devices import DeviceCatalog, DeviceError
+from audio.streams import CaptureStream
 from console.client import JoinLink, RoomClient
 from console.identity import Identity
 from console.mic_track import CaptureTrack
@@ -37,6 +38,11 @@ def device_names(catalog: DeviceCatalog) -> tuple[list[str], list[str]]:
 def open_microphone(catalog: DeviceCatalog, name: str | None) -> CaptureTrack:
     """Runs on: a worker thread. Open capture on `name` (None: the default); DeviceError
     carries a sentence the host can act on."""
+    return CaptureTrack(open_capture(catalog, name))
+
+
+def open_capture(catalog: DeviceCatalog, name: str | None) -> CaptureStream:
+    """Runs on: a worker thread. The microphone's stream, once it sends sound."""
     capture = catalog.open_capture(name or None)
     if not capture.wait_first_block(timeout_s=5.0):
         error = capture.check()
@@ -47,7 +53,7 @@ def open_microphone(catalog: DeviceCatalog, name: str | None) -> CaptureTrack:
             direction="input",
             device_name=capture.device_name,
         )
-    return CaptureTrack(capture)
+    return capture
 
 
 async def owner_commands(

@@ -16,6 +16,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -43,6 +44,15 @@ class HostedRoom:
 
 
 RELAY_KEY_ENV = "ROOMCAST_RELAY_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPage:
+    """One page of the relay's room directory (`GET /api/rooms?limit=&cursor=`)."""
+
+    cards: list[dict[str, Any]]
+    next_cursor: str | None  # None: the last page
+    total: int  # rooms listed on the relay right now, across all pages
 
 
 class RelayApi:
@@ -136,6 +146,17 @@ class RelayApi:
             if not cursor:
                 break
         return cards
+
+    async def directory_page(self, limit: int = 50, cursor: str | None = None) -> DirectoryPage:
+        """One page of live and scheduled rooms; pass `next_cursor` back for the next."""
+        query = f"?limit={limit}" + (f"&cursor={quote(cursor)}" if cursor else "")
+        data = await self._call("GET", f"/api/rooms{query}")
+        cursor_after = data.get("next_cursor")
+        return DirectoryPage(
+            [dict(card) for card in data.get("rooms", [])],
+            str(cursor_after) if cursor_after else None,
+            int(data.get("total") or 0),
+        )
 
     async def card(self, room_id: str) -> dict[str, Any]:
         return await self._call("GET", f"/api/rooms/{room_id}")

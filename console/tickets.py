@@ -32,10 +32,16 @@ class TicketRow:
     code: str
     holder_id: str | None  # None: not used yet
     holder_name: str | None
+    revoked: bool = False  # refunded: admits nobody, listed so the host sees what they did
+
+    @property
+    def unused(self) -> bool:
+        return self.holder_id is None and not self.revoked
 
 
 def ticket_rows(room: Room, names: Mapping[str, str]) -> list[TicketRow]:
-    """Every issued code, unused ones first, each with who it admitted (by name)."""
+    """Every issued code, unused ones first, each with who it admitted (by name); revoked
+    codes last."""
     tickets = room.tickets
     if tickets is None:
         return []
@@ -47,5 +53,6 @@ def ticket_rows(room: Room, names: Mapping[str, str]) -> list[TicketRow]:
             person = room.participants.get(holder)
             name = person.display_name if person else names.get(holder, holder[:10])
         rows.append(TicketRow(code, holder, name))
-    rows.sort(key=lambda r: (r.holder_id is not None, r.code))
+    rows += [TicketRow(code, None, None, revoked=True) for code in tickets.revoked]
+    rows.sort(key=lambda r: (r.revoked, r.holder_id is not None, r.code))
     return rows

@@ -58,6 +58,7 @@ from server.room import (
     RoomState,
     SetTicketing,
     StopRecording,
+    TicketRevoked,
     Unblocked,
 )
 from server.room_log import Change, RoomLog, RoomLogError
@@ -91,6 +92,11 @@ _INVITES = "invites"
 class CreatedRoom:
     room: Room
     host_token: str
+
+
+def _left_with_ticket(room: Room, event: TicketRevoked) -> bool:
+    """The revoked code's holder lost their place (a co-host keeps their seat)."""
+    return event.holder is not None and not room.is_present(event.holder)
 
 
 def new_token() -> str:
@@ -421,6 +427,9 @@ class Hub:
                 self._drop(room_id, event.user_id, CLOSE_REMOVED, "removed")
             elif isinstance(event, ParticipantLeft):
                 self._drop(room_id, event.actor, None, "")
+            elif isinstance(event, TicketRevoked) and _left_with_ticket(room, event):
+                assert event.holder is not None
+                self._drop(room_id, event.holder, CLOSE_REMOVED, "ticket_revoked")
         if change.ends_room:
             self._speaking.pop(room_id, None)
             self.media.on_change(room, change.events, ended=True)

@@ -34,6 +34,7 @@ from server.room import (
     Room,
     RoomState,
     TicketIssued,
+    TicketRevoked,
     Unblocked,
 )
 from server.room.codec import CodecError, decode_dataclass, to_plain
@@ -362,6 +363,11 @@ class Store:
             self._db.execute(
                 "INSERT OR IGNORE INTO tickets (room_id, code, issued_at) VALUES (?, ?, ?)",
                 (room.room_id, event.code, event.at),
+            )
+        elif isinstance(event, TicketRevoked):
+            # a refunded code is no sale: it leaves the room's ticket list
+            self._db.execute(
+                "DELETE FROM tickets WHERE room_id = ? AND code = ?", (room.room_id, event.code)
             )
         elif isinstance(event, ParticipantJoined) and event.ticket_code:
             self._db.execute(

@@ -19,10 +19,12 @@ from server.room import (
     ContactRemoved,
     Event,
     ParticipantJoined,
+    ParticipantLeft,
     ParticipantRemoved,
     ReportFiled,
     Room,
     TicketIssued,
+    TicketRevoked,
     Unblocked,
     is_moderator,
 )
@@ -35,7 +37,9 @@ def room_for(room: Room, viewer: str) -> Room:
     tickets = room.tickets
     if tickets is not None and not is_host:
         mine = {code: holder for code, holder in tickets.holders.items() if holder == viewer}
-        tickets = dataclasses.replace(tickets, issued=frozenset(mine), holders=mine)
+        tickets = dataclasses.replace(
+            tickets, issued=frozenset(mine), holders=mine, revoked=frozenset()
+        )
     return dataclasses.replace(
         room,
         tickets=tickets,
@@ -57,6 +61,15 @@ def event_for(event: Event, room: Room, viewer: str) -> Event | None:
         if viewer in (event.actor, room.host_id):
             return event
         return dataclasses.replace(event, ticket_code=None)
+    if isinstance(event, TicketRevoked):
+        if viewer == room.host_id:
+            return event
+        # Others learn only that the holder left (codes are the host's); whether they left is
+        # judged on the room, never on who is looking, so one version serves every other viewer.
+        holder = event.holder
+        if holder is None or room.is_present(holder):
+            return None
+        return ParticipantLeft(holder, event.at)
     if isinstance(event, ReportFiled):
         if is_moderator(room, viewer):
             return event

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from audio.devices import DeviceCatalog, DeviceError
@@ -27,17 +27,20 @@ from console.client import ClientClosed, CommandRejected, JoinLink
 from console.host_session import HostSession
 from console.identity import Identity
 from console.mic_track import CaptureTrack
-from console.microphones import SilenceTrack, device_names, open_microphone
+from console.microphones import SilenceTrack, device_names, open_capture, open_microphone
 from console.room_view import RoomState
 from console.rooms_api import RELAY_KEY_ENV, ApiError, HostedRoom, RelayApi, RoomBook
 from console.supervisor import RelayState, RelaySupervisor, SupervisorError
 from ui.asyncs import spawn
 from ui.header import ShareLinks
+from ui.host_strip import SELF_MUTE_KEY
 from ui.main_window import MainWindow
+from ui.mic_check_dialog import MicCheckDialog
 from ui.moderator_view import ModeratorView
 from ui.recordings_desk import RecordingsDesk
 from ui.recordings_model import recordings_folder, relay_args
 from ui.room_controller import RoomController
+from ui.room_directory import PAGE_SIZE, RoomDirectory
 from ui.rooms_list import RoomsList
 from ui.scheduled_rooms import ScheduledRooms
 from ui.settings_dialog import SettingsDialog
@@ -46,6 +49,7 @@ from ui.theme import apply_theme
 from ui.tray import OnAirTray
 
 logger = logging.getLogger(__name__)
+RETENTION_EVERY_MS = 3_600_000  # recordings past the retention are looked for hourly
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -90,8 +94,17 @@ class ConsoleApp(QObject):
         self.start_dialog: StartDialog | None = None
         self.scheduled = ScheduledRooms(self)
         self.moderator: ModeratorView | None = None
+        self.directory: RoomDirectory | None = None
+        self.mic_check: MicCheckDialog | None = None
+        self.directory_page_size = PAGE_SIZE
         self.tray: OnAirTray | None = None
+        # a seam: tests without a tray host (offscreen) still get the tray's state
+        self.tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable
         self._device_error_shown = ""
+        self._quitting = False
+        self._retention_timer = QTimer(self)
+        self._retention_timer.setInterval(RETENTION_EVERY_MS)
+        self._retention_timer.timeout.connect(self._apply_retention)
         self._device_timer = QTimer(self)
         self._device_timer.setInterval(1000)
         self._device_timer.timeout.connect(self._check_device)
@@ -111,12 +124,17 @@ class ConsoleApp(QObject):
         assert isinstance(app, QApplication)
         app.setQuitOnLastWindowClosed(False)
         apply_theme(app, self.settings.theme)
+        if self.tray is None and self.tray_available():
+            self.tray = OnAirTray(self.show_front, self._quit_from_tray)
+            self.tray.show()
         self.show_start_dialog()
         assert self.start_dialog is not None
         if not await self._relay_or_offer(self.start_dialog):
             return
+        self.scheduled.watch()
         spawn(self._mark_my_rooms(self.start_dialog))
         spawn(self.recordings.apply_retention())  # after the relay repaired crashed takes
+        self._retention_timer.start()  # and every hour while the console runs
         if self.room_link:
             await self._chosen(JoinLinkChoice(self.room_link))
 
@@ -126,16 +144,25 @@ class ConsoleApp(QObject):
             self.start_dialog.raise_()
             self.start_dialog.activateWindow()
             return self.start_dialog
-        dialog = StartDialog(self.book.rooms())
+        first_start = self.settings.display_name == settings_store.Settings().display_name
+        dialog = StartDialog(self.book.rooms(), ask_name=first_start)
+        dialog.nameChosen.connect(self._name_chosen)
         dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
         dialog.cancelled.connect(self._start_cancelled)
         dialog.portChosen.connect(lambda port: spawn(self._use_port(port), self._start_failed))
+        dialog.directoryWanted.connect(self.show_directory)
+        dialog.micCheckWanted.connect(self.show_mic_check)
         if self.relay_url is not None:
             dialog.set_status(f"The relay is running at {self.relay_url}.")
             spawn(self._mark_my_rooms(dialog))
         self.start_dialog = dialog
         dialog.show()
         return dialog
+
+    def _name_chosen(self, name: str) -> None:
+        """The host's name, asked once: rooms show it on stage and in the card."""
+        self.settings = self.settings.with_changes(display_name=name)
+        settings_store.save(self.data_dir, self.settings)
 
     async def _mark_my_rooms(self, dialog: StartDialog) -> None:
         """Ask each room's relay how the room is (ended, live…), for "My rooms"."""
@@ -185,6 +212,7 @@ class ConsoleApp(QObject):
         dialog = self.start_dialog
         if dialog is not None and await self._relay_or_offer(dialog):
             dialog.relay_ready(f"The relay is running at {self.relay_url}.")
+            self.scheduled.watch()
             spawn(self._mark_my_rooms(dialog))
 
     async def _relay(self) -> str:
@@ -321,6 +349,7 @@ class ConsoleApp(QObject):
         self._dress(window, hosted)
         self.window = window
         self.windows.append(window)
+        self._on_air()  # on air as soon as the room is live, not when someone first joins
         self._close_start_dialog()
         window.show()
         if problem:
@@ -336,14 +365,21 @@ class ConsoleApp(QObject):
         new_room.triggered.connect(self.show_start_dialog)
         menu.addAction(new_room)
         menu.addSeparator()
-        for text, slot in (
-            ("Your rooms…", self.show_rooms_list),
-            ("Moderator view…", self.show_moderator_view),
-            ("Recordings…", self.recordings.show_library),
-            ("Export the latest recording…", lambda: spawn(self.recordings.export_latest(window))),
-            ("Settings…", self.show_settings),
+        for text, slot, keys in (
+            ("Check microphone…", self.show_mic_check, "Ctrl+Shift+K"),
+            ("Your rooms…", self.show_rooms_list, "Ctrl+Shift+Y"),
+            ("Rooms on this relay…", self.show_directory, "Ctrl+Shift+D"),
+            ("Moderator view…", self.show_moderator_view, "Ctrl+Shift+V"),
+            ("Recordings…", self.recordings.show_library, "Ctrl+Shift+L"),
+            (
+                "Export the latest recording…",
+                lambda: spawn(self.recordings.export_latest(window)),
+                "Ctrl+Shift+E",
+            ),
+            ("Settings…", self.show_settings, "Ctrl+,"),
         ):
             action = QAction(text, window)
+            action.setShortcut(QKeySequence(keys))
             action.triggered.connect(slot)
             menu.addAction(action)
         window.recording_bar.libraryWanted.connect(self.recordings.show_library)
@@ -352,16 +388,19 @@ class ConsoleApp(QObject):
         )
         menu.addSeparator()
         quit_action = QAction("Quit", window)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(window.close)
         menu.addAction(quit_action)
         room_menu = window.menuBar().addMenu("R&oom")
-        room_actions: tuple[tuple[str, Callable[[], object]], ...] = (
-            ("Tickets…", window.show_tickets),
-            ("People you follow and blocked…", window.show_people),
-            ("End room…", window.ask_end_room),
+        room_actions: tuple[tuple[str, Callable[[], object], str], ...] = (
+            ("Mute or unmute yourself", window.strip.toggle_mute, SELF_MUTE_KEY),
+            ("Tickets…", window.show_tickets, "Ctrl+Shift+T"),
+            ("People you follow and blocked…", window.show_people, "Ctrl+Shift+P"),
+            ("End room…", window.ask_end_room, "Ctrl+Shift+W"),
         )
-        for text, room_slot in room_actions:
+        for text, room_slot, room_keys in room_actions:
             action = QAction(text, window)
+            action.setShortcut(QKeySequence(room_keys))
             action.triggered.connect(room_slot)
             room_menu.addAction(action)
         window.set_push_to_talk(self.settings.push_to_talk_key)
@@ -371,14 +410,49 @@ class ConsoleApp(QObject):
             lambda: spawn(self._rotate_host_link(window, hosted))
         )
         window.closedForGood.connect(lambda: spawn(self._window_closed(window)))
-        window.controller.roomChanged.connect(lambda room: self._on_air(room))
-        if QSystemTrayIcon.isSystemTrayAvailable() and self.tray is None:
-            self.tray = OnAirTray(window)
-            self.tray.show()
+        window.controller.roomChanged.connect(lambda room: self._on_air())
 
-    def _on_air(self, room: Any) -> None:
-        if self.tray is not None:
-            self.tray.set_live(room.state is RoomState.LIVE, room.card.title)
+    def _on_air(self) -> None:
+        """The tray is on air while any open room is live."""
+        if self.tray is None:
+            return
+        rooms = [w.controller.room for w in self.windows if w.controller.room is not None]
+        live = [room for room in rooms if room.state is RoomState.LIVE]
+        self.tray.set_live(bool(live), live[0].card.title if live else "")
+
+    def show_front(self) -> None:
+        """The tray's "Show Roomcast": the room window, else a list or the start dialog."""
+        if self.window is not None:
+            self.window.showNormal()
+            self.window.raise_()
+            self.window.activateWindow()
+        elif self.rooms_list is not None and self.rooms_list.isVisible():
+            self.rooms_list.raise_()
+        else:
+            self.show_start_dialog()
+
+    def _quit_from_tray(self) -> None:
+        if self.window is not None:
+            self.window.close()  # a live room asks first
+        else:
+            spawn(self.quit())
+
+    def nothing_open(self, but: object = None) -> bool:
+        """No window a person could come back through (the tray aside), but the one closing."""
+        lists = (self.rooms_list, self.directory, self.moderator, self.start_dialog)
+        return not self.windows and not any(
+            w is not None and w is not but and w.isVisible() for w in lists
+        )
+
+    def last_window_closed(self, closing: object = None) -> None:
+        """A list window closed: with a tray the console waits there (to say when a room is
+        due); without one nothing could bring it back, so it quits."""
+        if self._quitting or not self.nothing_open(but=closing):
+            return
+        if self.tray is None:
+            spawn(self.quit())
+        else:
+            self.tray.notify("Roomcast keeps running here and will say when a room is due.")
 
     async def _fill_devices(self, window: MainWindow) -> None:
         loop = asyncio.get_running_loop()
@@ -445,6 +519,7 @@ class ConsoleApp(QObject):
             await session.close()
         if window is self.window:
             self.window = self.windows[-1] if self.windows else None
+        self._on_air()
         if not self.windows and not (self.start_dialog and self.start_dialog.isVisible()):
             await self.quit()
 
@@ -460,13 +535,68 @@ class ConsoleApp(QObject):
     def notify(self, text: str) -> None:
         """A notice that must reach the host wherever they are looking."""
         if self.tray is not None:
-            self.tray.showMessage("Roomcast", text)
+            self.tray.notify(text)
         if self.window is not None:
             self.window.banner.show_message(text, hold_s=60)
         elif self.start_dialog is not None:
             self.start_dialog.set_status(text)
 
-    def show_moderator_view(self) -> None:
+    def show_mic_check(self) -> MicCheckDialog:
+        """The green room: the chosen microphone's level, a verdict, and a playback."""
+        if self.mic_check is None:
+            self.mic_check = MicCheckDialog(
+                lambda: open_capture(self.catalog, self.settings.input_device),
+                lambda: self.catalog.open_playback(self.settings.output_device),
+            )
+        self.mic_check.show()
+        self.mic_check.raise_()
+        self.mic_check.start()
+        return self.mic_check
+
+    def show_directory(self) -> RoomDirectory:
+        """Rooms on this relay: join one in the browser, or open the desk of one of ours."""
+        if self.directory is None:
+            self.directory = RoomDirectory(
+                self._directory_page,
+                lambda: {r.room_id for r in self.book.rooms()},
+                page_size=self.directory_page_size,
+            )
+            self.directory.browserWanted.connect(self._open_in_browser)
+            self.directory.deskWanted.connect(
+                lambda room_id: spawn(self._open_desk(room_id), self._directory_failed)
+            )
+        self.directory.show()
+        self.directory.raise_()
+        return self.directory
+
+    async def _directory_page(self, limit: int, cursor: str | None) -> Any:
+        if self.relay_url is None:
+            raise ApiError("no_relay", "The relay is not running yet.")
+        return await RelayApi(self.relay_url, timeout_s=5.0).directory_page(limit, cursor)
+
+    def _open_in_browser(self, room_id: str) -> None:
+        if self.relay_url is None:
+            return
+        url = f"{self.relay_url}/r/{room_id}"
+        if not QDesktopServices.openUrl(QUrl(url)) and self.directory is not None:
+            self.directory.status.setText(f"No browser opened; the room's link is {url}")
+
+    async def _open_desk(self, room_id: str) -> None:
+        for window in self.windows:
+            if window.controller.room is not None and window.controller.room.room_id == room_id:
+                window.showNormal()
+                window.raise_()
+                window.activateWindow()
+                return
+        hosted = self.book.get(room_id)
+        if hosted is not None:
+            await self._chosen(Reopen(hosted))
+
+    def _directory_failed(self, error: BaseException) -> None:
+        if self.directory is not None:
+            self.directory.status.setText(getattr(error, "message", None) or str(error))
+
+    def show_moderator_view(self) -> ModeratorView:
         if self.moderator is None:
             self.moderator = ModeratorView()
             self.moderator.addWanted.connect(
@@ -477,6 +607,7 @@ class ConsoleApp(QObject):
                 self.moderator.add_room(window.controller)
         self.moderator.show()
         self.moderator.raise_()
+        return self.moderator
 
     async def _watch(self, url: str) -> None:
         session = HostSession(JoinLink.parse(url), self.identity, self.settings.display_name)
@@ -500,6 +631,9 @@ class ConsoleApp(QObject):
         window = MainWindow(controller, ShareLinks(controller.session.client.link.base_url))
         self.windows.append(window)
         window.show()
+
+    def _apply_retention(self) -> None:
+        spawn(self.recordings.apply_retention())
 
     def _save_retention(self, days: int | None) -> None:
         self.settings = self.settings.with_changes(retention_days=days)
@@ -540,15 +674,27 @@ class ConsoleApp(QObject):
     # -- the end ----------------------------------------------------------------------------------
 
     async def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
         self._device_timer.stop()
+        self.scheduled.stop()
         if self.start_dialog is not None:  # a quitting console leaves no dialog behind
             self.start_dialog.finish()
             self.start_dialog = None
         if self.scheduled.window is not None:
             self.scheduled.window.close()
+        if self.directory is not None:
+            self.directory.close()
+        if self.mic_check is not None:
+            self.mic_check.reject()
         for session in list(self.sessions):
             await session.close()
         self.sessions.clear()
+        for window in list(self.windows):  # nor a room window (ended or not) on screen
+            window.close_now()
+        if self.moderator is not None:
+            self.moderator.close()
         if self.supervisor is not None and self.supervisor.state is not RelayState.STOPPED:
             await self.supervisor.stop()
         self.catalog.close()

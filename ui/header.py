@@ -106,6 +106,7 @@ class RoomHeader(QWidget):
         layout.addWidget(self.tickets, 0, Qt.AlignmentFlag.AlignVCenter)
         self.share_button = QToolButton(self)
         self.share_button.setText("Share")
+        self.share_button.setToolTip("Copy the room link or a co-host link, or show a QR code")
         self.share_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.share_button)
         menu.addAction("Copy the room link", self.copy_link)

@@ -10,6 +10,8 @@ from console.level_board import LOCAL, LevelBoard
 from ui.meter import MeterWidget
 from ui.plain import plain_label
 
+SELF_MUTE_KEY = "Ctrl+Shift+M"  # as in Teams; Ctrl+M drops a recording marker
+
 
 class HostStrip(QWidget):
     muteToggled = Signal(bool)  # True: mute
@@ -29,6 +31,7 @@ class HostStrip(QWidget):
         self.mute.setCheckable(True)
         self.mute.setChecked(True)
         self.mute.setMinimumWidth(90)
+        self.mute.setToolTip(f"Mute or unmute your microphone ({SELF_MUTE_KEY})")
         layout.addWidget(self.mute)
         self.meter = MeterWidget(self)
         self.meter.setMinimumWidth(160)
@@ -43,12 +46,18 @@ class HostStrip(QWidget):
         layout.addSpacing(16)
         self.end_room = QPushButton("End room", self)
         self.end_room.setObjectName("endRoom")
+        self.end_room.setToolTip("End the room for everyone (asks first)")
         layout.addWidget(self.end_room)
         self.mute.toggled.connect(self._mute_toggled)
         self.devices.activated.connect(
             lambda i: self.inputChosen.emit(str(self.devices.itemData(i) or ""))
         )
         self.end_room.clicked.connect(self.endRoomWanted.emit)
+
+    def toggle_mute(self) -> None:
+        """The self-mute hotkey: the same as clicking the button (it shows the new state)."""
+        if self.mute.isEnabled():
+            self.mute.toggle()
 
     def set_devices(self, names: list[str], current: str | None) -> None:
         self.devices.blockSignals(True)

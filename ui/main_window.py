@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         controller.roomChanged.connect(self.sync_room)
         controller.speakingChanged.connect(self.stage_model.set_speaking)
         controller.error.connect(self.banner.show_message)
+        self.side.reportArrived.connect(lambda text: self.banner.show_message(text, hold_s=30))
         controller.closed.connect(self._on_closed)
         controller.connectionChanged.connect(self._on_connection)
         self.header.notice.connect(lambda text: self.statusBar().showMessage(text, 4000))

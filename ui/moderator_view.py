@@ -4,7 +4,7 @@ request count, reports and listener count; click a card to open that room's wind
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QHideEvent, QMouseEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -144,6 +144,7 @@ class ModeratorView(QWidget):
         self.link.setPlaceholderText("Paste a co-host link to watch another room…")
         self.add = QPushButton("Watch", self)
         self.add.clicked.connect(self._add)
+        self.link.returnPressed.connect(self._add)  # Enter, as in any address field
         row.addWidget(self.link, 1)
         row.addWidget(self.add)
         layout.addLayout(row)
@@ -162,8 +163,16 @@ class ModeratorView(QWidget):
         self._elapsed.start()
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // DISPLAY_HZ)
-        self.timer.timeout.connect(self._tick)
+        self.timer.timeout.connect(self._tick)  # runs only while the view is on screen
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._elapsed.restart()
         self.timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.timer.stop()  # a closed view costs nothing at display rate
+        super().hideEvent(event)
 
     def add_room(self, controller: RoomController) -> RoomCard:
         card = RoomCard(controller, self)

@@ -68,6 +68,7 @@ class RequestPanel(QWidget):
         layout.addWidget(self.empty)
         buttons = QHBoxLayout()
         self.approve = QPushButton("Approve", self)
+        self.approve.setToolTip("Bring the selected person on stage")
         self.approve.setObjectName("primary")
         self.decline = QPushButton("Decline", self)
         self.approve_next = QPushButton("Approve next", self)
@@ -157,6 +158,10 @@ class AudiencePanel(QWidget):
         self.block = QPushButton("Block", self)
         self.block.setObjectName("destructive")
         self.report = QPushButton("Report…", self)
+        self.invite.setToolTip("Invite them to the stage; they choose whether to come up")
+        self.remove.setToolTip("Remove them from this room (asks first)")
+        self.block.setToolTip("Remove them and bar them from all your rooms (asks first)")
+        self.report.setToolTip("Report them to the room's moderators, with a reason")
         self.follow = QPushButton("Follow", self)
         self.follow.setToolTip("Add them to the people you follow (see People on the right)")
         for button in (self.invite, self.follow, self.remove, self.block, self.report):

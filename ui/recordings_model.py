@@ -52,12 +52,11 @@ def recordings_folder(settings: Settings, data_dir: Path) -> Path:
 
 
 def relay_args(settings: Settings, data_dir: Path) -> list[str]:
-    """The embedded relay's recording options, from the console's settings: the folder, and
-    the retention the host set in Recordings (the relay applies it hourly, too)."""
-    args = ["--recordings-dir", str(recordings_folder(settings, data_dir))]
-    if settings.retention_days:
-        args += ["--keep-recordings-days", str(settings.retention_days)]
-    return args
+    """The embedded relay's recording options from the console's settings: the folder. The
+    retention the host set in Recordings is applied by the console itself, at start and hourly,
+    to the same folder (so it can say what it deleted; `roomcast relay --keep-recordings-days`
+    is the standalone relay's way)."""
+    return ["--recordings-dir", str(recordings_folder(settings, data_dir))]
 
 
 @dataclass(frozen=True, slots=True)

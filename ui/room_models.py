@@ -190,6 +190,7 @@ class LogLine:
     seq: int
     at: float
     text: str
+    mic_of: str = ""  # a self mute or unmute: whose microphone (a run of them is one line)
 
 
 class LogModel(KeyedListModel[LogLine]):
@@ -230,7 +231,7 @@ class ReportModel(KeyedListModel[ReportRow]):
     def display(self, item: ReportRow) -> str:
         return item.text
 
-    def sync_room(self, room: Room) -> None:
+    def sync_room(self, room: Room, dismissed: set[tuple[str, str, float]] | None = None) -> None:
         rows = []
         # Reports past the rows the room keeps arrive as a count per person (or the room).
         for target, count in sorted(room.folded_reports.items()):
@@ -238,7 +239,10 @@ class ReportModel(KeyedListModel[ReportRow]):
             text = f"{count} more report{'' if count == 1 else 's'} about {about}"
             rows.append(ReportRow(("", target, -1.0), text, target or None))
         for report in reversed(room.reports):  # newest first
-            rows.append(ReportRow(_report_key(report), _report_text(room, report), report.user_id))
+            key = _report_key(report)
+            if dismissed and key in dismissed:
+                continue
+            rows.append(ReportRow(key, _report_text(room, report), report.user_id))
         self.sync(rows)
 
 

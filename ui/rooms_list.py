@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -75,6 +76,7 @@ class RoomsList(QWidget):
     cancelWanted = Signal(str)
     refreshWanted = Signal()
     due = Signal(str, str)  # room id, title: once per room
+    closed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +88,11 @@ class RoomsList(QWidget):
         title = plain_label("Your live and scheduled rooms", self)
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
+        self.notice = plain_label("", self)
+        self.notice.setObjectName("banner")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        layout.addWidget(self.notice)
         self.view = QListView(self)
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -110,6 +117,14 @@ class RoomsList(QWidget):
         self.refresh.clicked.connect(self.refreshWanted.emit)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self.closed.emit()
 
     def selected(self) -> ScheduledRow | None:
         indexes = self.view.selectionModel().selectedIndexes()

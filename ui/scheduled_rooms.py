@@ -1,4 +1,5 @@
-"""The host's scheduled rooms: the rooms list window, and start, edit, cancel from it.
+"""The host's scheduled rooms: the rooms list window, and start, edit, cancel from it; and
+the due notice, watched from the moment the relay runs whatever windows are open.
 
 Runs on: the Qt main thread with qasync; relay calls are awaited, dialogs are non-modal.
 """
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from ui.console_app import ConsoleApp
 
 
+DUE_CHECK_MS = 15_000  # a start time is to the minute; one directory read per 15 s
+
+
 class ScheduledRooms(QObject):
     def __init__(self, app: ConsoleApp) -> None:
         super().__init__(app)
@@ -30,6 +34,37 @@ class ScheduledRooms(QObject):
         self.window: RoomsList | None = None
         self.edit_question: Question | None = None
         self.cancel_question: Question | None = None
+        self.announced: set[str] = set()  # rooms whose due notice was given
+        self.due_check_ms = DUE_CHECK_MS
+        self._due_timer: QTimer | None = None
+
+    def watch(self) -> None:
+        """Say when one of this console's scheduled rooms is due, with or without windows."""
+        if self._due_timer is None:
+            self._due_timer = QTimer(self)
+            self._due_timer.timeout.connect(lambda: spawn(self._check_due()))
+        self._due_timer.setInterval(self.due_check_ms)
+        self._due_timer.start()
+        spawn(self._check_due())
+
+    def stop(self) -> None:
+        if self._due_timer is not None:
+            self._due_timer.stop()
+
+    async def _check_due(self) -> None:
+        if self.app.relay_url is None:
+            return
+        try:
+            cards = await RelayApi(self.app.relay_url, timeout_s=5.0).rooms()
+        except ApiError:
+            return  # the next tick tries again; the relay's own state is said elsewhere
+        rows = rows_from_cards(cards, {r.room_id for r in self.app.book.rooms()})
+        if self.window is not None:
+            self.window.show_rows(rows)
+        now = time.time()
+        for row in rows:
+            if row.due(now):
+                self._room_due(row.room_id, row.title)
 
     def show(self) -> None:
         if self.window is None:
@@ -41,10 +76,7 @@ class ScheduledRooms(QObject):
             self.window.editWanted.connect(self._edit_scheduled)
             self.window.cancelWanted.connect(self._cancel_scheduled)
             self.window.due.connect(self._room_due)
-            due_timer = QTimer(self.window)
-            due_timer.setInterval(15_000)
-            due_timer.timeout.connect(lambda: self.window and self.window.check_due(time.time()))
-            due_timer.start()
+            self.window.closed.connect(lambda: self.app.last_window_closed(self.window))
         self.window.show()
         self.window.raise_()
         spawn(self._refresh_rooms())
@@ -64,7 +96,16 @@ class ScheduledRooms(QObject):
             self.window.setWindowTitle(f"Your rooms — {getattr(error, 'message', error)}")
 
     def _room_due(self, room_id: str, title: str) -> None:
-        self.app.notify(f"“{title}” is due to start — open Your rooms and press Start now.")
+        if room_id in self.announced:
+            return
+        self.announced.add(room_id)
+        text = f"“{title}” is due to start — open Your rooms and press Start now."
+        nothing_open = self.app.nothing_open()
+        self.app.notify(text)
+        if nothing_open:  # from the tray alone: bring the list up with the room to start
+            self.show()
+            assert self.window is not None
+            self.window.show_notice(text)
 
     async def _start_scheduled(self, room_id: str) -> None:
         hosted = self.app.book.get(room_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -19,9 +19,18 @@ from PySide6.QtWidgets import (
 )
 
 from console.event_text import describe
-from console.room_view import PinLink, Room, UnpinLink, name_of
+from console.room_view import (
+    Muted,
+    PinLink,
+    RemoveParticipant,
+    Room,
+    Unmuted,
+    UnpinLink,
+    name_of,
+)
 from console.talk_time import CountHistory
 from ui import theme
+from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE
 from ui.people_lists import PeopleLists
 from ui.plain import plain_label
@@ -33,10 +42,13 @@ from ui.room_models import (
     ReactionLine,
     ReactionModel,
     ReportModel,
+    ReportRow,
     TalkTimeModel,
 )
+from ui.stage_view import confirm_remove
 
 KEEP_LOG_LINES = 2000
+MIC_RUN_S = 60.0  # someone's mute/unmute toggles within this read as one line, the latest
 KEEP_REACTIONS = 300
 
 
@@ -47,6 +59,15 @@ def _list(model: object, parent: QWidget, name: str) -> QListView:
     view.setUniformItemSizes(True)
     view.setWordWrap(False)
     return view
+
+
+def _mic_of(event: object) -> str:
+    """Whose own microphone a self mute or unmute is about ("" for anything else)."""
+    if isinstance(event, Unmuted):
+        return event.actor
+    if isinstance(event, Muted) and event.actor == event.user_id:
+        return event.user_id
+    return ""
 
 
 class ListenerPlot(QWidget):
@@ -104,6 +125,8 @@ class ListenerPlot(QWidget):
 
 
 class SidePanels(QTabWidget):
+    reportArrived = Signal(str)  # a new report, in words (the window shows it in its banner)
+
     def __init__(self, controller: RoomController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -146,10 +169,35 @@ class SidePanels(QTabWidget):
         self.log_view = _list(self.log, self, "logList")
         self.addTab(self.log_view, "Log")
 
-        self.report_view = _list(self.reports, self, "reportList")
+        inbox = QWidget(self)
+        layout = QVBoxLayout(inbox)
+        self.report_view = _list(self.reports, inbox, "reportList")
         self.report_view.setWordWrap(True)
         self.report_view.setUniformItemSizes(False)
-        self.addTab(self.report_view, "Reports")
+        layout.addWidget(self.report_view)
+        row = QHBoxLayout()
+        self.dismiss_report = QPushButton("Dismiss", inbox)
+        self.dismiss_report.setToolTip("Take the report off this list (nothing happens to anyone)")
+        self.remove_reported = QPushButton("Remove", inbox)
+        self.remove_reported.setToolTip("Remove the reported person from this room (asks first)")
+        self.block_reported = QPushButton("Block", inbox)
+        self.block_reported.setObjectName("destructive")
+        self.block_reported.setToolTip("Remove them and bar them from all your rooms (asks first)")
+        for button in (self.dismiss_report, self.remove_reported, self.block_reported):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.dismiss_report.clicked.connect(self._dismiss_report)
+        self.remove_reported.clicked.connect(lambda: self._act_on_reported(block=False))
+        self.block_reported.clicked.connect(lambda: self._act_on_reported(block=True))
+        self.report_view.selectionModel().selectionChanged.connect(
+            lambda *_: self._report_buttons()
+        )
+        self.dismissed: set[tuple[str, str, float]] = set()  # this console's own inbox
+        self._reports_synced = False
+        self.pending_question: Question | None = None
+        self.reports_tab = self.addTab(inbox, "Reports")
+        self._report_buttons()
 
         glance = QWidget(self)
         layout = QVBoxLayout(glance)
@@ -189,16 +237,61 @@ class SidePanels(QTabWidget):
             )
             return
         text = describe(event, room, self.controller.names)
-        if text is not None:
-            at = float(getattr(event, "at", time.time()))
-            self.log.append(LogLine(seq, at, text), keep=KEEP_LOG_LINES)
+        if text is None:
+            return
+        at = float(getattr(event, "at", time.time()))
+        line = LogLine(seq, at, text, _mic_of(event))
+        bar = self.log_view.verticalScrollBar()
+        following = bar.value() >= bar.maximum() - 2  # reading older lines: leave them be
+        lines = self.log.items()
+        last = lines[-1] if lines else None
+        if line.mic_of and last and last.mic_of == line.mic_of and at - last.at < MIC_RUN_S:
+            self.log.sync([*lines[:-1], line])  # "Dana unmuted" replaces "Dana muted themself"
+        else:
+            self.log.append(line, keep=KEEP_LOG_LINES)
+        if following:
+            self.log_view.scrollToBottom()
 
     def sync_room(self, room: Room) -> None:
         self.links.sync_room(room)
-        self.reports.sync_room(room)
+        before = {r.key for r in self.reports.items()}
+        self.reports.sync_room(room, self.dismissed)
         self.people.sync_room(room)
         count = self.reports.rowCount()
-        self.setTabText(3, f"Reports ({count})" if count else "Reports")
+        self.setTabText(self.reports_tab, f"Reports ({count})" if count else "Reports")
+        fresh = [r for r in self.reports.items() if r.key not in before]
+        if fresh and self._reports_synced:  # not the reports already there on opening
+            self.reportArrived.emit(f"{fresh[0].text.split('  ', 1)[-1]} — see Reports.")
+        self._reports_synced = True
+        self._report_buttons()
+
+    def selected_report(self) -> ReportRow | None:
+        indexes = self.report_view.selectionModel().selectedIndexes()
+        return self.reports.item(indexes[0].row()) if indexes else None
+
+    def _report_buttons(self) -> None:
+        row, c = self.selected_report(), self.controller
+        uid = row.user_id if row else None
+        present = uid is not None and c.room is not None and c.room.is_present(uid)
+        self.dismiss_report.setEnabled(row is not None)
+        self.remove_reported.setEnabled(
+            uid is not None and present and c.allowed(RemoveParticipant(uid))
+        )
+        self.block_reported.setEnabled(
+            uid is not None and c.allowed(RemoveParticipant(uid, block=True))
+        )
+
+    def _dismiss_report(self) -> None:
+        row = self.selected_report()
+        if row is not None and self.controller.room is not None:
+            self.dismissed.add(row.key)
+            self.sync_room(self.controller.room)
+
+    def _act_on_reported(self, block: bool) -> None:
+        row = self.selected_report()
+        if row is None or row.user_id is None or open_again(self.pending_question) is not None:
+            return
+        self.pending_question = confirm_remove(self, self.controller, row.user_id, block)
 
     def tick_seconds(self, room: Room, totals: dict[str, float]) -> None:
         self.talk.sync_totals(room, totals)

@@ -57,6 +57,9 @@ class JoinLinkChoice:
     url: str
 
 
+MAX_TOPICS = 3  # the relay's card keeps three (server/room/validation.py)
+
+
 class RoomForm(QWidget):
     """Title, description, topics, who may ask, schedule and tickets (also used to edit)."""
 
@@ -75,6 +78,7 @@ class RoomForm(QWidget):
             self.ask_mode.addItem(label, value)
         self.schedule = QCheckBox("Schedule for later", self)
         self.starts_at = QDateTimeEdit(QDateTime.currentDateTime().addSecs(3600), self)
+        self.starts_at.setDisplayFormat("ddd d MMM yyyy, HH:mm")  # not "3 12 2026 09:09"
         self.starts_at.setCalendarPopup(True)
         self.starts_at.setEnabled(False)
         self.schedule.toggled.connect(self.starts_at.setEnabled)
@@ -102,8 +106,11 @@ class RoomForm(QWidget):
                 widget.setVisible(False)
         self.with_tickets = with_tickets
 
+    def topic_list(self) -> list[str]:
+        return [t.strip() for t in self.topics.text().split(",") if t.strip()]
+
     def value(self) -> NewRoom:
-        topics = tuple(t.strip() for t in self.topics.text().split(",") if t.strip())[:3]
+        topics = tuple(self.topic_list())[:MAX_TOPICS]
         starts_at = (
             self.starts_at.dateTime().toSecsSinceEpoch() if self.schedule.isChecked() else None
         )
@@ -128,8 +135,13 @@ class StartDialog(QDialog):
     chosen = Signal(object)  # NewRoom | Reopen | JoinLinkChoice
     cancelled = Signal()
     portChosen = Signal(int)  # run the relay on this port instead
+    directoryWanted = Signal()  # "Rooms on this relay…"
+    micCheckWanted = Signal()  # "Check microphone…"
+    nameChosen = Signal(str)  # first start: the name listeners will see
 
-    def __init__(self, rooms: list[HostedRoom], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, rooms: list[HostedRoom], parent: QWidget | None = None, *, ask_name: bool = False
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Roomcast — start")
         self.setModal(False)
@@ -138,6 +150,15 @@ class StartDialog(QDialog):
         self.status = plain_label("Starting the relay…", self)
         self.status.setEnabled(False)
         layout.addWidget(self.status)
+        self.name_row = QWidget(self)
+        name_form = QFormLayout(self.name_row)
+        name_form.setContentsMargins(0, 0, 0, 0)
+        self.name = QLineEdit(self.name_row)
+        self.name.setMaxLength(40)
+        self.name.setPlaceholderText("How listeners will see you, e.g. Hana Kim")
+        name_form.addRow("Your name", self.name)
+        self.name_row.setVisible(ask_name)
+        layout.addWidget(self.name_row)
         self.tabs = QTabWidget(self)
         self.form = RoomForm(self.tabs)
         self.tabs.addTab(self.form, "New room")
@@ -168,12 +189,24 @@ class StartDialog(QDialog):
         self.go = buttons.addButton("Go live", QDialogButtonBox.ButtonRole.AcceptRole)
         self.go.setObjectName("primary")
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.directory = buttons.addButton(
+            "Rooms on this relay…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.directory.setToolTip("Every live and scheduled room on this relay")
+        self.directory.clicked.connect(self.directoryWanted.emit)
+        self.mic_check = buttons.addButton(
+            "Check microphone…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.mic_check.setToolTip("Hear yourself as listeners will, before you go live")
+        self.mic_check.clicked.connect(self.micCheckWanted.emit)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         self._finished = False
         layout.addWidget(buttons)
         self.form.schedule.toggled.connect(lambda _on: self._label_go())
         self.tabs.currentChanged.connect(lambda _index: self._label_go())
+        # typing starts where the host begins: their name the first time, else the title
+        (self.name if ask_name else self.form.title).setFocus()
 
     def _label_go(self) -> None:
         """The button says what it will do: on the first tab, that depends on the schedule."""
@@ -224,9 +257,22 @@ class StartDialog(QDialog):
         self.status.setText(text)
 
     def _accept(self) -> None:
+        name = self.name.text().strip()
+        if self.name_row.isVisible() and not name:
+            self.show_error("Tell listeners who you are: type your name at the top.")
+            self.name.setFocus()
+            return
         page = self.tabs.currentIndex()
         if page == 0:
             value = self.form.value()
+            topics = self.form.topic_list()
+            if len(topics) > MAX_TOPICS:
+                self.show_error(
+                    f"A room has at most {MAX_TOPICS} topics; you typed {len(topics)} — "
+                    "remove one (separate them with commas)."
+                )
+                self.form.topics.setFocus()
+                return
             if not value.title:
                 self.show_error("Give the room a title — it is what people see before joining.")
                 return
@@ -253,6 +299,8 @@ class StartDialog(QDialog):
             choice = JoinLinkChoice(url)
         self.error.setVisible(False)
         self.go.setEnabled(False)
+        if self.name_row.isVisible():
+            self.nameChosen.emit(name)
         self.chosen.emit(choice)
 
     def finish(self) -> None:

@@ -57,6 +57,15 @@ def _palette(dark: bool) -> QPalette:
         QPalette.ColorRole.ButtonText,
     ):
         palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    # A disabled field keeps its own background: Qt's default disabled base is light grey,
+    # which left dark-theme text (light) unreadable on it.
+    for role, colour in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.Base, window),
+        (QPalette.ColorRole.Button, button),
+        (QPalette.ColorRole.Mid, mid),
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, colour)
     return palette
 
 
@@ -67,6 +76,8 @@ QPushButton#destructive:disabled, QPushButton#endRoom:disabled { background: tra
     color: palette(mid); }
 QPushButton#primary { color: white; background: #2f7de1; }
 QPushButton#primary:disabled { background: #6b89b0; }
+QPushButton#destructive:focus, QPushButton#endRoom:focus, QPushButton#primary:focus {
+    border: 2px solid #f5c542; padding: 3px 10px; }
 QLabel#livePill { color: white; background: #e0413a; border-radius: 9px; padding: 2px 9px;
                   font-weight: bold; }
 QLabel#statePill { color: white; background: #6d717b; border-radius: 9px; padding: 2px 9px; }

@@ -1,5 +1,8 @@
 """The host's ticket desk for one room: price and quantity, every code issued and who used
-it, issuing more, and copying codes to send to buyers.
+it, issuing more, copying codes to send to buyers, and revoking a code (a refund).
+
+A revoked code admits nobody; if someone already used it they leave the room and need a new
+code (a refund ends access, as on X's ticketed Spaces), so that case is confirmed first.
 
 A code is made here and recorded by the relay (`IssueTicket`); a joiner types it in the
 page, or a bot passes `--ticket CODE`. Runs on: the Qt main thread; sends are awaited.
@@ -21,10 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from console.client import ClientClosed, CommandRejected
-from console.room_view import IssueTicket, Room, SetTicketing
+from console.room_view import IssueTicket, RevokeTicket, Room, SetTicketing
 from console.tickets import TicketRow, new_ticket_code, ticket_rows
 from ui.asyncs import spawn
-from ui.keyed_model import KEY_ROLE, KeyedListModel
+from ui.dialogs import Question, open_again
+from ui.keyed_model import ITEM_ROLE, KEY_ROLE, KeyedListModel
 from ui.plain import plain_label
 from ui.room_controller import RoomController
 
@@ -34,6 +38,8 @@ class TicketModel(KeyedListModel[TicketRow]):
         return item.code
 
     def display(self, item: TicketRow) -> str:
+        if item.revoked:
+            return f"{item.code}   ·   revoked"
         used = f"used by {item.holder_name}" if item.holder_id else "not used yet"
         return f"{item.code}   ·   {used}"
 
@@ -88,9 +94,16 @@ class TicketsWindow(QWidget):
         self.issue.setObjectName("primary")
         self.copy_selected = QPushButton("Copy selected", self)
         self.copy_unused = QPushButton("Copy unused codes", self)
+        self.revoke = QPushButton("Revoke selected", self)
+        self.revoke.setObjectName("destructive")
+        self.revoke.setToolTip(
+            "A revoked code admits nobody; whoever used it leaves the room (a refund)"
+        )
+        self.question: Question | None = None
         issue.addWidget(self.count)
         issue.addWidget(self.issue)
         issue.addStretch(1)
+        issue.addWidget(self.revoke)
         issue.addWidget(self.copy_selected)
         issue.addWidget(self.copy_unused)
         layout.addLayout(issue)
@@ -102,6 +115,7 @@ class TicketsWindow(QWidget):
         self.save_terms.clicked.connect(lambda: spawn(self._set_terms()))
         self.copy_selected.clicked.connect(self._copy_selected)
         self.copy_unused.clicked.connect(self._copy_unused)
+        self.revoke.clicked.connect(self._ask_revoke)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._buttons())
         controller.roomChanged.connect(self.sync_room)
         if controller.room is not None:
@@ -136,8 +150,12 @@ class TicketsWindow(QWidget):
         self.count.setMaximum(max(1, min(100, left)))
         self.save_terms.setEnabled(host)
         self.empty.setVisible(self.model.rowCount() == 0)
-        self.copy_selected.setEnabled(bool(self.view.selectionModel().selectedIndexes()))
-        self.copy_unused.setEnabled(any(r.holder_id is None for r in self.model.items()))
+        self.copy_selected.setEnabled(bool(self._selected()))
+        self.copy_unused.setEnabled(any(r.unused for r in self.model.items()))
+        self.revoke.setEnabled(host and any(not r.revoked for r in self._selected()))
+
+    def _selected(self) -> list[TicketRow]:
+        return [i.data(ITEM_ROLE) for i in self.view.selectionModel().selectedIndexes()]
 
     async def _send(self, command: object) -> bool:
         try:
@@ -177,7 +195,47 @@ class TicketsWindow(QWidget):
             QGuiApplication.clipboard().setText("\n".join(codes))
             self.status.setText(f"Copied {len(codes)} code{'s' if len(codes) != 1 else ''}.")
 
+    def _ask_revoke(self) -> None:
+        if open_again(self.question) is not None:
+            return
+        rows = [r for r in self._selected() if not r.revoked]
+        if not rows:
+            return
+        codes = [r.code for r in rows]
+        used = [r.holder_name or "someone" for r in rows if r.holder_id]
+        if not used:
+            spawn(self._revoke(codes, []))
+            return
+        who = ", ".join(used)
+        self.question = Question(
+            self,
+            f"Revoke {who}'s ticket?" if len(used) == 1 else f"Revoke {len(used)} used tickets?",
+            f"{who} will leave the room and need a new code to come back (a refund). "
+            f"{'This code admits' if len(codes) == 1 else 'These codes admit'} nobody after this.",
+            "Revoke",
+            destructive=True,
+        )
+        self.question.answered.connect(
+            lambda yes: spawn(self._revoke(codes, used)) if yes else None
+        )
+        self.question.show()
+
+    async def _revoke(self, codes: list[str], used: list[str]) -> None:
+        self.revoke.setEnabled(False)
+        done = 0
+        for code in codes:
+            if not await self._send(RevokeTicket(code)):
+                break
+            done += 1
+        if done:
+            admits = "1 code; it admits" if done == 1 else f"{done} codes; they admit"
+            text = f"Revoked {admits} nobody now."
+            if used:
+                text += f" {', '.join(used)} left the room."
+            self.status.setText(text)
+        self._buttons()
+
     def _copy_unused(self) -> None:
-        codes = [r.code for r in self.model.items() if r.holder_id is None]
+        codes = [r.code for r in self.model.items() if r.unused]
         QGuiApplication.clipboard().setText("\n".join(codes))
         self.status.setText(f"Copied {len(codes)} unused code{'s' if len(codes) != 1 else ''}.")

@@ -1,10 +1,13 @@
-"""The tray icon: on air (red) while a room is live, quiet grey otherwise."""
+"""The tray icon: on air (red) while a room is live, quiet grey otherwise; and where notices
+reach a host who has no window open (a scheduled room is due)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from ui import theme
 
@@ -25,24 +28,23 @@ def on_air_icon(live: bool, size: int = 64) -> QIcon:
 
 
 class OnAirTray(QSystemTrayIcon):
-    def __init__(self, window: QWidget) -> None:
-        super().__init__(on_air_icon(False), window)
-        self.window = window
-        menu = QMenu(window)
-        menu.addAction("Show Roomcast", self._show)
-        self.quit_action = menu.addAction("Quit…", window.close)
-        self.setContextMenu(menu)
+    def __init__(self, show: Callable[[], object], quit_: Callable[[], object]) -> None:
+        super().__init__(on_air_icon(False))
+        self.menu = QMenu()  # a tray menu has no parent window; kept alive here
+        self.menu.addAction("Show Roomcast", show)
+        self.quit_action = self.menu.addAction("Quit…", quit_)
+        self.setContextMenu(self.menu)
         self.setToolTip("Roomcast")
-        self.activated.connect(lambda reason: self._show())
+        self.activated.connect(lambda reason: show())
         self.live = False
+        self.messages: list[str] = []  # every notice shown, newest last (what the host saw)
+
+    def notify(self, text: str) -> None:
+        self.messages.append(text)
+        self.showMessage("Roomcast", text)
 
     def set_live(self, live: bool, title: str = "") -> None:
         if live != self.live:
             self.live = live
             self.setIcon(on_air_icon(live))
         self.setToolTip(f"Roomcast — on air: {title}" if live else "Roomcast")
-
-    def _show(self) -> None:
-        self.window.showNormal()
-        self.window.raise_()
-        self.window.activateWindow()

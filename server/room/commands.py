@@ -114,6 +114,15 @@ class IssueTicket:
     code: str
 
 
+@dataclass(frozen=True, slots=True)
+class RevokeTicket:
+    """Withdraw one code (a refund): unused, it admits nobody; used, its holder loses their
+    place and needs a new ticket to come back."""
+
+    wire_name: ClassVar[str] = "revoke_ticket"
+    code: str
+
+
 # -- the stage -------------------------------------------------------------------------------
 
 
@@ -336,6 +345,7 @@ class AddMarker:
 Command: TypeAlias = (
     Join | Leave | StartRoom | EndRoom | CancelRoom | EditCard | Reschedule | SetAskMode | LockRoom
     | AddContact | RemoveContact | SetTicketing | ClearTicketing | IssueTicket
+    | RevokeTicket
     | RequestToSpeak | WithdrawRequest | ApproveRequest | DeclineRequest
     | InviteToSpeak | InviteToCohost | AcceptInvite | DeclineInvite | ExpireInvites
     | EndAbandonedRoom | FollowHostBlock
@@ -348,7 +358,7 @@ Command: TypeAlias = (
 
 _ALL: tuple[type[Command], ...] = (
     Join, Leave, StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode, LockRoom,
-    AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket,
+    AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket, RevokeTicket,
     RequestToSpeak, WithdrawRequest, ApproveRequest, DeclineRequest,
     InviteToSpeak, InviteToCohost, AcceptInvite, DeclineInvite, ExpireInvites,
     EndAbandonedRoom, FollowHostBlock,

@@ -133,6 +133,17 @@ class TicketIssued:
     code: str
 
 
+@dataclass(frozen=True, slots=True)
+class TicketRevoked:
+    """`holder` is who the code had admitted (None: unused); they leave the room with it."""
+
+    wire_name: ClassVar[str] = "ticket_revoked"
+    actor: UserId
+    at: float
+    code: str
+    holder: UserId | None = None
+
+
 # -- the stage -------------------------------------------------------------------------------
 
 
@@ -366,6 +377,7 @@ Event: TypeAlias = (
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
     | RoomLocked
     | ContactAdded | ContactRemoved | TicketingSet | TicketingCleared | TicketIssued
+    | TicketRevoked
     | SpeakRequested | RequestWithdrawn | RequestApproved | RequestDeclined
     | InviteSent | InviteAccepted | InviteDeclined | InviteExpired
     | RoleChanged | CohostAppointed | CohostRemoved
@@ -378,7 +390,7 @@ Event: TypeAlias = (
 _ALL: tuple[type[Event], ...] = (
     ParticipantJoined, ParticipantLeft,
     RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged, RoomLocked,
-    ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued,
+    ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued, TicketRevoked,
     SpeakRequested, RequestWithdrawn, RequestApproved, RequestDeclined,
     InviteSent, InviteAccepted, InviteDeclined, InviteExpired,
     RoleChanged, CohostAppointed, CohostRemoved,

@@ -112,4 +112,6 @@ def _links_and_tickets(room: Room) -> list[str]:
             found.append("a ticket holder holds a code that was never issued")
         if len(set(tickets.holders.values())) != len(tickets.holders):
             found.append("one person holds two tickets")
+        if tickets.issued & tickets.revoked:
+            found.append("a revoked ticket code is still issued")
     return found

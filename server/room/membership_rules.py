@@ -111,6 +111,10 @@ def _ticket_for(room: Room, actor: UserId, code: str | None) -> str | Rejected |
     if code is None:
         return Rejected(Reason.TICKET_REQUIRED, "This room needs a ticket; enter your ticket code.")
     checked = validation.ticket_code(code)
+    if not isinstance(checked, Rejected) and checked in tickets.revoked:
+        return Rejected(
+            Reason.TICKET_REVOKED, "That ticket was revoked by the host; it admits nobody now."
+        )
     if isinstance(checked, Rejected) or checked not in tickets.issued:
         return Rejected(Reason.TICKET_INVALID, "That ticket code is not valid for this room.")
     if tickets.holders.get(checked) not in (None, actor):

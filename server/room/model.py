@@ -160,6 +160,7 @@ class Ticketing:
     quantity: int
     issued: frozenset[str] = frozenset()
     holders: dict[str, UserId] = field(default_factory=dict)  # code -> the user it admits
+    revoked: frozenset[str] = frozenset()  # refunded codes: no longer issued, never again
 
     def code_of(self, user_id: UserId) -> str | None:
         for code, holder in self.holders.items():

@@ -30,6 +30,7 @@ class Reason(enum.Enum):
     TICKET_REQUIRED = "ticket_required"
     TICKET_INVALID = "ticket_invalid"
     TICKET_TAKEN = "ticket_taken"
+    TICKET_REVOKED = "ticket_revoked"
     NOT_TICKETED = "not_ticketed"
     SOLD_OUT = "sold_out"
     # stage

@@ -47,6 +47,7 @@ from server.room.events import (
     TicketingCleared,
     TicketingSet,
     TicketIssued,
+    TicketRevoked,
     Unblocked,
     UnmuteAsked,
     Unmuted,
@@ -126,6 +127,8 @@ def apply(room: Room, event: Event) -> Room:
                 return room
             issued = room.tickets.issued | {event.code}
             return replace(room, tickets=replace(room.tickets, issued=issued))
+        case TicketRevoked():
+            return _revoked(room, event)
         case SpeakRequested():
             if not room.is_present(event.actor) or room.request_of(event.actor):
                 return room
@@ -287,6 +290,25 @@ def _bound(tickets: Ticketing | None, code: str | None, user_id: UserId) -> Tick
     if tickets.code_of(user_id) is not None:
         return tickets  # one ticket per person
     return replace(tickets, holders={**tickets.holders, code: user_id})
+
+
+def _revoked(room: Room, event: TicketRevoked) -> Room:
+    """The code stops admitting; whoever it admitted leaves (a refund ends their access)."""
+    tickets = room.tickets
+    if tickets is None:
+        return room
+    holders = {c: u for c, u in tickets.holders.items() if c != event.code}
+    tickets = replace(
+        tickets,
+        issued=tickets.issued - {event.code},
+        holders=holders,
+        revoked=tickets.revoked | {event.code},
+    )
+    room = replace(room, tickets=tickets)
+    holder = event.holder
+    if holder is None or holder == room.host_id or holder in room.cohost_ids:
+        return room
+    return _drop(room, holder)
 
 
 # -- recording -------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from server.room.commands import (
     Report,
     RequestToSpeak,
     Reschedule,
+    RevokeTicket,
     SetAskMode,
     SetConsent,
     SetTicketing,
@@ -72,7 +73,7 @@ _COMMAND_CLASSES = tuple(COMMAND_TYPES.values())
 
 OWNER_COMMANDS: tuple[type[Command], ...] = (
     StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode,
-    AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket,
+    AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket, RevokeTicket,
     AppointCohost, RemoveCohost, Unblock, StopRecording,
 )  # fmt: skip
 """What the host may do from the console or the API without being in the room: run the schedule
@@ -147,6 +148,8 @@ def _rule(room: Room, actor: UserId, command: Command, now: float) -> list[Event
             return ticket_rules.clear_ticketing(room, actor, command, now)
         case IssueTicket():
             return ticket_rules.issue_ticket(room, actor, command, now)
+        case RevokeTicket():
+            return ticket_rules.revoke_ticket(room, actor, command, now)
         case RequestToSpeak():
             return stage_rules.request_to_speak(room, actor, command, now)
         case WithdrawRequest():

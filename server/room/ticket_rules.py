@@ -1,11 +1,21 @@
-"""Tickets: the host sets price and quantity and records each sold code; a code admits the first
-person who uses it (see membership_rules for the door)."""
+"""Tickets: the host sets price and quantity, records each sold code and may revoke one (a
+refund); a code admits the first person who uses it (see membership_rules for the door).
+
+A revoked code leaves the issued set, so the ticket is on sale again; it is remembered so it
+never admits anyone nor is issued again. Revoking a used code takes the holder's place away,
+as a refunded ticket does on X's ticketed Spaces: they leave the room and need a new code."""
 
 from __future__ import annotations
 
 from server.room import validation
-from server.room.commands import ClearTicketing, IssueTicket, SetTicketing
-from server.room.events import Event, TicketingCleared, TicketingSet, TicketIssued
+from server.room.commands import ClearTicketing, IssueTicket, RevokeTicket, SetTicketing
+from server.room.events import (
+    Event,
+    TicketingCleared,
+    TicketingSet,
+    TicketIssued,
+    TicketRevoked,
+)
 from server.room.model import UserId
 from server.room.permissions import require_host
 from server.room.reasons import Reason, Rejected
@@ -60,10 +70,26 @@ def issue_ticket(
     code = validation.ticket_code(command.code)
     if isinstance(code, Rejected):
         return code
-    if code in tickets.issued:
+    if code in tickets.issued or code in tickets.revoked:
         return Rejected(Reason.DUPLICATE, "That ticket code was already issued.")
     if len(tickets.issued) >= tickets.quantity:
         return Rejected(
             Reason.SOLD_OUT, f"All {tickets.quantity} tickets are issued; raise the quantity."
         )
     return [TicketIssued(actor, now, code)]
+
+
+def revoke_ticket(
+    room: Room, actor: UserId, command: RevokeTicket, now: float
+) -> list[Event] | Rejected:
+    refused = require_host(room, actor, "revoke tickets")
+    if refused:
+        return refused
+    tickets = room.tickets
+    if tickets is None:
+        return _NOT_TICKETED
+    if command.code in tickets.revoked:
+        return Rejected(Reason.NO_CHANGE, "That ticket code is already revoked.")
+    if command.code not in tickets.issued:
+        return Rejected(Reason.TARGET_NOT_FOUND, "No such ticket code was issued for this room.")
+    return [TicketRevoked(actor, now, command.code, tickets.holders.get(command.code))]

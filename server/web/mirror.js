@@ -211,6 +211,7 @@ export function apply(room, kind, e) {
       room.tickets = {
         issued: [],
         holders: {},
+        revoked: [],
         ...(room.tickets || {}),
         price_cents: e.price_cents,
         currency: e.currency,
@@ -222,6 +223,17 @@ export function apply(room, kind, e) {
       break;
     case 'ticket_issued':
       if (room.tickets) room.tickets.issued = addTo(room.tickets.issued, e.code);
+      break;
+    case 'ticket_revoked': // only the host receives it; everyone else sees the holder leave
+      if (room.tickets) {
+        const { [e.code]: _, ...holders } = room.tickets.holders;
+        room.tickets.issued = removeFrom(room.tickets.issued, e.code);
+        room.tickets.holders = holders;
+        room.tickets.revoked = addTo(room.tickets.revoked || [], e.code);
+      }
+      if (e.holder && e.holder !== room.host_id && !(room.cohost_ids || []).includes(e.holder)) {
+        dropPerson(room, e.holder);
+      }
       break;
     case 'speak_requested':
       if (person(room, e.actor) && !requestOf(room, e.actor)) {

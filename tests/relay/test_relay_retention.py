@@ -17,6 +17,7 @@ from pathlib import Path
 
 from console.identity import Identity
 from console.media_link import MediaLink
+from console.rooms_api import RelayApi
 from console.settings import Settings
 from console.supervisor import RelaySupervisor
 from console.tracks import ToneTrack
@@ -84,21 +85,36 @@ def test_the_relay_keeps_recordings_in_its_folder_for_the_days_it_is_told(tmp_pa
     asyncio.run(scenario())
 
 
-def test_the_consoles_settings_reach_its_embedded_relay(tmp_path):
+def test_the_consoles_recordings_folder_reaches_its_embedded_relay(tmp_path):
     data_dir = tmp_path / "console"
     chosen = tmp_path / "my recordings"
     settings = Settings(recordings_dir=str(chosen), retention_days=30)
     assert recordings_folder(settings, data_dir) == chosen
     assert recordings_folder(Settings(), data_dir) == data_dir / "relay" / "recordings"
-    old = make(chosen, "old", "Old show", stopped_days_ago=40)
-    recent = make(chosen, "recent", "Yesterday", stopped_days_ago=1)
+    # The console applies its retention itself (it says what it deleted): not the relay's job.
+    assert relay_args(settings, data_dir) == ["--recordings-dir", str(chosen)]
 
     async def scenario():
         supervisor = RelaySupervisor(data_dir, port=0, relay_args=relay_args(settings, data_dir))
+        url = await supervisor.start()
         try:
-            await supervisor.start()
-            await until(lambda: not old.exists(), what="the embedded relay's retention")
-            assert recent.is_dir()
+            api = RelayApi(url, admin_key=supervisor.admin_key())
+            hosted, _card = await api.create_room(Identity.new(), "Hana Host", "Chosen folder")
+            host = await join(hosted.host_url, "Hana Host")
+            media = MediaLink(host, source=ToneTrack(440.0))
+            try:
+                await media.start(send=True)
+                await host.send(StartRecording())
+                await until(
+                    lambda: chosen.is_dir() and any(chosen.iterdir()),
+                    what="the take in the chosen folder",
+                )
+                await host.send(StopRecording())
+                await until(lambda: len(finished_takes(chosen)) == 1, what="the take to finish")
+            finally:
+                await media.close()
+                await host.close()
+            assert not (data_dir / "relay" / "recordings").exists()
         finally:
             await supervisor.stop()
 

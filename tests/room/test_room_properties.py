@@ -81,6 +81,7 @@ BUILDERS: dict[type, Callable[[Draw, st.SearchStrategy[str]], c.Command]] = {
         draw(st.sampled_from([0, 2, 3])),
     ),
     c.IssueTicket: lambda draw, who: c.IssueTicket(draw(st.sampled_from(["T1", "T3", "bad"]))),
+    c.RevokeTicket: lambda draw, who: c.RevokeTicket(draw(st.sampled_from(["T1", "T2", "T9"]))),
     c.AcceptInvite: lambda draw, who: c.AcceptInvite(draw(st.sampled_from(InviteKind))),
     c.DeclineInvite: lambda draw, who: c.DeclineInvite(draw(st.sampled_from(InviteKind))),
     c.RemoveParticipant: lambda draw, who: c.RemoveParticipant(draw(who), draw(st.booleans())),
@@ -200,9 +201,9 @@ def test_random_commands_never_break_the_room(data, scheduled, ticketed):
         if isinstance(verdict, Rejected):
             assert verdict.detail
             continue
+        # The relay carrying a host's block names who blocked (as room_world.check does).
+        who = command.by if isinstance(command, c.FollowHostBlock) else actor
         for event in verdict:
-            # The relay carrying a host's block names who blocked it, in whichever room.
-            who = command.by if isinstance(command, c.FollowHostBlock) else actor
             assert (event.actor, event.at) == (who, now)
             if isinstance(event, RecordingStarted):
                 asked = set()

@@ -11,6 +11,7 @@ from server.room import (
     React,
     RemoveParticipant,
     Report,
+    RevokeTicket,
     Unblock,
     apply_all,
     decide,
@@ -27,6 +28,8 @@ STEPS = [
     ("live", "host", Unblock("blocked_user")),
     ("live", "host", AddContact("listener2")),
     ("ticketed", "host", IssueTicket("T9")),
+    ("ticketed", "host", RevokeTicket("T1")),
+    ("ticketed", "host", RevokeTicket("T2")),
 ]
 
 

@@ -12,6 +12,7 @@ from server.room import (
     Join,
     Mute,
     RemoveParticipant,
+    RevokeTicket,
     Room,
     RoomCard,
     RoomState,
@@ -101,6 +102,11 @@ def test_tickets_are_mirrored_with_their_holder(store):
     )
     assert store.ticket_holders("t1") == {"AAAA-1111": "buyer", "BBBB-2222": None}
     assert store.load_room("t1").room.tickets.holders == {"AAAA-1111": "buyer"}
+    # a refund takes the code off the room's list, and the buyer out of the room
+    room, seq = commit(store, room, seq, HOST, RevokeTicket("AAAA-1111"), T0 + 5)
+    assert store.ticket_holders("t1") == {"BBBB-2222": None}
+    reloaded = store.load_current("t1").room
+    assert reloaded.tickets.revoked == {"AAAA-1111"} and not reloaded.is_present("buyer")
 
 
 def test_rooms_are_listed_by_state(store):

@@ -35,7 +35,9 @@ def test_the_moderator_view_shows_a_room_card_and_focuses_it_on_click(
             await bot.start(ask=False)
             await bot.client.send(RequestToSpeak())
             card = view.add_room(console.controller)
+            assert not view.timer.isActive()  # nothing ticks while the view is not shown
             view.show()
+            assert view.timer.isActive()
             await until(lambda: len(console.controller.room.requests) == 1, what="the request")
             image = card.grab().toImage()
             assert image.width() >= 300
@@ -45,6 +47,8 @@ def test_the_moderator_view_shows_a_room_card_and_focuses_it_on_click(
                 card, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton
             )
             assert focused == [console.controller]
+            view.close()
+            assert not view.timer.isActive()
         finally:
             view.close()
             await bot.close()

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.timeout(120)]
 
 def test_an_all_party_recording_says_whom_it_waits_for(qapp, aloop, relay_child, qtbot):
     async def scenario():
-        console = await open_console(relay_child.base_url, "Everyone agrees")
+        console = await open_console(relay_child, "Everyone agrees")
         window = console.window
         bar = window.recording_bar
         tia = ToneBot(console.hosted.join_url, "Tia Tone", 540)

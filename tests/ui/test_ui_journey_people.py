@@ -101,7 +101,7 @@ def test_a_name_written_as_markup_shows_as_typed_everywhere_the_host_reads_it(
     "Block …?" prompt. Every label the host reads it in shows it as typed."""
 
     async def scenario():
-        console = await open_console(relay_child.base_url, "Open floor")
+        console = await open_console(relay_child, "Open floor")
         window = console.window
         mal = ToneBot(console.hosted.join_url, MARKUP_NAME, 560)
         try:
