@@ -19,11 +19,14 @@ stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,3 +222,31 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     except FileNotFoundError:
         return "(no log)"
+
+
+@contextlib.contextmanager
+def pulse_for_this_process(prefix: str) -> Iterator[PulseServer]:
+    """A headless PulseAudio that this process and its children talk to (PULSE_SERVER and
+    friends set, put back after). Fails the test, never skips, when it cannot start: these
+    tests are the proof that sound works through real PortAudio."""
+    import pytest
+
+    # A short path of our own: unix socket paths are limited to 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        server = start_pulse(root)
+    except PulseStartError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"could not start a headless PulseAudio: {exc}", pytrace=False)
+    saved = {key: os.environ.get(key) for key in server.client_env()}
+    os.environ.update(server.client_env())
+    try:
+        yield server
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

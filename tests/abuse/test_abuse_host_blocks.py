@@ -17,23 +17,13 @@ import asyncio
 import sqlite3
 import time
 
-import aiohttp
 import pytest
 
 from console.client import CommandRejected
 from console.identity import Identity
 from server.room import RemoveParticipant, StartRoom, Unblock
 from server.store import DB_NAME
-from tests.relay.relaykit import create_room, join, relay
-
-
-async def cohost_link(config, created) -> dict:
-    url = f"{config.base_url}/api/rooms/{created['room_id']}/cohost-links"
-    headers = {"Authorization": f"Bearer {created['host_token']}"}
-    async with aiohttp.ClientSession() as http, http.post(url, headers=headers) as resp:
-        link = await resp.json()
-        assert resp.status == 201, link
-        return link
+from tests.relay.relaykit import cohost_link, create_room, join, relay
 
 
 def moved(url: str, config) -> str:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
 import pytest
 
 from console.client import CommandRejected
 from console.identity import Identity
-from tests.relay.relaykit import create_room, join, relay
+from tests.relay.relaykit import cohost_link, create_room, join, relay
 
 DISGUISES = [
     "Hana Host",  # the same
@@ -40,10 +39,7 @@ def test_names_that_pass_for_the_host_or_a_cohost_are_refused(tmp_path):
         async with relay(tmp_path) as config:
             created = await create_room(config, Identity.new())
             host = await join(created["host_url"], "Hana Host")
-            url = f"{config.base_url}/api/rooms/{created['room_id']}/cohost-links"
-            headers = {"Authorization": f"Bearer {created['host_token']}"}
-            async with aiohttp.ClientSession() as http, http.post(url, headers=headers) as resp:
-                link = await resp.json()
+            link = await cohost_link(config, created)
             cohost = await join(link["url"], "Cory Cohost")
             try:
                 for disguise in DISGUISES:

@@ -6,9 +6,6 @@ proof that capture works through real PortAudio, so a silent skip would hide a b
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,33 +13,14 @@ import pytest
 
 from audio.devices import DeviceCatalog
 from tests.fixtures_audio import SENTENCES, Samples, speech
-from tests.pulse import PulseServer, PulseStartError, start_pulse
+from tests.pulse import PulseServer, pulse_for_this_process
 
 
 @pytest.fixture(scope="session")
 def pulse_server() -> Iterator[PulseServer]:
     """A headless PulseAudio with null sinks; this process and its children talk to it."""
-    # A short path of our own: unix socket paths are limited to 107 bytes.
-    root = Path(tempfile.mkdtemp(prefix="rc-pulse-"))
-    try:
-        server = start_pulse(root)
-    except PulseStartError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(
-            f"could not start a headless PulseAudio for the audio tests: {exc}", pytrace=False
-        )
-    saved = {key: os.environ.get(key) for key in server.client_env()}
-    os.environ.update(server.client_env())
-    try:
+    with pulse_for_this_process("rc-pulse-") as server:
         yield server
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

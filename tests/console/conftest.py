@@ -3,34 +3,14 @@ tests/audio/conftest.py; fixtures are not shared across conftests)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.pulse import PulseServer, PulseStartError, start_pulse
+from tests.pulse import PulseServer, pulse_for_this_process
 
 
 @pytest.fixture(scope="session")
 def console_pulse() -> Iterator[PulseServer]:
-    root = Path(tempfile.mkdtemp(prefix="rc-cpulse-"))
-    try:
-        server = start_pulse(root)
-    except PulseStartError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(f"could not start a headless PulseAudio: {exc}", pytrace=False)
-    saved = {key: os.environ.get(key) for key in server.client_env()}
-    os.environ.update(server.client_env())
-    try:
+    with pulse_for_this_process("rc-cpulse-") as server:
         yield server
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)

@@ -53,3 +53,13 @@ async def join(url: str, name: str, identity: Identity | None = None, **kwargs: 
     client = RoomClient(JoinLink.parse(url), identity or Identity.new(), name, **kwargs)
     await client.connect()
     return client
+
+
+async def cohost_link(config: RelayConfig, created: dict[str, Any]) -> dict[str, Any]:
+    """A co-host seat behind a link, made with the host's token: {user_id, token, url}."""
+    url = f"{config.base_url}/api/rooms/{created['room_id']}/cohost-links"
+    headers = {"Authorization": f"Bearer {created['host_token']}"}
+    async with aiohttp.ClientSession() as http, http.post(url, headers=headers) as resp:
+        link = await resp.json()
+        assert resp.status == 201, link
+        return dict(link)

@@ -53,27 +53,7 @@ def ui_pulse() -> Iterator[object]:
     """A private headless PulseAudio (tests/pulse.py) for a module of console tests that need
     a real microphone: "Roomcast Test Mic" hears what is played into "Roomcast Test Speech".
     Module-scoped, so the other console tests keep a machine without sound."""
-    import os
-    import shutil
-    import tempfile
+    from tests.pulse import pulse_for_this_process
 
-    from tests.pulse import PulseStartError, start_pulse
-
-    root = Path(tempfile.mkdtemp(prefix="rc-uipulse-"))
-    try:
-        server = start_pulse(root)
-    except PulseStartError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(f"could not start a headless PulseAudio: {exc}", pytrace=False)
-    saved = {key: os.environ.get(key) for key in server.client_env()}
-    os.environ.update(server.client_env())
-    try:
+    with pulse_for_this_process("rc-uipulse-") as server:
         yield server
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
