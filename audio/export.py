@@ -28,6 +28,7 @@ import contextlib
 import errno
 import logging
 import math
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -68,6 +69,7 @@ from audio.recording_manifest import (
     parse_iso,
     safe_name,
 )
+from audio.recording_parts import first_of, join_parts, parts_of
 from audio.recording_recovery import needs_recovery, recover
 from audio.recording_repair import DamagedAudio, repair_damaged
 
@@ -119,6 +121,7 @@ class ExportReport:
     recovered: bool  # the folder was repaired (after a crash) before exporting
     elapsed_s: float
     repairs: tuple[str, ...] = ()  # damaged files repaired first, one sentence each
+    parts: int = 1  # a take that went on in parts after a crash is exported as one
 
 
 def default_out_path(folder: Path, manifest: Manifest, format: str) -> Path:
@@ -148,6 +151,11 @@ def export(
     if channels not in (1, 2):
         raise ExportError(f"An export has 1 (mono) or 2 (stereo) channels, not {channels}.")
     folder = Path(recording_dir)
+    parts = parts_of(folder) if first_of(folder) is None else [folder]
+    if len(parts) > 1:
+        return _export_parts(
+            parts, out_path, format, channels, stems, progress, cancel, encoder, verify
+        )
     manifest, recovered = _open_recording(folder)
     out = Path(out_path) if out_path is not None else default_out_path(folder, manifest, format)
     repairs: list[str] = []
@@ -175,6 +183,35 @@ def export(
         elapsed_s=time.perf_counter() - started,
         repairs=tuple(repairs),
     )
+
+
+def _export_parts(
+    parts: list[Path],
+    out_path: Path | str | None,
+    format: str,
+    channels: int,
+    stems: bool,
+    progress: Progress | None,
+    cancel: Event | None,
+    encoder: EncoderChoice,
+    verify: bool,
+) -> ExportReport:
+    """A take that went on in parts after a crash: joined end to end (audio/recording_parts.py)
+    in a hidden folder beside it, exported as one, the joined copy removed after."""
+    first = parts[0]
+    for part in parts:
+        _open_recording(part)  # each part readable and not being written, or a clear error
+    manifest = load_manifest(first)
+    out = Path(out_path) if out_path is not None else default_out_path(first, manifest, format)
+    with tempfile.TemporaryDirectory(prefix=".roomcast-joining-", dir=first.parent) as scratch:
+        try:
+            joined = join_parts(parts, Path(scratch) / first.name)
+        except (OSError, RuntimeError, ValueError, RecordingFolderError) as exc:
+            raise ExportError(f"The parts of {first.name} could not be joined: {exc}.") from exc
+        report = export(
+            joined, out, format, channels, stems, progress, cancel, encoder=encoder, verify=verify
+        )
+    return replace(report, parts=len(parts))
 
 
 def _repair_for_export(folder: Path, manifest: Manifest, found: DamagedAudio) -> list[str]:

@@ -29,6 +29,7 @@ from audio.recording_manifest import (
     save_manifest,
 )
 from audio.recording_mixdown import render_mix
+from audio.recording_parts import first_of, parts_of
 from audio.recording_recovery import needs_recovery, recover
 
 logger = logging.getLogger(__name__)
@@ -111,19 +112,24 @@ def apply_retention(
     if not root.is_dir():
         return deleted
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if not (folder / MANIFEST_NAME).is_file() or folder_is_busy(folder):
+        if not (folder / MANIFEST_NAME).is_file() or first_of(folder) is not None:
+            continue  # a later part of a take goes with its first (audio/recording_parts.py)
+        parts = parts_of(folder)
+        if any(folder_is_busy(part) for part in parts):
             continue
         try:
-            manifest = load_manifest(folder)
+            # A take in parts ended when its last part did.
+            manifest = load_manifest(parts[-1])
             ended = parse_iso(manifest.stopped_at or manifest.started_at)
         except (RecordingFolderError, ValueError) as exc:
             logger.warning("retention: leaving %s alone: %s", folder, exc)
             continue
         if moment - ended > days * 86_400:
-            try:
-                shutil.rmtree(folder)
-            except FileNotFoundError:
-                continue  # another Roomcast process (the console, its relay) got there first
+            for part in reversed(parts):
+                try:
+                    shutil.rmtree(part)
+                except FileNotFoundError:
+                    continue  # another Roomcast process (the console, its relay) got there first
             deleted.append(folder)
             logger.info("retention: deleted %s (older than %g days)", folder, days)
     return deleted

@@ -12,6 +12,7 @@ import asyncio
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from PySide6.QtWidgets import (
 from audio.export import remove_speaker
 from audio.recording_files import folder_is_busy
 from audio.recording_library import RemovalReport
-from audio.recording_manifest import RecordingFolderError
+from audio.recording_manifest import RecordingFolderError, load_manifest
+from audio.recording_parts import parts_of
 from ui.asyncs import spawn
 from ui.dialogs import Question, open_again
 from ui.export_dialog import ExportDialog
@@ -48,12 +50,37 @@ POLL_MS = 2000  # while shown: new takes appear, "Recording now" turns "Finished
 
 
 def delete_recording(folder: Path) -> None:
-    """Delete one recording folder. Runs on: a worker thread."""
-    if folder_is_busy(folder):
-        raise RecordingFolderError(
-            f"{folder.name} is still being recorded: stop the recording, then delete it."
-        )
-    shutil.rmtree(folder)
+    """Delete one recording (every part of a take that went on after a crash). Runs on: a
+    worker thread."""
+    parts = parts_of(folder)
+    for part in parts:
+        if folder_is_busy(part):
+            raise RecordingFolderError(
+                f"{part.name} is still being recorded: stop the recording, then delete it."
+            )
+    for part in reversed(parts):
+        shutil.rmtree(part)
+
+
+def remove_speaker_from_take(folder: Path, user_id: str) -> RemovalReport:
+    """Remove a speaker's audio from every part of the take they are in. Runs on: a worker
+    thread."""
+    reports = [
+        remove_speaker(part, user_id)
+        for part in parts_of(folder)
+        if any(t.user_id == user_id for t in load_manifest(part).tracks)
+    ]
+    if not reports:
+        return remove_speaker(folder, user_id)  # says in words that there is nothing to remove
+    last = reports[-1]
+    if len(reports) == 1:
+        return last
+    exports = tuple(e for r in reports for e in r.exports_deleted)
+    return replace(
+        last,
+        exports_deleted=exports,
+        message=f"{last.message} (from all {len(reports)} parts of the take)",
+    )
 
 
 class RecordingsLibrary(QWidget):
@@ -307,7 +334,9 @@ class RecordingsLibrary(QWidget):
             f"Removing {speaker.name}'s audio from “{row.title}” and rendering the mix again…"
         )
         loop = asyncio.get_running_loop()
-        report = await loop.run_in_executor(None, remove_speaker, row.folder, speaker.user_id)
+        report = await loop.run_in_executor(
+            None, remove_speaker_from_take, row.folder, speaker.user_id
+        )
         self.last_removal = report
         self.status.setText(report.message)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from audio.recording_manifest import (
     load_manifest,
     parse_iso,
 )
+from audio.recording_parts import first_of, parts_of
 from console.settings import Settings
 from ui.room_models import clock_text
 
@@ -85,6 +86,7 @@ class RecordingRow:
     dropped_ticks: int = 0  # the whole take: silence in every file (clock or writer behind)
     tick_s: float = 0.02
     ledger_lost: bool = False  # the consent ledger could not be established: no export
+    parts: int = 1  # a take that went on after a crash in <folder>-part2, …: listed as one
 
     @property
     def key(self) -> str:
@@ -112,7 +114,8 @@ class RecordingRow:
 
     def state_text(self) -> str:
         text = STATE_WORDS.get(self.state, self.state)
-        return text + (" · recovered after a crash" if self.recovered else "")
+        text += " · recovered after a crash" if self.recovered else ""
+        return text + (f" · {self.parts} parts" if self.parts > 1 else "")
 
 
 def _size(folder: Path) -> int:
@@ -176,15 +179,51 @@ def read_row(folder: Path) -> RecordingRow:
     )
 
 
+def read_take(folder: Path) -> RecordingRow:
+    """A take as one row: its first folder, with any parts it went on in after a crash
+    (audio/recording_parts.py) added up. Runs on: a worker thread."""
+    row = read_row(folder)
+    later = parts_of(folder)[1:]
+    if not later or row.state == "unreadable":
+        return row
+    rows = [row, *(read_row(part) for part in later)]
+    speakers: dict[str, Speaker] = {}
+    for part in rows:
+        for s in part.speakers:
+            known = speakers.get(s.user_id)
+            total = s.talk_time_s + (known.talk_time_s if known else 0.0)
+            speakers[s.user_id] = Speaker(s.user_id, s.name, total)
+    states = [part.state for part in rows]
+    state = next((s for s in ("recording", "unreadable", "damaged", "interrupted") if s in states),
+                 row.state)  # fmt: skip
+    return replace(
+        row,
+        duration_s=sum(part.duration_s for part in rows),
+        speakers=tuple(speakers.values()),
+        declined=tuple(dict.fromkeys(n for part in rows for n in part.declined)),
+        markers=sum(part.markers for part in rows),
+        recovered=any(part.recovered for part in rows),
+        state=state,
+        problem=" ".join(p.problem for p in rows if p.problem),
+        size_bytes=sum(part.size_bytes for part in rows),
+        concealed_ticks=sum(part.concealed_ticks for part in rows),
+        silent_gap_ticks=sum(part.silent_gap_ticks for part in rows),
+        dropped_ticks=sum(part.dropped_ticks for part in rows),
+        ledger_lost=any(part.ledger_lost for part in rows),
+        parts=len(rows),
+    )
+
+
 def scan_recordings(root: Path) -> list[RecordingRow]:
-    """Every recording under `root`, newest first. Runs on: a worker thread."""
+    """Every recording under `root`, newest first; a take in parts is one row. Runs on: a
+    worker thread."""
     if not root.is_dir():
         return []
     rows = []
     for folder in root.iterdir():
-        if folder.is_dir() and (folder / MANIFEST_NAME).is_file():
+        if folder.is_dir() and (folder / MANIFEST_NAME).is_file() and first_of(folder) is None:
             try:
-                rows.append(read_row(folder))
+                rows.append(read_take(folder))
             except OSError:
                 continue  # deleted while we looked
     rows.sort(key=lambda r: (r.started_at, r.folder.name), reverse=True)
