@@ -153,6 +153,8 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             snapshots=snapshots,
             rate_limits=RateLimits(config.rate_limits),
         )
+        hub.bar_removed_addresses = config.bar_removed_addresses
+        hub.bar_loopback = config.bar_loopback
         hub.recorders = RoomRecorders(config.recordings_root, hub.recording_failed)
         reports = await asyncio.get_running_loop().run_in_executor(None, hub.recorders.recover)
         for report in reports:

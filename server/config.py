@@ -57,6 +57,10 @@ class RelayConfig:
     webrtc_seats: int | None = None
     # Where takes are written (None: <data_dir>/recordings), and how many days a finished one
     # is kept (None: for ever); checked at start and every RETENTION_EVERY_S.
+    # A removed or blocked person's network address is barred from that room for its life
+    # (people behind the same NAT share it; loopback is never barred). Off: --no-address-bars.
+    bar_removed_addresses: bool = True
+    bar_loopback: bool = False  # tests turn it on to bar 127.0.0.2 and let 127.0.0.3 in
     recordings_dir: Path | None = None
     keep_recordings_days: float | None = None
 

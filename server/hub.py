@@ -17,6 +17,7 @@ Runs on: the relay's event loop thread.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 import time
@@ -33,7 +34,7 @@ from server.media_coordinator import (
     RoomMediaPort,
 )
 from server.protocol import RecordingFailed, Speaking, encode_event, encode_snapshot
-from server.rate_limits import RateLimits
+from server.rate_limits import RateLimits, network_of
 from server.recorder import RoomRecorders
 from server.room import (
     SYSTEM,
@@ -99,6 +100,14 @@ def _left_with_ticket(room: Room, event: TicketRevoked) -> bool:
     return event.holder is not None and not room.is_present(event.holder)
 
 
+def _loopback(address: str) -> bool:
+    """This machine (the host's own browser, a local bot): never barred."""
+    try:
+        return ipaddress.ip_network(address, strict=False).is_loopback
+    except ValueError:
+        return False
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -132,6 +141,12 @@ class Hub:
         self._timers = RoomTimers()
         self._invite_deadlines: dict[str, float] = {}  # room id -> when its invites timer fires
         self._speaking: dict[str, set[str]] = {}  # room id -> who is talking now (media says)
+        # Address bars (issue: removal one fresh browser profile away from undone): where each
+        # person connected from, and per room the networks of people removed from it.
+        self.bar_removed_addresses = True
+        self.bar_loopback = False  # this machine is never barred (tests say otherwise)
+        self._addresses: dict[tuple[str, str], str] = {}  # (room, user) -> network
+        self._barred: dict[str, dict[str, str]] = {}  # room -> network -> user it came from
 
     # The media side sets these after construction (server/app.py).
     @property
@@ -415,6 +430,30 @@ class Hub:
                 fixed += not isinstance(self._submit(room.room_id, SYSTEM, command), Rejected)
         return fixed
 
+    # -- address bars -------------------------------------------------------------------------
+
+    def note_address(self, room_id: str, user_id: str, address: str) -> None:
+        """Where this person is connected from (their network: an IPv4 address or IPv6 /64)."""
+        if address:
+            self._addresses[(room_id, user_id)] = network_of(address)
+
+    def address_barred(self, room_id: str, address: str) -> bool:
+        """Was someone removed from this room from this network (and is it not this machine)?"""
+        if not address or (_loopback(address) and not self.bar_loopback):
+            return False
+        return network_of(address) in self._barred.get(room_id, {})
+
+    def _bar_address(self, room_id: str, user_id: str) -> None:
+        network = self._addresses.get((room_id, user_id))
+        here = network is not None and _loopback(network) and not self.bar_loopback
+        if self.bar_removed_addresses and network is not None and not here:
+            self._barred.setdefault(room_id, {})[network] = user_id
+
+    def _lift_bar(self, room_id: str, user_id: str) -> None:
+        barred = self._barred.get(room_id, {})
+        for network in [n for n, who in barred.items() if who == user_id]:
+            del barred[network]
+
     def _enforce(self, change: Change) -> None:
         room = change.room
         room_id = room.room_id
@@ -424,7 +463,10 @@ class Hub:
                 # The seat went with the link: it admits nobody any more.
                 self._store.revoke_tokens(room_id, revoked)
             if isinstance(event, ParticipantRemoved):
+                self._bar_address(room_id, event.user_id)
                 self._drop(room_id, event.user_id, CLOSE_REMOVED, "removed")
+            elif isinstance(event, Unblocked):
+                self._lift_bar(room_id, event.user_id)
             elif isinstance(event, ParticipantLeft):
                 self._drop(room_id, event.actor, None, "")
             elif isinstance(event, TicketRevoked) and _left_with_ticket(room, event):
@@ -432,6 +474,9 @@ class Hub:
                 self._drop(room_id, event.holder, CLOSE_REMOVED, "ticket_revoked")
         if change.ends_room:
             self._speaking.pop(room_id, None)
+            self._barred.pop(room_id, None)
+            for key in [k for k in self._addresses if k[0] == room_id]:
+                del self._addresses[key]
             self.media.on_change(room, change.events, ended=True)
             self.broadcaster.close_room(room_id, CLOSE_ROOM_OVER, "room_ended")
             self._timers.cancel_room(room_id)

@@ -176,6 +176,13 @@ def register(subparsers: Any) -> None:
         "(default: no limit)",
     )
     parser.add_argument(
+        "--no-address-bars",
+        dest="address_bars",
+        action="store_false",
+        help="do not bar a removed or blocked person's network address from the room (by "
+        "default it is barred for the room's life; people behind the same NAT share it)",
+    )
+    parser.add_argument(
         "--recordings-dir",
         default=None,
         metavar="DIR",
@@ -271,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
         webrtc_seats=args.webrtc_seats,
         recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
         keep_recordings_days=args.keep_recordings_days,
+        bar_removed_addresses=args.address_bars,
         admin_keys=tuple(keys),
         open_rooms=args.open_rooms,
         rooms_per_address_per_hour=args.rooms_per_address_per_hour,

@@ -329,6 +329,21 @@ class Session:
                 self._refuse(request_id, "room_not_found", "There is no room with that link.")
                 return False
             resuming = hello.resume_after_seq is not None and user_id in room.participants
+            present = user_id in room.participants
+            if (
+                not present
+                and hello.token is None
+                and self.hub.address_barred(hello.room_id, self.address)
+            ):
+                # A host or co-host link still gets in; so does anyone already inside.
+                self._refuse(
+                    request_id,
+                    Reason.REMOVED.value,
+                    "Someone on your network was removed from this room, so it is closed to "
+                    "your network. If that was not you, ask a host for a link.",
+                    CLOSE_REMOVED,
+                )
+                return False
             if not resuming:
                 verdict = self.hub.submit(
                     hello.room_id, user_id, Join(hello.display_name, hello.ticket_code)
@@ -345,6 +360,7 @@ class Session:
             if hello.token is None:
                 self.hub.bind_identity(user_id, hello.client_secret)
             self.hub.attach(hello.room_id, user_id, self)
+            self.hub.note_address(hello.room_id, user_id, self.address)
         except HubError as error:
             self._refuse(request_id, error.code, error.message, CLOSE_ROOM_OVER)
             return False
