@@ -149,6 +149,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
         hub = Hub(
             store,
             resume_grace_s=config.resume_grace_s,
+            stage_grace_s=config.stage_grace_s,
             abandon_after_s=config.abandon_after_s,
             snapshots=snapshots,
             rate_limits=RateLimits(config.rate_limits),

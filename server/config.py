@@ -25,6 +25,9 @@ class RelayConfig:
     limits: Limits = field(default_factory=Limits)
     # How long a dropped participant keeps their place (role, queue position) for a resume.
     resume_grace_s: float = 30.0
+    # … and for someone on stage: a speaker's seat survives a 60 s drop (a train tunnel, a
+    # Wi-Fi hand-over) with room for the page's backoff to notice the network is back.
+    stage_grace_s: float = 90.0
     # How long a new connection may take to say hello.
     hello_timeout_s: float = 10.0
     heartbeat_s: float = 15.0

@@ -118,6 +118,7 @@ class Hub:
         store: Store,
         *,
         resume_grace_s: float = 30.0,
+        stage_grace_s: float = 90.0,
         abandon_after_s: float = 600.0,
         snapshots: SnapshotWriter | None = None,
         write_through: bool = False,
@@ -129,6 +130,7 @@ class Hub:
         # None: no per-person or per-address limits (in-process tests and benchmarks).
         self.rate_limits = rate_limits
         self.resume_grace_s = resume_grace_s
+        self.stage_grace_s = max(stage_grace_s, resume_grace_s)
         self.abandon_after_s = abandon_after_s
         self.clock = clock
         self._store = store
@@ -517,6 +519,13 @@ class Hub:
         """Hand this person's connection its pending events now (before a reply to them)."""
         self.broadcaster.catch_up(room_id, user_id)
 
+    def grace_s(self, room_id: str, user_id: str) -> float:
+        """How long this person keeps their place after a drop: longer on stage."""
+        room = self.log.room(room_id)
+        role = room.role_of(user_id) if room is not None else None
+        on_stage = role is not None and role.on_stage
+        return self.stage_grace_s if on_stage else self.resume_grace_s
+
     def _start_grace(self, room_id: str, user_id: str) -> None:
         def expire() -> None:
             room = self.log.room(room_id)
@@ -524,7 +533,7 @@ class Hub:
             if gone and room is not None and user_id in room.participants:
                 self.submit(room_id, user_id, Leave())
 
-        self._timers.set(room_id, "grace:" + user_id, self.resume_grace_s, expire)
+        self._timers.set(room_id, "grace:" + user_id, self.grace_s(room_id, user_id), expire)
 
     # -- the room's own deadlines --------------------------------------------------------------
 

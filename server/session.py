@@ -392,6 +392,7 @@ class Session:
                     "catch_up": "events" if replay else "snapshot",
                     # how long a dropped connection keeps its place (the page says so)
                     "resume_grace_s": self.hub.resume_grace_s,
+                    "stage_grace_s": self.hub.stage_grace_s,  # a seat on stage is kept longer
                 },
             )
         )

@@ -224,6 +224,7 @@ export class App {
     const wasDown = this.conn.state !== 'connected';
     this.conn = { state: 'connected' };
     if (typeof ok.resume_grace_s === 'number') this.graceS = ok.resume_grace_s;
+    if (typeof ok.stage_grace_s === 'number') this.stageGraceS = ok.stage_grace_s;
     if (this.ticket) {
       const tickets = savedTickets();
       tickets[this.roomId] = this.ticket;
@@ -245,7 +246,7 @@ export class App {
     const me = person(this.mirror.room, this.mirror.you);
     if (!me) return; // replaying: we left (the grace ran out) and join again next
     if (me.role === 'listener') {
-      const seconds = Math.round(this.graceS ?? 30);
+      const seconds = Math.round(this.stageGraceS ?? 90);
       const text = `You were away for more than ${seconds} s, so your place on stage was given up. You can ask to speak again.`;
       this.actions.toast(text);
       announce(text, { urgent: true });
@@ -266,7 +267,8 @@ export class App {
       const me = person(this.mirror.room, this.mirror.you);
       this.seatBeforeDrop = me && onStage(me.role) ? me.role : null;
     }
-    this.conn = { state: 'reconnecting', graceS: this.graceS, onStage: Boolean(this.seatBeforeDrop), ...info };
+    const onStageNow = Boolean(this.seatBeforeDrop);
+    this.conn = { state: 'reconnecting', graceS: onStageNow ? this.stageGraceS : this.graceS, onStage: onStageNow, ...info };
     if (first && this.phase === 'room') announce('Connection lost. Reconnecting…');
     this.render();
   }

@@ -331,3 +331,40 @@ def test_a_ticketed_room_admits_only_ticket_holders(tmp_path):
                 await host.close()
 
     asyncio.run(scenario())
+
+
+def test_a_speakers_seat_outlasts_a_one_minute_drop_and_a_listeners_place_half_a_minute(
+    tmp_path,
+):
+    """Issue 16, item 2: a speaker who dropped for more than 30 s silently became a listener.
+    On stage the grace is 90 s (a 60 s drop, plus the page's retries), in the audience 30 s;
+    the hello reply says both, so the page can tell its person how long they have."""
+    from server.app import HUB, running_app
+    from server.config import RelayConfig
+    from tests.abuse.wirekit import Wire, hello_body
+
+    async def scenario():
+        settings = RelayConfig(data_dir=tmp_path, port=0)
+        async with running_app(settings, with_media=False) as (config, app):
+            assert (config.resume_grace_s, config.stage_grace_s) == (30.0, 90.0)
+            created = await create_room(config, Identity.new())
+            host = await join(created["host_url"], "Hana Host")
+            sam = await join(created["join_url"], "Sam Speaker")
+            lee = await Wire.open(config)
+            try:
+                ok = await lee.hello(hello_body(created["room_id"], name="Lee Listener"))
+                assert ok["body"]["resume_grace_s"] == 30.0
+                assert ok["body"]["stage_grace_s"] == 90.0
+                await sam.send(RequestToSpeak())
+                await host.wait_for(lambda c: c.room.request_of(sam.user_id) is not None)
+                await host.send(ApproveRequest(sam.user_id))
+                await sam.wait_for(lambda c: c.room.role_of(c.user_id) is Role.SPEAKER)
+                hub = app[HUB]
+                assert hub.grace_s(created["room_id"], sam.user_id) == 90.0
+                assert hub.grace_s(created["room_id"], ok["body"]["you"]) == 30.0
+            finally:
+                await lee.close()
+                for client in (sam, host):
+                    await client.close()
+
+    asyncio.run(scenario())

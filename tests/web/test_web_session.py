@@ -102,8 +102,8 @@ def test_a_speaker_away_past_the_grace_is_told_her_seat_was_given_up(relay, brow
     browsers.allow("WebSocket connection to")
     browsers.allow("ERR_CONNECTION")
     hub = relay.app[HUB]
-    grace = hub.resume_grace_s
-    hub.resume_grace_s = 2.0  # the relay's setting (30 s by default), short for the test
+    grace = hub.stage_grace_s
+    hub.stage_grace_s = 2.0  # the relay's setting for speakers (90 s by default), short here
     proxy = CuttableProxy(relay.config.port)
     port = relay.run(proxy.start())
     try:
@@ -126,5 +126,5 @@ def test_a_speaker_away_past_the_grace_is_told_her_seat_was_given_up(relay, brow
         )
         expect(page.get_by_role("button", name="Request to speak")).to_be_visible()
     finally:
-        hub.resume_grace_s = grace
+        hub.stage_grace_s = grace
         relay.run(proxy.close())
