@@ -36,6 +36,8 @@ TICKETS = rows(
     ("host sets a two-letter currency",
      "host", SetTicketing(500, "US", 10), "live", "invalid_field"),
     ("host sets no tickets", "host", SetTicketing(500, "USD", 0), "live", "invalid_field"),
+    ("host sets a made-up currency", "host", SetTicketing(500, "ZZZ", 10), "live", "invalid_field"),
+    ("host prices in yen", "host", SetTicketing(500, "JPY", 10), "live", OK),
     ("co-host prices the room", "cohost", SetTicketing(500, "USD", 10), "live", "not_allowed"),
     ("listener prices the room", "listener", SetTicketing(500, "USD", 10), "live", "not_allowed"),
     ("host prices an ended room", "host", SetTicketing(500, "USD", 10), "ended", "room_ended"),
