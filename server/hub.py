@@ -59,6 +59,7 @@ from server.room import (
     RoomState,
     SetTicketing,
     StopRecording,
+    TicketMoved,
     TicketRevoked,
     Unblocked,
 )
@@ -471,6 +472,9 @@ class Hub:
                 self._lift_bar(room_id, event.user_id)
             elif isinstance(event, ParticipantLeft):
                 self._drop(room_id, event.actor, None, "")
+            elif isinstance(event, TicketMoved) and not room.is_present(event.from_user):
+                # The buyer went on with their ticket elsewhere: this connection is the old one.
+                self._drop(room_id, event.from_user, CLOSE_REPLACED, "ticket_moved")
             elif isinstance(event, TicketRevoked) and _left_with_ticket(room, event):
                 assert event.holder is not None
                 self._drop(room_id, event.holder, CLOSE_REMOVED, "ticket_revoked")

@@ -34,6 +34,7 @@ from server.room import (
     Room,
     RoomState,
     TicketIssued,
+    TicketMoved,
     TicketRevoked,
     Unblocked,
 )
@@ -363,6 +364,11 @@ class Store:
             self._db.execute(
                 "INSERT OR IGNORE INTO tickets (room_id, code, issued_at) VALUES (?, ?, ?)",
                 (room.room_id, event.code, event.at),
+            )
+        elif isinstance(event, TicketMoved):
+            self._db.execute(
+                "UPDATE tickets SET holder = ?, redeemed_at = ? WHERE room_id = ? AND code = ?",
+                (event.actor, event.at, room.room_id, event.code),
             )
         elif isinstance(event, TicketRevoked):
             # a refunded code is no sale: it leaves the room's ticket list

@@ -24,6 +24,7 @@ from server.room import (
     ReportFiled,
     Room,
     TicketIssued,
+    TicketMoved,
     TicketRevoked,
     Unblocked,
     is_moderator,
@@ -61,6 +62,14 @@ def event_for(event: Event, room: Room, viewer: str) -> Event | None:
         if viewer in (event.actor, room.host_id):
             return event
         return dataclasses.replace(event, ticket_code=None)
+    if isinstance(event, TicketMoved):
+        # The code is the ticket: its new and old holder and the host see it; others see the
+        # old holder go (if they were here), never the code.
+        if viewer in (room.host_id, event.actor, event.from_user):
+            return event
+        return (
+            None if room.is_present(event.from_user) else ParticipantLeft(event.from_user, event.at)
+        )
     if isinstance(event, TicketRevoked):
         if viewer == room.host_id:
             return event

@@ -144,6 +144,18 @@ class TicketRevoked:
     holder: UserId | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TicketMoved:
+    """The ticket's code was used by `actor` (another browser or device of its buyer): it
+    admits them now, and `from_user`, who held it, leaves the room."""
+
+    wire_name: ClassVar[str] = "ticket_moved"
+    actor: UserId
+    at: float
+    code: str
+    from_user: UserId
+
+
 # -- the stage -------------------------------------------------------------------------------
 
 
@@ -377,7 +389,7 @@ Event: TypeAlias = (
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
     | RoomLocked
     | ContactAdded | ContactRemoved | TicketingSet | TicketingCleared | TicketIssued
-    | TicketRevoked
+    | TicketRevoked | TicketMoved
     | SpeakRequested | RequestWithdrawn | RequestApproved | RequestDeclined
     | InviteSent | InviteAccepted | InviteDeclined | InviteExpired
     | RoleChanged | CohostAppointed | CohostRemoved
@@ -391,6 +403,7 @@ _ALL: tuple[type[Event], ...] = (
     ParticipantJoined, ParticipantLeft,
     RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged, RoomLocked,
     ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued, TicketRevoked,
+    TicketMoved,
     SpeakRequested, RequestWithdrawn, RequestApproved, RequestDeclined,
     InviteSent, InviteAccepted, InviteDeclined, InviteExpired,
     RoleChanged, CohostAppointed, CohostRemoved,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from server.room import names, validation
 from server.room.commands import Join, Leave
-from server.room.events import Event, ParticipantJoined, ParticipantLeft
+from server.room.events import Event, ParticipantJoined, ParticipantLeft, TicketMoved
 from server.room.model import Role, RoomState, UserId
 from server.room.reasons import Reason, Rejected
 from server.room.state import Room
@@ -56,7 +56,11 @@ def join(room: Room, actor: UserId, command: Join, now: float) -> list[Event] | 
             return ticket
     else:
         ticket = None  # the host and co-hosts need no ticket
-    return [ParticipantJoined(actor, now, name, role, ticket)]
+    joined = ParticipantJoined(actor, now, name, role, ticket)
+    holder = room.tickets.holders.get(ticket) if room.tickets and ticket else None
+    if holder is not None and holder != actor:
+        return [TicketMoved(actor, now, ticket, holder), joined]  # type: ignore[arg-type]
+    return [joined]
 
 
 def _barred(room: Room, actor: UserId) -> Rejected | None:
@@ -117,8 +121,8 @@ def _ticket_for(room: Room, actor: UserId, code: str | None) -> str | Rejected |
         )
     if isinstance(checked, Rejected) or checked not in tickets.issued:
         return Rejected(Reason.TICKET_INVALID, "That ticket code is not valid for this room.")
-    if tickets.holders.get(checked) not in (None, actor):
-        return Rejected(Reason.TICKET_TAKEN, "That ticket was already used by someone else.")
+    # A code held by someone else moves to whoever brings it (the buyer on another device):
+    # the code is the ticket, and one person at a time uses it (see `join`).
     return checked
 
 

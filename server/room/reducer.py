@@ -47,6 +47,7 @@ from server.room.events import (
     TicketingCleared,
     TicketingSet,
     TicketIssued,
+    TicketMoved,
     TicketRevoked,
     Unblocked,
     UnmuteAsked,
@@ -129,6 +130,8 @@ def apply(room: Room, event: Event) -> Room:
             return replace(room, tickets=replace(room.tickets, issued=issued))
         case TicketRevoked():
             return _revoked(room, event)
+        case TicketMoved():
+            return _moved(room, event)
         case SpeakRequested():
             if not room.is_present(event.actor) or room.request_of(event.actor):
                 return room
@@ -290,6 +293,18 @@ def _bound(tickets: Ticketing | None, code: str | None, user_id: UserId) -> Tick
     if tickets.code_of(user_id) is not None:
         return tickets  # one ticket per person
     return replace(tickets, holders={**tickets.holders, code: user_id})
+
+
+def _moved(room: Room, event: TicketMoved) -> Room:
+    """The code admits `actor` now; who held it leaves (one person at a time per ticket)."""
+    tickets = room.tickets
+    if tickets is None or event.code not in tickets.issued:
+        return room
+    holders = {c: u for c, u in tickets.holders.items() if c != event.code}
+    room = replace(room, tickets=replace(tickets, holders=holders))
+    if event.from_user == room.host_id or event.from_user in room.cohost_ids:
+        return room
+    return _drop(room, event.from_user)  # the ParticipantJoined after this binds the code
 
 
 def _revoked(room: Room, event: TicketRevoked) -> Room:

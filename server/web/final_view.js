@@ -18,6 +18,9 @@ function texts(kind, { endedAt, detail, blocked }) {
     case 'replaced':
       // The relay says why: the host link opened elsewhere, or changed (rotated).
       if (/link was changed/i.test(detail)) return ['This host link no longer works', detail];
+      if (/ticket_moved/.test(detail)) {
+        return ['Your ticket is in use elsewhere', 'Its code was used on another device or browser, so this one left the room. Use the code here again to come back.'];
+      }
       return ['You opened this room somewhere else', detail
         || 'This tab stopped because you joined from another tab or device with the same identity.'];
     case 'left':

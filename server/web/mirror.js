@@ -235,6 +235,15 @@ export function apply(room, kind, e) {
         dropPerson(room, e.holder);
       }
       break;
+    case 'ticket_moved': // the host and the two holders receive it; others see the old one leave
+      if (room.tickets) {
+        const { [e.code]: _, ...holders } = room.tickets.holders;
+        room.tickets.holders = holders; // the join that follows binds it to the new holder
+      }
+      if (e.from_user !== room.host_id && !(room.cohost_ids || []).includes(e.from_user)) {
+        dropPerson(room, e.from_user);
+      }
+      break;
     case 'speak_requested':
       if (person(room, e.actor) && !requestOf(room, e.actor)) {
         room.requests = [...room.requests, { user_id: e.actor, asked_at: e.at }];

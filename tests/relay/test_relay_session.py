@@ -324,9 +324,12 @@ def test_a_ticketed_room_admits_only_ticket_holders(tmp_path):
                 }  # sees only their own
                 assert buyer.room.tickets.issued == frozenset({"GOLD-0001"})
                 await buyer.close()
-                with pytest.raises(CommandRejected) as refused:
-                    await join(created["join_url"], "Sharing Friend", ticket_code="GOLD-0001")
-                assert refused.value.code == "ticket_taken"
+                # The code is the ticket: whoever brings it holds it, one person at a time.
+                friend = await join(created["join_url"], "Sharing Friend", ticket_code="GOLD-0001")
+                await host.wait_for(
+                    lambda c: c.room.tickets.holders == {"GOLD-0001": friend.user_id}
+                )
+                await friend.close()
             finally:
                 await host.close()
 
@@ -366,5 +369,37 @@ def test_a_speakers_seat_outlasts_a_one_minute_drop_and_a_listeners_place_half_a
                 await lee.close()
                 for client in (sam, host):
                     await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_buyer_moves_their_ticket_to_another_device_and_the_first_one_is_told(tmp_path):
+    """Issue 16, item 7: a ticket was tied to the first browser that used it. Bringing its
+    code on another device moves it there; the old connection is closed with `ticket_moved`,
+    and nobody else ever sees the code."""
+    from server.room import IssueTicket
+
+    async def scenario():
+        async with relay(tmp_path) as config:
+            created = await create_room(
+                config,
+                Identity.new(),
+                tickets={"price_cents": 900, "currency": "EUR", "quantity": 5},
+            )
+            host = await join(created["host_url"], "Hana Host")
+            await host.send(IssueTicket("GOLD-0001"))
+            phone = await join(created["join_url"], "Tia", ticket_code="GOLD-0001", reconnect=False)
+            laptop = await join(created["join_url"], "Tia", ticket_code="GOLD-0001")
+            try:
+                await phone.wait_for(lambda c: c.closed_reason is not None)
+                assert phone.closed_reason == "replaced"  # 4001, reason "ticket_moved"
+                await host.wait_for(
+                    lambda c: c.room.tickets.holders.get("GOLD-0001") == laptop.user_id
+                )
+                assert phone.user_id not in host.room.participants
+                assert laptop.user_id in host.room.participants
+            finally:
+                for client in (laptop, phone, host):
+                    await client.close(leave=False)
 
     asyncio.run(scenario())

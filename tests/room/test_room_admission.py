@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.room import SYSTEM, InviteKind, Join, Leave, Reason, Role, apply_all, decide
+from server.room import SYSTEM, InviteKind, Join, Leave, Reason, Rejected, Role, apply_all, decide
 from tests.room.room_world import OK, check, rows, world
 
 JOIN = rows(
@@ -35,7 +35,8 @@ JOIN = rows(
     ("newcomer with a bell in the name", "newcomer", Join("Ni\x07a"), "live", "invalid_field"),
     ("newcomer with no ticket", "newcomer", Join("Nia"), "ticketed", "ticket_required"),
     ("newcomer with an unused ticket", "newcomer", Join("Nia", "T2"), "ticketed", OK),
-    ("newcomer with a used ticket", "newcomer", Join("N", "T1"), "ticketed", "ticket_taken"),
+    # The code is the ticket: brought from another device, it moves there (see below).
+    ("the ticket's code from another device", "newcomer", Join("N", "T1"), "ticketed", OK),
     ("newcomer with a made-up code", "newcomer", Join("N", "T9"), "ticketed", "ticket_invalid"),
     ("newcomer with a malformed code", "newcomer", Join("N", "!"), "ticketed", "ticket_invalid"),
     ("ticket holder rejoins with it",
@@ -115,9 +116,25 @@ def test_the_host_name_on_the_card_follows_the_hosts_display_name():
     assert start.room.host_name == "Hana B."
 
 
-def test_a_ticket_admits_only_its_first_user():
+def test_a_ticket_admits_one_person_at_a_time():
     start = world("ticketed").then(("newcomer", Join("Nia", "T2")))
     assert start.room.tickets is not None
     assert start.room.tickets.holders == {"T1": "ticket_holder", "T2": "newcomer"}
-    verdict = decide(start.room, "other", Join("Oz", "T2"), start.now)
-    assert getattr(verdict, "reason", None) is Reason.TICKET_TAKEN
+    moved = start.then(("other", Join("Oz", "T2"))).room
+    assert moved.tickets is not None
+    assert moved.tickets.holders == {"T1": "ticket_holder", "T2": "other"}
+    assert not moved.is_present("newcomer")
+
+
+def test_a_ticket_moves_to_the_device_that_brings_its_code_and_the_old_one_leaves():
+    """Issue 16, item 7: a ticket was tied to the first browser that used it, so a buyer could
+    not move from phone to laptop. The code moves; one person at a time holds it."""
+    start = world("ticketed")
+    assert start.room.is_present("ticket_holder")
+    events = check("newcomer", Join("Tia on her laptop", "T1"), "ticketed", OK)
+    assert [type(e).__name__ for e in events] == ["TicketMoved", "ParticipantJoined"]
+    after = apply_all(start.room, events)
+    assert after.tickets is not None and after.tickets.holders["T1"] == "newcomer"
+    assert not after.is_present("ticket_holder") and after.is_present("newcomer")
+    back = decide(after, "ticket_holder", Join("Tia on her phone"), start.now)
+    assert isinstance(back, Rejected) and back.reason is Reason.TICKET_REQUIRED

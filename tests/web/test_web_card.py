@@ -117,3 +117,21 @@ def test_a_host_link_comes_in_early_and_starts_a_scheduled_room(relay, browsers)
     expect(view.locator(".badges .badge").first).to_have_text("Live")
     wait_until(lambda: room.live().state.value == "live", what="started by the browser")
     expect(view.get_by_role("button", name="End the room")).to_be_visible()
+
+
+def test_a_ticket_moves_to_the_laptop_and_the_phone_says_where_it_went(relay, browsers) -> None:
+    """Issue 16, item 7: a ticket was tied to the first browser that used it."""
+    room = open_room(
+        relay,
+        title="Paid session",
+        tickets={"price_cents": 1200, "currency": "GBP", "quantity": 5},
+    )
+    room.host.send(IssueTicket("SEAT-0042"))
+    phone = browsers.new_page(room.url)
+    first = join_from_browser(phone, "Tia Ticket", ticket="SEAT-0042")
+    laptop = browsers.new_page(room.url)
+    second = join_from_browser(laptop, "Tia Ticket", ticket="SEAT-0042")
+    assert first != second  # two browsers, two identities, one ticket
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Your ticket is in use elsewhere")
+    wait_until(lambda: room.live().tickets.holders.get("SEAT-0042") == second, what="ticket moved")
+    assert first not in room.live().participants
