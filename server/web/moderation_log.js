@@ -10,7 +10,9 @@ import { nameOf, person } from './mirror.js';
 
 const KEEP_LINES = 500;
 const PAGE = 200;
-const MAX_PAGES = 10; // the last 2,000 events at most: older ones the console keeps
+// Reactions are events too, so a busy room logs thousands: read only the last 2,000 events
+// before the join (older ones stay in the relay's store and the console's log).
+const MAX_PAGES = 10;
 
 const ASK_MODE_WORDS = {
   everyone: 'everyone may ask to speak',
@@ -87,6 +89,7 @@ export class ModerationLog {
     this.names = new Map(); // everyone seen in the room, including people who left since
     this.fetchedUpTo = 0; // the relay's log read up to this seq
     this.problem = '';
+    this.skippedOlder = false;
     this.fetching = false;
     this.list = h('ol', { class: 'log-list', 'aria-label': 'Moderation log', tabindex: '0' });
     this.empty = h('p', { class: 'hint' }, 'Nothing yet.');
@@ -135,7 +138,8 @@ export class ModerationLog {
     if (!token || this.fetching) return;
     this.fetching = true;
     try {
-      let after = this.fetchedUpTo;
+      let after = Math.max(this.fetchedUpTo, untilSeq - MAX_PAGES * PAGE);
+      this.skippedOlder = this.skippedOlder || after > this.fetchedUpTo;
       for (let page = 0; page < MAX_PAGES && after < untilSeq; page += 1) {
         const url = `/api/rooms/${encodeURIComponent(this.app.roomId)}/log?after=${after}&limit=${PAGE}`;
         const response = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
@@ -162,9 +166,13 @@ export class ModerationLog {
     show(this.root, visible);
     if (!visible) return;
     // A co-host made in the room holds no link token, and the relay's log asks for one.
-    this.note.textContent = this.app.token
-      ? this.problem
-      : 'Events from before this page joined are shown only to those who came in with a host or co-host link.';
+    let note = this.problem;
+    if (!this.app.token) {
+      note = 'Events from before this page joined are shown only to those who came in with a host or co-host link.';
+    } else if (!note && this.skippedOlder) {
+      note = 'Showing what happened since shortly before you joined; older events are not loaded.';
+    }
+    this.note.textContent = note;
     show(this.note, Boolean(this.note.textContent));
     const lines = [...this.lines.values()].sort((a, b) => b.seq - a.seq); // newest first
     syncList(this.list, lines, (l) => l.seq, () => h('li', { class: 'log-line' },
