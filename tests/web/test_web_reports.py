@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from server.room import (
     AcceptInvite,
     InviteKind,
+    InviteToCohost,
     InviteToSpeak,
     LockRoom,
     Mute,
@@ -146,3 +147,28 @@ def test_every_reaction_is_on_screen_at_390_and_320_px(relay, browsers) -> None:
             assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, overflow
+
+
+def test_a_cohost_made_in_the_room_gets_the_inbox_and_live_log_and_is_told_why_no_history(
+    relay, browsers
+) -> None:
+    """The relay's log needs a host or co-host link's token; someone made co-host inside the
+    room has none, so the page says its log starts when the page joined."""
+    room = open_room(relay, title="Made here")
+    troll = room.join_bot("Troll Tom")
+    room.host.send(LockRoom(True))  # before: not shown to this co-host
+    room.host.send(LockRoom(False))
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Cleo Cohost")
+    expect(page.get_by_role("heading", name="Moderation log")).to_have_count(0)
+    room.host.send(InviteToCohost(me))
+    page.get_by_role("button", name="Accept").click()
+    page.get_by_role("heading", name="Moderation log").click()
+    expect(page.locator(".mod-log .log-note")).to_contain_text(
+        "shown only to those who came in with a host or co-host link"
+    )
+    room.join_bot("Rita Reporter").send(Report("Spam or scam", troll.user_id))
+    expect(page.get_by_role("heading", name="Reports (1 new)")).to_be_visible()
+    log = page.get_by_role("list", name="Moderation log")
+    expect(log).to_contain_text("Rita Reporter reported Troll Tom: “Spam or scam”")
+    expect(log).not_to_contain_text("closed the room")
