@@ -7,6 +7,9 @@
                                 → {rooms, next_cursor, total}; see server/directory.py
     GET  /api/rooms/{id}        one room's card
     POST /api/rooms/{id}/cohost-links   (host token) → a co-host link
+    GET  /api/rooms/{id}/log    (host or co-host token) the room's events as that moderator
+                                may see them: ?after=SEQ &limit=N (at most 200)
+                                → {events: [{seq, kind, event}], next_after}
     POST /api/rooms/{id}/reminders      {client_id} → the room's reminder count (at most
                                         3 client ids per address per room; then 429)
     GET  /api/rooms/{id}/qr.svg the room's join link as a QR code
@@ -32,12 +35,15 @@ from aiohttp import web
 from server.directory import DEFAULT_PAGE, MAX_PAGE, card_of
 from server.hub import Hub, HubError
 from server.identity_rules import identity_refusal
-from server.room import AskMode, Role, RoomCard, RoomState, SetTicketing
+from server.room import AskMode, Role, RoomCard, RoomState, SetTicketing, is_moderator
 from server.room.codec import CodecError, from_plain
 from server.room_creation import CreationRights, Refusal
 from server.store import StoreError
 
 MAX_BODY_BYTES = 16 * 1024
+# The moderation log is read a page at a time.
+LOG_PAGE = 100
+MAX_LOG_PAGE = 200
 # /healthz reports a failed write this long after it (then the disk check alone decides).
 STORE_FAILURE_RECENT_S = 60.0
 
@@ -261,6 +267,41 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
             {"user_id": user_id, "token": cohost_token, "url": url}, status=201
         )
 
+    async def moderation_log(request: web.Request) -> web.Response:
+        """The room's events before this page joined (a fresh join gets a snapshot only), for
+        the moderators: whoever holds a host or co-host link and is in the room as one."""
+        hub: Hub = request.app[hub_key]
+        room_id = request.match_info["room_id"]
+        token = _bearer(request)
+        if not token:
+            return _error(401, "token_required", "Send the host or co-host link's token.")
+        holder = hub.token_holder(token)
+        room = hub.room(room_id)
+        if holder is None or holder[0] != room_id or room is None:
+            return _error(403, "not_allowed", "Only the room's host and co-hosts read its log.")
+        user_id = holder[1]
+        if not is_moderator(room, user_id):
+            # A co-host who stepped down keeps a link that admits a listener: no log.
+            return _error(
+                403, "not_allowed", "Join the room as its host or co-host to read its log."
+            )
+        after = _whole_number(request.query.get("after"), 0)
+        limit = _whole_number(request.query.get("limit"), LOG_PAGE)
+        if after is None:
+            return _error(400, "invalid_field", "after must be a seq (a whole number).")
+        if limit is None or not 0 < limit <= MAX_LOG_PAGE:
+            return _error(
+                400, "invalid_field", f"limit must be a whole number from 1 to {MAX_LOG_PAGE}."
+            )
+        try:
+            events, next_after = hub.moderation_log(room_id, user_id, after, limit)
+        except HubError as error:
+            return _error(404, error.code, error.message)
+        return web.json_response(
+            {"events": events, "next_after": next_after},
+            headers={"Cache-Control": "no-store"},
+        )
+
     async def remind(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]
         room_id = request.match_info["room_id"]
@@ -334,6 +375,7 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
         web.get("/api/rooms/{room_id}", get_room),
         web.post("/api/rooms/{room_id}/cohost-links", cohost_link),
         web.post("/api/rooms/{room_id}/reminders", remind),
+        web.get("/api/rooms/{room_id}/log", moderation_log),
         web.get("/api/rooms/{room_id}/qr.svg", qr_code),
         web.get("/r/{room_id}", web_client),
     ]

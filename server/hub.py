@@ -33,7 +33,7 @@ from server.media_coordinator import (
     MediaUnavailable,
     RoomMediaPort,
 )
-from server.protocol import RecordingFailed, Speaking, encode_event, encode_snapshot
+from server.protocol import RecordingFailed, Speaking, encode_event, encode_snapshot, event_body
 from server.rate_limits import RateLimits, network_of
 from server.recorder import RoomRecorders
 from server.room import (
@@ -261,6 +261,18 @@ class Hub:
             if seen is not None:
                 frames.append(encode_event(seq, seen))
         return frames
+
+    def moderation_log(
+        self, room_id: str, viewer: str, after_seq: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the room's events after `after_seq` as `viewer` may see them, and the
+        seq to ask after for the next page (None: nothing more yet). Events `viewer` may not
+        see are left out but still move the cursor, so a page may hold fewer than `limit`."""
+        room = self._live(room_id)
+        page = self.log.events_after(room_id, after_seq, limit)
+        seen = [(seq, event_for(event, room, viewer)) for seq, event in page]
+        events = [event_body(seq, event) for seq, event in seen if event is not None]
+        return events, (page[-1][0] if len(page) == limit else None)
 
     # -- identities, tokens, reminders ---------------------------------------------------------
 

@@ -121,8 +121,10 @@ class RoomLog:
     def __len__(self) -> int:
         return len(self._rooms)
 
-    def events_after(self, room_id: str, after_seq: int) -> list[tuple[int, Event]]:
-        return self._store.events_after(room_id, after_seq)  # type: ignore[return-value]
+    def events_after(
+        self, room_id: str, after_seq: int, limit: int = 10_000
+    ) -> list[tuple[int, Event]]:
+        return self._store.events_after(room_id, after_seq, limit)  # type: ignore[return-value]
 
     # -- changing ------------------------------------------------------------------------------
 

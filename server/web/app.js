@@ -17,6 +17,9 @@ import {
 import { RoomAudio } from './media.js';
 import { floatReaction } from './reactions.js';
 import { apply, onStage, person } from './mirror.js';
+import { ModerationLog } from './moderation_log.js';
+import { isModerator } from './permissions.js';
+import { ReportsInbox } from './reports_inbox.js';
 import { RoomActions } from './room_actions.js';
 import { RoomView } from './room_view.js';
 
@@ -80,7 +83,9 @@ export class App {
     this.listeningTimer = 0;
     this.actions = new RoomActions(this);
     this.cardView = new CardView(this);
-    this.roomView = new RoomView(this.actions);
+    this.modLog = new ModerationLog(this);
+    this.reportsInbox = new ReportsInbox(this.actions, this.roomId, this.modLog);
+    this.roomView = new RoomView(this.actions, this.reportsInbox, this.modLog);
   }
 
   // -- phases ----------------------------------------------------------------------------------
@@ -306,6 +311,9 @@ export class App {
       case 'snapshot':
         this.mirror = { room: body.room, you: body.you, seq: body.seq };
         this.speaking = new Set(body.speaking || []); // who is talking as we come in
+        this.modLog.noteNames(body.room);
+        // A snapshot has no history: a moderator's link reads the log of what came before.
+        if (isModerator(body.room, body.you)) this.modLog.catchUp(body.seq);
         this._seatKept();
         if (this.phase !== 'room') this._enterRoom();
         else this.render();
@@ -314,6 +322,7 @@ export class App {
       case 'event': {
         if (!this.mirror || body.seq <= this.mirror.seq) return; // already applied
         const before = person(this.mirror.room, this.mirror.you);
+        this.modLog.take(body.seq, body.kind, body.event || {}); // names still there
         apply(this.mirror.room, body.kind, body.event || {});
         if (body.kind === 'ask_mode_changed') this.notFollowed = null; // ask again, once
         this.mirror.seq = body.seq;

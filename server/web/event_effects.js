@@ -71,6 +71,9 @@ export function afterEvent(app, kind, e, before) {
     case 'request_declined':
       if (e.user_id === you) announce('The hosts declined your request to speak for now.');
       break;
+    case 'report_filed':
+      if (moderating(room, you) && e.actor !== you) app.reportsInbox.noteNew(room, e);
+      break;
     case 'speak_requested':
       if (moderating(room, you)) announce(`${by} asks to speak.`);
       break;

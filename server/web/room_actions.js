@@ -224,16 +224,33 @@ export class RoomActions {
           setTimeout(() => this._report(target), 0);
           return true;
         }
-        if (action.confirm) {
-          const yes = await confirmDialog({ title: action.label, text: action.confirm, yes: action.label, danger: true });
-          if (!yes) return true;
-        }
-        await this.command(action.type, action.body, `${action.label}: done.`);
+        await this._run(action);
         return true;
       },
     }));
     actions.push({ label: 'Close', kind: 'plain' });
     openDialog({ title: target.display_name, text: `${status}. Joined ${formatWhen(target.joined_at)}.`, actions, className: 'person-dialog' });
+  }
+
+  /** Ask first when the action says so (remove, block), then send it. */
+  async _run(action) {
+    if (action.confirm) {
+      const yes = await confirmDialog({ title: action.label, text: action.confirm, yes: action.label, danger: true });
+      if (!yes) return false;
+    }
+    return this.command(action.type, action.body, `${action.label}: done.`);
+  }
+
+  /** Remove (or block) a reported person from the reports inbox: the same confirmation and
+   * command as the person's own dialog. */
+  actOnReported(userId, block) {
+    const { room, you } = this.app.mirror;
+    const action = personActions(room, you, userId).find((a) => a.id === (block ? 'block' : 'remove'));
+    if (!action) {
+      this.toast('They are no longer in the room.');
+      return Promise.resolve(false);
+    }
+    return this._run(action);
   }
 
   _report(target) {

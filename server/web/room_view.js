@@ -14,9 +14,15 @@ import { reactionBar } from './reactions.js';
 const STATE_LABELS = { live: 'Live', scheduled: 'Scheduled', ended: 'Ended', cancelled: 'Cancelled' };
 
 export class RoomView {
-  /** @param {object} ctl  the controller (main.js): commands and dialogs */
-  constructor(ctl) {
+  /**
+   * @param {object} ctl  the controller (main.js): commands and dialogs
+   * @param {object} inbox  the moderators' reports (reports_inbox.js)
+   * @param {object} log  the moderation log (moderation_log.js)
+   */
+  constructor(ctl, inbox, log) {
     this.ctl = ctl;
+    this.inbox = inbox;
+    this.log = log;
     this._build();
   }
 
@@ -102,7 +108,7 @@ export class RoomView {
 
     this.reactionLayer = h('div', { class: 'reaction-layer', 'aria-hidden': 'true' });
     this.root = h('article', { class: 'room view', 'aria-labelledby': 'main-heading' },
-      header, prompts, this.modSection, stageSection, this.linksSection, audienceSection, controls, this.reactionLayer);
+      header, prompts, this.modSection, this.inbox.root, this.log.root, stageSection, this.linksSection, audienceSection, controls, this.reactionLayer);
   }
 
   _pinForm() {
@@ -262,6 +268,10 @@ export class RoomView {
       this.recordButton.textContent = isRecording(room) ? 'Stop recording' : 'Start recording';
       show(this.endButton, host);
     }
+
+    // reports and the log: moderators only (the relay sends others no reports at all)
+    this.inbox.update(room, you, mod);
+    this.log.update(mod);
 
     // audience
     const audience = listeners(room);
