@@ -112,6 +112,17 @@ export class RoomActions {
       : this.command('decline_invite', { kind }, 'You declined the invitation.');
   }
 
+  setAskMode(mode) {
+    const said = { everyone: 'Everyone may ask to speak.', followed: 'Only people the host follows may ask to speak.', invited: 'Only people you invite can speak.' };
+    return this.command('set_ask_mode', { mode }, said[mode] || '');
+  }
+
+  async unblock(userId) {
+    const name = this.app.modLog ? this.app.modLog.nameOf(this.app.mirror.room, userId) : nameOf(this.app.mirror.room, userId);
+    const yes = await confirmDialog({ title: `Unblock ${name}?`, text: 'They may join your rooms again, this one included.', yes: 'Unblock' });
+    if (yes) await this.command('unblock', { user_id: userId }, `${name} is unblocked.`);
+  }
+
   toggleLock() {
     const locked = Boolean(this.app.mirror.room.locked);
     return this.command('lock_room', { locked: !locked }, locked

@@ -85,9 +85,20 @@ export class RoomView {
     this.recordButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleRecording() }, 'Start recording');
     this.endButton = h('button', { type: 'button', class: 'button danger', onclick: () => ctl.endRoom() }, 'End the room');
     this.lockButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleLock() }, 'Close to newcomers');
+    // Who may ask to speak (host and co-hosts), as in the console.
+    this.askModeSelect = h('select', { id: 'ask-mode', onchange: () => ctl.setAskMode(this.askModeSelect.value) },
+      h('option', { value: 'everyone' }, 'Everyone'),
+      h('option', { value: 'followed' }, 'People the host follows'),
+      h('option', { value: 'invited' }, 'Only people we invite'));
+    this.askModeRow = h('label', { class: 'row ask-mode', for: 'ask-mode' }, 'Who may ask to speak: ', this.askModeSelect);
+    // The host's block list, with Unblock (host only; the list spans their rooms).
+    this.blockedHeading = h('h3', { id: 'blocked-heading' }, 'Blocked');
+    this.blockedList = h('ul', { class: 'blocked-list', 'aria-labelledby': 'blocked-heading' });
+    this.blockedSection = h('div', { class: 'blocked' }, this.blockedHeading, this.blockedList);
     this.modSection = h('section', { class: 'moderation', 'aria-labelledby': 'requests-heading' },
       this.requestsHeading, this.requestsList, this.requestsEmpty,
-      h('div', { class: 'row wrap' }, this.muteAllButton, this.lockButton, this.recordButton, this.endButton));
+      h('div', { class: 'row wrap' }, this.muteAllButton, this.lockButton, this.recordButton, this.endButton),
+      this.askModeRow, this.blockedSection);
 
     this.audienceHeading = h('h2', { id: 'audience-heading' }, 'Listeners');
     this.audienceList = h('ul', { class: 'audience-list', 'aria-labelledby': 'audience-heading' });
@@ -263,7 +274,19 @@ export class RoomView {
       show(this.requestsEmpty, room.requests.length === 0);
       show(this.muteAllButton, onStageNow.some((p) => p.role === 'speaker' && !p.muted));
       this.lockButton.textContent = room.locked ? 'Open to newcomers' : 'Close to newcomers';
+      if (document.activeElement !== this.askModeSelect) this.askModeSelect.value = room.ask_mode;
       const host = you === room.host_id;
+      const blocked = host ? [...(room.blocked || [])] : [];
+      show(this.blockedSection, blocked.length > 0);
+      syncList(this.blockedList, blocked, (uid) => uid, (uid) => h('li', {},
+        h('span', { class: 'name' }),
+        h('button', { type: 'button', class: 'button plain small', onclick: () => this.ctl.unblock(uid) }, 'Unblock')),
+      (el, uid) => {
+        // Blocked people have left: the moderation log remembers their names.
+        const name = this.ctl.app.modLog ? this.ctl.app.modLog.nameOf(room, uid) : nameOf(room, uid);
+        el.querySelector('.name').textContent = name;
+        el.querySelector('button').setAttribute('aria-label', `Unblock ${name}`);
+      });
       show(this.recordButton, host);
       this.recordButton.textContent = isRecording(room) ? 'Stop recording' : 'Start recording';
       show(this.endButton, host);

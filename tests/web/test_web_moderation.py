@@ -250,3 +250,32 @@ def test_a_host_closes_the_room_to_newcomers_and_opens_it_again(relay, browsers)
     host_page.get_by_role("button", name="Open to newcomers").click()
     wait_until(lambda: not room.live().locked, what="the room open again")
     join_from_browser(newcomer, "Nate Newcomer")
+
+
+def test_a_browser_host_sets_who_may_ask_and_unblocks_someone(relay, browsers) -> None:
+    """Issue 16: a browser host runs the room without the console: ask mode and unblock."""
+    room = open_room(relay, title="Browser-run room")
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    view = page.locator("#view")
+
+    view.get_by_label("Who may ask to speak:").select_option("invited")
+    wait_until(lambda: room.live().ask_mode.value == "invited", what="ask mode invited")
+    view.get_by_label("Who may ask to speak:").select_option("everyone")
+    wait_until(lambda: room.live().ask_mode.value == "everyone", what="ask mode everyone")
+
+    rowdy = room.join_bot("Rowdy Ray")
+    page.get_by_role("button", name="Options for Rowdy Ray").click()
+    page.get_by_role("dialog", name="Rowdy Ray").get_by_role(
+        "button", name="Remove and block"
+    ).click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove and block").last.click()
+    wait_until(lambda: rowdy.user_id in room.live().blocked, what="blocked")
+    blocked = view.get_by_role("list", name="Blocked")
+    expect(blocked).to_contain_text("Rowdy Ray")
+    blocked.get_by_role("button", name="Unblock Rowdy Ray").click()
+    page.get_by_role("dialog", name="Unblock Rowdy Ray?").get_by_role(
+        "button", name="Unblock"
+    ).click()
+    wait_until(lambda: rowdy.user_id not in room.live().blocked, what="unblocked")
+    expect(view.get_by_role("list", name="Blocked")).to_have_count(0)
