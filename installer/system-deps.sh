@@ -20,9 +20,10 @@ run_packages=(
   fonts-dejavu-core fonts-noto-color-emoji
 )
 # What the suite adds: a virtual screen, speech fixtures, ffprobe/ffmpeg for
-# exported files, the browser the web-client tests drive, and nginx as the HLS edge
-# (tests/hls; started by the tests themselves, never as a system service).
-test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx)
+# exported files, the browser the web-client tests drive, nginx as the HLS edge
+# (tests/hls; started by the tests themselves, never as a system service), and zbarimg to
+# read back the QR code the page shows.
+test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx zbar-tools)
 
 packages=("${run_packages[@]}")
 case "$purpose" in

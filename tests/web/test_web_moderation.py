@@ -4,6 +4,8 @@ browser, and reports."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import aiohttp
 from playwright.sync_api import expect
@@ -173,7 +175,9 @@ def test_reporting_a_person_and_the_room_by_keyboard(relay, browsers) -> None:
     assert (reports[1].user_id, reports[1].reason) == (None, "Spam or scam")
 
 
-def test_a_browser_host_shares_the_room_link_a_qr_code_and_a_cohost_link(relay, browsers) -> None:
+def test_a_browser_host_shares_the_room_link_a_qr_code_and_a_cohost_link(
+    relay, browsers, tmp_path
+) -> None:
     """Issue 16, item 3: the page had no copy-link, QR or co-host-link control."""
     room = open_room(relay, title="Share me")
     page = browsers.new_page(room.made["host_url"])
@@ -187,6 +191,15 @@ def test_a_browser_host_shares_the_room_link_a_qr_code_and_a_cohost_link(relay, 
     qr = dialog.get_by_role("img", name="QR code of the room link")
     expect(qr).to_be_visible()
     wait_until(lambda: qr.evaluate("img => img.complete && img.naturalWidth > 100"), what="QR")
+    # The code as shown on the screen reads back as the room's link (zbarimg, Debian's zbar).
+    shot = tmp_path / "qr.png"
+    qr.screenshot(path=str(shot))
+    zbarimg = shutil.which("zbarimg")
+    assert zbarimg, "zbarimg is missing: apt-get install zbar-tools (make test installs it)"
+    read = subprocess.run(
+        [zbarimg, "--raw", "-q", str(shot)], capture_output=True, text=True, timeout=30
+    )
+    assert read.stdout.strip() == room.url, (read.returncode, read.stdout, read.stderr)
     dialog.get_by_role("button", name="Copy link").click()
     expect(page.locator("#toast")).to_have_text("Room link copied.")
 
