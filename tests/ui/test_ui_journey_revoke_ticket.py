@@ -47,6 +47,10 @@ def test_issue_copy_revoke_and_the_code_no_longer_admits(qapp, aloop, tmp_path, 
             # issue five codes; copy the first one on its own
             click(qtbot, desk.issue)
             await until(lambda: desk.model.rowCount() == 5, what="five codes listed")
+            await until(
+                lambda: len(QGuiApplication.clipboard().text().split("\n")) == 5,
+                what="the five new codes on the clipboard",
+            )
             codes = sorted(QGuiApplication.clipboard().text().split("\n"))
             refunded, sold = codes[0], codes[1]
             click_row(qtbot, desk.view, refunded)
