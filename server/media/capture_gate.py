@@ -96,6 +96,7 @@ class CaptureGate:
         self.open_margin_s = OPEN_MARGIN_S
         self._stage: dict[str, _Timeline] = {}
         self._consent: dict[str, _Timeline] | None = None
+        self._awaiting_ledger = False
 
     def stage_changed(self, recordable: Mapping[str, bool], at_s: float) -> None:
         """The stage as of `at_s`: per person on it, whether they may be recorded (unmuted
@@ -108,11 +109,15 @@ class CaptureGate:
         self._forget(at_s - self.keep_s)
 
     def take_started(self) -> None:
-        """A new take: its ledger starts empty (until `consent_ledger` brings it)."""
-        self._consent = {}
+        """A new take: nothing is recordable until `consent_ledger` brings its ledger (the
+        control process sends it right after the take's start; blocks mixed before it arrives
+        were captured before anyone was asked)."""
+        self._consent = None
+        self._awaiting_ledger = True
 
     def take_stopped(self) -> None:
         self._consent = None
+        self._awaiting_ledger = False
 
     def consent_ledger(self, steps: Iterable[ConsentStep]) -> None:
         """The running take's whole ledger, in order (it only ever grows)."""
@@ -121,9 +126,12 @@ class CaptureGate:
             timeline = consent.setdefault(step.user_id, _Timeline())
             timeline.set(step.at_s, step.granted, self.open_margin_s)
         self._consent = consent
+        self._awaiting_ledger = False
 
     def allows(self, user_id: str, from_s: float, to_s: float) -> bool:
         """May audio of `user_id` captured over [from_s, to_s] be recorded?"""
+        if self._awaiting_ledger:
+            return False
         stage = self._stage.get(user_id)
         if stage is None or not stage.allows(from_s, to_s):
             return False

@@ -492,7 +492,7 @@ def _percentile_ms(ordered: list[float], fraction: float) -> float:
 GATE_LAG_TICKS = 100  # the clock lateness the gate's opening margin looks back over (2 s)
 GATE_LAG_CAP_S = 0.25  # … and the most of it added (a stall must not swallow a speaker's start)
 
-FADE_IN_FRAMES = 240  # 5 ms at 48 kHz: twice the Opus decoder's overlap
+FADE_IN_FRAMES = 960  # a whole 20 ms block: the decoder carries state past its 2.5 ms overlap
 
 
 def fade_in(block: Samples) -> Samples:

@@ -67,3 +67,17 @@ def test_the_capture_clock_follows_a_sender_that_restarts_its_rtp_time():
         clock.note(960 * k, 10.0 + 0.02 * (k + 1))
     rtp_s = clock.note(5_000_000, 10.5)  # a jump of ~100 s in RTP time
     assert abs(clock.captured_at(rtp_s, 10.5) - (10.5 - 0.02)) < 1e-6
+
+
+def test_a_new_take_records_nobody_until_its_ledger_arrives():
+    """The ledger reaches the worker just after the take's start; blocks mixed in between were
+    captured before anyone was asked (seen in CI on a loaded box: the start of an all-party
+    take held 68 ms of a pending speaker's tone)."""
+    gate = CaptureGate()
+    gate.stage_changed({"ann": True}, at_s=1.0)
+    gate.take_started()
+    assert not gate.allows("ann", 5.0, 5.02), "no ledger yet"
+    gate.consent_ledger([ConsentStep("ann", 4.0, True)])
+    assert gate.allows("ann", 4.0 + OPEN_MARGIN_S, 4.02 + OPEN_MARGIN_S)
+    gate.take_stopped()
+    assert gate.allows("ann", 9.0, 9.02), "no take: the stage alone (live listeners)"
