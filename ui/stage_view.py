@@ -42,7 +42,7 @@ from console.room_view import (
 )
 from ui import theme
 from ui.dialogs import Question, open_again
-from ui.keyed_model import KEY_ROLE
+from ui.keyed_model import KEY_ROLE, PeopleListView
 from ui.meter import paint_meter
 from ui.people_lists import person_menu
 from ui.plain import plain_label
@@ -222,7 +222,7 @@ class StagePanel(QWidget):
         header.addWidget(self.mute_all)
         layout.addLayout(header)
 
-        self.view = QListView(self)
+        self.view = PeopleListView(self)
         self.view.setObjectName("stageList")
         self.view.setModel(model)
         self.view.setItemDelegate(StageDelegate(self.view))
