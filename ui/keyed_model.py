@@ -132,7 +132,6 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
             self.endRemoveRows()
 
 
-
 class PeopleListView(QListView):
     """A list of people whose selection never moves to someone else by itself.
 

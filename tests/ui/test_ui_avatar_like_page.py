@@ -18,7 +18,16 @@ from ui.stage_view import avatar_colours, hue_of, initials
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = ["bot-ede808ee9629c768", "u-1", "a" * 64, "Zoë-ß-東京", "😀-emoji-id", ""]
-NAMES = ["Hana Host", "  ana   de la Cruz ", "ßeta", "Émile Zola Jr", "東京 太郎", "😀 Smile", "x", ""]
+NAMES = [
+    "Hana Host",
+    "  ana   de la Cruz ",
+    "ßeta",
+    "Émile Zola Jr",
+    "東京 太郎",
+    "😀 Smile",
+    "x",
+    "",
+]
 
 
 def page_says(ids: list[str], names: list[str]) -> dict[str, list[object]]:
