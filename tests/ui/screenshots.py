@@ -242,7 +242,7 @@ async def app_scene() -> None:
         await until(lambda: desk.model.rowCount() == 5)
         desk.issue.click()
         await until(lambda: desk.model.rowCount() == 10)
-        desk.view.selectRow(2)
+        desk.view.setCurrentIndex(desk.model.index(2))
         await asyncio.sleep(0.5)
         desk.grab().save(str(OUT / "console-tickets.png"))
         desk.close()
