@@ -224,26 +224,29 @@ export function apply(room, kind, e) {
     case 'ticket_issued':
       if (room.tickets) room.tickets.issued = addTo(room.tickets.issued, e.code);
       break;
-    case 'ticket_revoked': // only the host receives it; everyone else sees the holder leave
-      if (room.tickets) {
-        const { [e.code]: _, ...holders } = room.tickets.holders;
-        room.tickets.issued = removeFrom(room.tickets.issued, e.code);
-        room.tickets.holders = holders;
-        room.tickets.revoked = addTo(room.tickets.revoked || [], e.code);
-      }
-      if (e.holder && e.holder !== room.host_id && !(room.cohost_ids || []).includes(e.holder)) {
+    case 'ticket_revoked': { // only the host receives it; everyone else sees the holder leave
+      const tickets = room.tickets;
+      if (!tickets) break;
+      const { [e.code]: _, ...holders } = tickets.holders;
+      tickets.issued = removeFrom(tickets.issued, e.code);
+      tickets.holders = holders;
+      tickets.revoked = addTo(tickets.revoked, e.code);
+      if (e.holder && e.holder !== room.host_id && !room.cohost_ids.includes(e.holder)) {
         dropPerson(room, e.holder);
       }
       break;
-    case 'ticket_moved': // the host and the two holders receive it; others see the old one leave
-      if (room.tickets) {
-        const { [e.code]: _, ...holders } = room.tickets.holders;
-        room.tickets.holders = holders; // the join that follows binds it to the new holder
-      }
-      if (e.from_user !== room.host_id && !(room.cohost_ids || []).includes(e.from_user)) {
+    }
+    case 'ticket_moved': { // the host and the old holder receive it; others see the old one leave
+      // (the new holder joins with it and gets a snapshot after their join)
+      const tickets = room.tickets;
+      if (!tickets || !tickets.issued.includes(e.code)) break;
+      const { [e.code]: _, ...holders } = tickets.holders;
+      tickets.holders = holders; // the join that follows binds it to the new holder
+      if (e.from_user !== room.host_id && !room.cohost_ids.includes(e.from_user)) {
         dropPerson(room, e.from_user);
       }
       break;
+    }
     case 'speak_requested':
       if (person(room, e.actor) && !requestOf(room, e.actor)) {
         room.requests = [...room.requests, { user_id: e.actor, asked_at: e.at }];
