@@ -9,7 +9,7 @@ import { isRecording, nameOf, onStage, person } from './mirror.js';
 import { personActions } from './permissions.js';
 
 export class RoomActions {
-  /** @param {App} app  the controller (app.js): mirror, connection, audio, render */
+  /** @param {import('./app.js').App} app  the controller (app.js): mirror, connection, audio, render */
   constructor(app) {
     this.app = app;
     this.consentDialog = null;
@@ -227,9 +227,10 @@ export class RoomActions {
     const status = onStage(target.role)
       ? `${ROLE_LABELS[target.role]} · microphone ${target.muted ? 'off' : 'on'}`
       : `Listener${room.requests.some((r) => r.user_id === userId) ? ' · asked to speak' : ''}`;
+    /** @type {import('./dialogs.js').DialogAction[]} */
     const actions = personActions(room, you, userId).map((action) => ({
       label: action.label,
-      kind: action.danger ? 'danger' : 'plain',
+      kind: /** @type {'danger' | 'plain'} */ (action.danger ? 'danger' : 'plain'),
       run: async () => {
         if (action.report) {
           setTimeout(() => this._report(target), 0);
@@ -282,6 +283,7 @@ export class RoomActions {
     const field = h('input', { type: 'text', readonly: true, value: link, class: 'share-link', 'aria-label': 'Room link' });
     const qr = h('img', { class: 'share-qr', src: `/api/rooms/${encodeURIComponent(this.app.roomId)}/qr.svg`, alt: 'QR code of the room link', width: 192, height: 192 });
     const cohostOut = h('div', { class: 'cohost-link' });
+    /** @type {import('./dialogs.js').DialogAction[]} */
     const actions = [
       { label: 'Copy link', kind: 'primary', autofocus: true, run: async () => { await this._copy(field, 'Room link copied.'); return false; } },
     ];

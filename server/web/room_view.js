@@ -381,7 +381,7 @@ export class RoomView {
   _patchLink(el, link, room, you) {
     const anchor = el.querySelector('a');
     anchor.textContent = link.title || link.url;
-    let host = '';
+    let host;
     try {
       host = new URL(link.url).host;
     } catch {
