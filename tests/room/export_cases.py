@@ -9,6 +9,8 @@ Every verdict and every resulting room is computed here by the Python rules (`de
 the `rows(...)` tables of the test_room_* modules). Rooms and events are written as the relay
 sends them to one viewer: `to_plain(room_for(room, viewer))` and `to_plain(event_for(...))`.
 
+- rooms.json: every room the cases use, as the relay sends it to one viewer, by a short hash of
+  its content (the other files name rooms by that key).
 - permissions.json: for rooms as each person sees them, what each present person may do to each
   other present person from the page's person dialog (the commands permissions.js
   `personActions` offers), whom a moderator reaches (`reaches`), who moderates
@@ -86,7 +88,7 @@ from server.room import (
     decide,
     is_moderator,
 )
-from server.room.codec import to_plain
+from server.room.codec import decode_dataclass, to_plain
 from server.room.permissions import require_reach
 from server.visibility import event_for, room_for
 from tests.room.room_world import WORLDS, World, world
@@ -384,26 +386,28 @@ class Reducer:
             if fingerprint in self.seen:
                 continue
             self.seen.add(fingerprint)
-            mirror = self.table.rooms[snapshot]
-            folded = start_view = room_for(start, viewer)
+            # What the page gets, read back as the relay's codec reads it, then folded by the
+            # Python reducer: the room the page's mirror must reach.
+            plain = self.table.rooms[snapshot]
+            folded = decode_dataclass(Room, plain)
             for event in received:
                 folded = apply(folded, event)
             after = to_plain(folded)
-            # The relay's own room as this viewer may see it: the Python reducer over the
-            # viewer's events should reach it too (tests/web/test_web_mirror.py holds the page
-            # to it); where it does not, say so.
+            assert isinstance(after, dict)
+            # The relay's own room as this viewer may see it: the reducer over the viewer's
+            # events should reach it too; where it does not, say so.
             truth = to_plain(room_for(room, viewer))
+            assert isinstance(truth, dict)
             if after != truth:
-                differ = sorted(k for k in truth if truth[k] != after[k])  # type: ignore[index,union-attr]
+                differ = sorted(k for k in truth if truth[k] != after[k])
                 self.disagreements.append(f"{name} [{viewer}]: {', '.join(differ)}")
-            del start_view
             self.cases.append(
                 {
                     "name": name,
                     "viewer": viewer,
                     "snapshot": snapshot,
                     "events": wire,
-                    "changed": _changed(mirror, after),
+                    "changed": _changed(plain, after),
                 }
             )
 
