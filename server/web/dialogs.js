@@ -38,7 +38,7 @@ export function openDialog({ title, text = null, content = [], actions = [], onC
           keepOpen = (await action.run?.()) === false;
         } catch (failure) {
           keepOpen = true;
-          error.textContent = failure.message || String(failure);
+          error.textContent = (failure instanceof Error && failure.message) || String(failure);
         }
         button.disabled = false;
         if (!keepOpen) close();

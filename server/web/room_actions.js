@@ -2,6 +2,7 @@
 // command goes to the relay and the room changes only when its event comes back; a refusal
 // shows the relay's own sentence.
 
+import { asCommandError } from './connection.js';
 import { announce, h } from './dom.js';
 import { confirmDialog, openDialog, reportDialog } from './dialogs.js';
 import { formatWhen, ROLE_LABELS } from './format.js';
@@ -65,8 +66,8 @@ export class RoomActions {
       await this.app.connection.request(type, body);
       if (success) announce(success);
       return true;
-    } catch (error) {
-      const message = error.message || 'That did not work.';
+    } catch (thrown) {
+      const message = asCommandError(thrown).message || 'That did not work.';
       if (onError) onError(message);
       else this.toast(message);
       return false;
@@ -94,7 +95,8 @@ export class RoomActions {
       await this.app.connection.request('request_to_speak', {});
       announce('You asked to speak. The hosts can see your request.');
       return true;
-    } catch (error) {
+    } catch (thrown) {
+      const error = asCommandError(thrown);
       // Only the host knows whom they follow: a refusal is how a listener learns it, and
       // then the button says so instead of being refused again on every press.
       if (error.code === 'not_followed') {
