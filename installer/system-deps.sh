@@ -32,6 +32,12 @@ case "$purpose" in
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 
+# Node.js runs the page's rule tests (tests/web_unit, `node --test`, no npm packages); any node
+# already on PATH will do.
+if [[ "$purpose" != run ]] && ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
+
 # Debian's own python3 makes virtual environments only with python3-venv.
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   packages+=(python3-venv)

@@ -212,7 +212,8 @@ export class RoomAudio {
       answer = await this.offer(pc.localDescription.sdp);
     } catch (error) {
       pc.close();
-      if (error?.code === 'listen_over_hls' && !send && this.hlsUrl) {
+      const code = error instanceof Error && 'code' in error ? error.code : null; // a CommandError
+      if (code === 'listen_over_hls' && !send && this.hlsUrl) {
         // The relay's WebRTC seats are taken (or the host broadcasts): hear it over HLS.
         this._closePc();
         this.appliedGeneration = generation;

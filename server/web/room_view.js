@@ -8,7 +8,7 @@
 import { fill, h, hueOf, initials, safeHttpUrl, show, syncList } from './dom.js';
 import { formatAgo, plural, ROLE_LABELS } from './format.js';
 import { invitesFor, isRecording, listeners, nameOf, onStage, person, recordingWaitsFor, requestOf, stage } from './mirror.js';
-import { isModerator, reaches } from './permissions.js';
+import { isModerator, mayUnpin, reaches } from './permissions.js';
 import { reactionBar } from './reactions.js';
 
 const STATE_LABELS = { live: 'Live', scheduled: 'Scheduled', ended: 'Ended', cancelled: 'Cancelled' };
@@ -381,15 +381,14 @@ export class RoomView {
   _patchLink(el, link, room, you) {
     const anchor = el.querySelector('a');
     anchor.textContent = link.title || link.url;
-    let host = '';
+    let host;
     try {
       host = new URL(link.url).host;
     } catch {
       host = '';
     }
     el.querySelector('.link-meta').textContent = `${host} · pinned by ${nameOf(room, link.pinned_by)}`;
-    const mine = link.pinned_by === you;
-    const canUnpin = mine || (isModerator(room, you) && reaches(room, you, link.pinned_by));
+    const canUnpin = mayUnpin(room, you, link);
     const unpin = el.querySelector('.unpin');
     show(unpin, canUnpin);
     unpin.setAttribute('aria-label', `Unpin ${link.title || link.url}`);
