@@ -10,8 +10,12 @@
                                         recent reactions: for listeners without a WebSocket
     POST /hls/{room_id}/reactions       {"emoji": E}: one reaction, rate-limited per address;
                                         each second's sum reaches the room once (hls_reactions)
+    POST /hls/{room_id}/listening       {"session": id}: an HLS client's heartbeat (sampled:
+                                        state.json says how often and how many), the
+                                        listener count (server/hls_audience.py); never cached
     POST /hls/{room_id}/broadcast       {"on": true|false} with `Authorization: Bearer <host
-                                        token>`: broadcast mode (new listeners hear HLS)
+                                        or co-host token>`: issues the room rules' command
+                                        SetBroadcastMode (new listeners hear HLS)
 
 Cache-Control is what an edge needs: media (init, segments, parts) never change once written,
 so they are immutable for a year; the plain playlist and the state live one second; a blocking
@@ -31,10 +35,11 @@ from typing import Any
 
 from aiohttp import web
 
+from server.hls_audience import SESSION_ID
 from server.hls_origin import HlsOrigin, StreamState
 from server.hub import Hub
 from server.protocol.ephemeral import HlsReactions
-from server.room import validation
+from server.room import Reason, Rejected, SetBroadcastMode, validation
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 LIVE_PLAYLIST = "public, max-age=1"
@@ -99,10 +104,6 @@ class _Reactions:
 def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.AbstractRouteDef]:
     reactions = _Reactions()
 
-    def broadcasting(request: web.Request, room_id: str) -> bool:
-        pool = request.app.get(media_key)
-        return pool is not None and room_id in pool.broadcast_rooms
-
     def origin_of(request: web.Request) -> HlsOrigin:
         origin: HlsOrigin = request.app[origin_key]
         return origin
@@ -131,7 +132,6 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             return refused
         msn_text = request.query.get("_HLS_msn")
         part_text = request.query.get("_HLS_part")
-        origin.note_fetcher(room_id, _client_address(request))
         state = origin.streams.get(room_id)
         pool = request.app.get(media_key)
         if state is None and pool is not None and room_id in pool.rooms:
@@ -203,7 +203,9 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             return not_found("No such room.")
         origin.served["state"] += 1
         stream = origin.streams.get(room_id)
-        hls_listeners = origin.listeners(room_id)
+        hls_only = int(card.get("hls_listeners", 0))
+        joined = card.get("listener_count", 0) - hls_only
+        heartbeats = origin.heartbeats
         room = hub.room(room_id)
         stage = [
             {
@@ -219,14 +221,17 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             "stage": stage,
             "speaking": hub.speaking_now(room_id) if room is not None else [],
             "listeners": {
-                "webrtc": card.get("listener_count", 0),
-                "hls": hls_listeners,
-                "total": card.get("listener_count", 0) + hls_listeners,
+                "joined": joined,  # with the page open, whichever way they hear
+                "hls": round(heartbeats.estimate(room_id)),  # from heartbeats: see README
+                "total": joined + hls_only,
+                "estimated": bool(card.get("listener_count_estimated", False)),
             },
+            # Heartbeat if your draw u (once, in [0, 1)) is below p: POST listening.
+            "heartbeat": {"every_s": heartbeats.every_s, "p": heartbeats.p(room_id)},
             "reactions": reactions.last_seconds(room_id, time.time()),
             "hls": {
                 "live": stream is not None and not stream.ended,
-                "broadcast": broadcasting(request, room_id),
+                "broadcast": bool(card.get("broadcast", False)),
             },
             "updated_at": time.time(),
         }
@@ -258,30 +263,65 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             asyncio.get_running_loop().call_later(1.0, reactions.flush, hub, room_id)
         return web.json_response({"ok": True}, headers={"Cache-Control": "no-store"})
 
+    async def listening(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        origin, room_id = origin_of(request), room_id_of(request)
+        if origin.streams.get(room_id) is None or hub.room(room_id) is None:
+            return not_found("This room is not streaming over HLS.")
+        raw = await request.content.read(257)
+        try:
+            session = json.loads(raw)["session"] if len(raw) <= 256 else None
+        except (ValueError, KeyError, TypeError):
+            session = None
+        if not isinstance(session, str) or not SESSION_ID.match(session):
+            return _error(400, "invalid_field", "session: 16 to 64 letters, digits, - or _.")
+        if not origin.heartbeats.beat(room_id, session, _client_address(request)):
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "rate_limited",
+                        "message": "Too many listening sessions from this address, or too often.",
+                    }
+                },
+                status=429,
+                headers={"Cache-Control": NOT_YET},
+            )
+        body = {"every_s": origin.heartbeats.every_s, "p": origin.heartbeats.p(room_id)}
+        return web.json_response(body, headers={"Cache-Control": NOT_YET})
+
     async def broadcast(request: web.Request) -> web.Response:
+        """Issues SetBroadcastMode for the link's holder (the host, or a co-host in the room):
+        the same command as the console's toggle, kept in the room's state."""
         hub: Hub = request.app[hub_key]
         room_id = room_id_of(request)
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         holder = hub.token_holder(token) if token else None
-        if holder is None or holder[0] != room_id or holder[2] != "host":
-            return _error(403, "forbidden", "Only the host turns broadcast mode on or off.")
+        if holder is None or holder[0] != room_id or holder[2] not in ("host", "cohost"):
+            return _error(
+                403, "forbidden", "Only the host and co-hosts turn broadcast mode on or off."
+            )
         raw = await request.content.read(1025)
         try:
             on = json.loads(raw)["on"]
         except (ValueError, KeyError, TypeError):
             on = None
-        pool = request.app.get(media_key)
-        if not isinstance(on, bool) or pool is None:
+        if not isinstance(on, bool):
             return _error(400, "invalid_field", 'Send {"on": true} or {"on": false}.')
-        pool.set_broadcast(room_id, on)
-        return web.json_response({"broadcast": on}, headers={"Cache-Control": "no-store"})
+        if hub.find(room_id) is None:
+            return not_found("No such room.")
+        verdict = hub.submit(room_id, holder[1], SetBroadcastMode(on))
+        if isinstance(verdict, Rejected) and verdict.reason is not Reason.NO_CHANGE:
+            status = 403 if verdict.reason is Reason.NOT_ALLOWED else 409
+            return _error(status, verdict.reason.value, verdict.detail)
+        return web.json_response({"broadcast": on}, headers={"Cache-Control": NOT_YET})
 
     return [
         web.post("/hls/{room_id}/broadcast", broadcast),
         web.get("/hls/{room_id}/index.m3u8", playlist),
         web.get("/hls/{room_id}/state.json", state_document),
         web.post("/hls/{room_id}/reactions", react),
+        web.post("/hls/{room_id}/listening", listening),
         web.get("/hls/{room_id}/{name}", media),
     ]
 

@@ -161,6 +161,7 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
         try:
             data = await _json_body(request, config.body_timeout_s)
             known = {"title", "description", "topics", "starts_at", "ask_mode", "tickets", "host"}
+            known.add("broadcast")
             unknown = sorted(set(data) - known)
             if unknown:
                 raise HubError("unknown_field", f"unknown field {unknown[0]!r}")
@@ -198,6 +199,7 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
                 starts_at=_field(data, "starts_at", float | None, None),
                 ask_mode=_field(data, "ask_mode", AskMode, AskMode.EVERYONE),
                 ticketing=ticketing,
+                broadcast=_field(data, "broadcast", bool, False),
             )
         except BodyError as error:
             rights.withdraw(grant)

@@ -168,6 +168,14 @@ def register(subparsers: Any) -> None:
         help="keep an ended room's HLS (with its end mark) this long, then delete it (default 30)",
     )
     parser.add_argument(
+        "--hls-sampled-listeners",
+        type=_positive_int,
+        default=10_000,
+        metavar="N",
+        help="HLS listeners are counted from heartbeats sent by a sampled fraction of them, "
+        "chosen so that about N per room heartbeat, one request each per 20 s (default 10000)",
+    )
+    parser.add_argument(
         "--webrtc-seats",
         type=_positive_int,
         default=None,
@@ -275,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
         abandon_after_s=args.abandon_after_s,
         hls_dir=_hls_dir(args, data_dir),
         hls_linger_s=args.hls_linger_s,
+        hls_sampled_listeners=args.hls_sampled_listeners,
         webrtc_seats=args.webrtc_seats,
         recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
         keep_recordings_days=args.keep_recordings_days,
