@@ -121,7 +121,9 @@ class RoomHeader(QWidget):
             "Broadcast the room: every listener who joins hears it over HLS, a few seconds "
             "late, and the relay's WebRTC seats stay free. Needs a relay started with --hls."
         )
-        self.broadcast.clicked.connect(self.broadcastWanted.emit)
+        self.broadcast.clicked.connect(
+            lambda: self.broadcastWanted.emit(self.broadcast.isChecked())
+        )
         self.broadcast.setVisible(False)
         layout.addWidget(self.broadcast, 0, Qt.AlignmentFlag.AlignVCenter)
         self.share_button = QToolButton(self)

@@ -289,7 +289,7 @@ class SidePanels(QTabWidget):
         per emoji with its count, and into the totals like any other."""
         now = time.time()
         for emoji, count in counts.items():
-            self._add_reaction(f"{count} on HLS" if count > 1 else "1 on HLS", emoji, count, now)
+            self._add_reaction(f"{count} on HLS", emoji, count, now)
 
     def _add_reaction(self, name: str, emoji: str, count: int, at: float) -> None:
         self._reaction_count += 1
