@@ -245,7 +245,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
     app.add_routes(routes(HUB, CONFIG, RIGHTS))
     app.add_routes([websocket_route(HUB, CONFIG, OWN_HOSTS)])
     if config.hls_dir is not None:
-        app.add_routes(hls_routes(HUB, HLS, MEDIA))
+        app.add_routes(hls_routes(HUB, HLS, MEDIA, config.trusted_proxies))
     return app
 
 

@@ -60,6 +60,9 @@ class RelayConfig:
     # of them heartbeat per room.
     hls_heartbeat_s: float = 20.0
     hls_sampled_listeners: int = 10_000
+    # Edges (nginx, a CDN) whose X-Forwarded-For the HLS heartbeat and reaction limits trust
+    # for the client's address (networks, "10.0.0.0/8"); from anyone else it is ignored.
+    trusted_proxies: tuple[str, ...] = ()
     # WebRTC listeners the relay takes per room; past them a listener's page plays HLS.
     # None: no limit.
     webrtc_seats: int | None = None

@@ -26,6 +26,7 @@ server/http_api.py so the two evolve without stepping on each other.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import re
 import time
@@ -101,8 +102,14 @@ class _Reactions:
         return dict(total)
 
 
-def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.AbstractRouteDef]:
+def hls_routes(
+    hub_key: Any, origin_key: Any, media_key: Any, trusted_proxies: tuple[str, ...] = ()
+) -> list[web.AbstractRouteDef]:
     reactions = _Reactions()
+    trusted = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
+
+    def client_address(request: web.Request) -> str:
+        return _client_address(request, trusted)
 
     def origin_of(request: web.Request) -> HlsOrigin:
         origin: HlsOrigin = request.app[origin_key]
@@ -254,7 +261,7 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
         if not isinstance(checked, str):
             return _error(400, "invalid_field", checked.detail or "Not one of the reactions.")
         first_this_second = room_id not in reactions.pending
-        if not reactions.add(room_id, _client_address(request), checked, time.time()):
+        if not reactions.add(room_id, client_address(request), checked, time.time()):
             return web.json_response(
                 {"error": {"code": "rate_limited", "message": "One reaction a second, please."}},
                 status=429,
@@ -275,7 +282,7 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             session = None
         if not isinstance(session, str) or not SESSION_ID.match(session):
             return _error(400, "invalid_field", "session: 16 to 64 letters, digits, - or _.")
-        if not origin.heartbeats.beat(room_id, session, _client_address(request)):
+        if not origin.heartbeats.beat(room_id, session, client_address(request)):
             return web.json_response(
                 {
                     "error": {
@@ -330,8 +337,34 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _client_address(request: web.Request, trusted: tuple[Network, ...] = ()) -> str:
+    """The address a per-address limit counts: the peer's, or, when the peer is a trusted
+    edge, the nearest address in X-Forwarded-For that is not itself a trusted edge (read
+    from the right: whatever the client wrote on the left is not believed)."""
+    remote = request.remote or "unknown"
+    if not trusted or not _is_trusted(remote, trusted):
+        return remote
+    hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+    for hop in reversed(hops):
+        if not hop:
+            continue
+        if not _is_trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # garbage where an address should be: count the edge
+    return remote
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
 
 
 def _read(path: Path) -> bytes | None:

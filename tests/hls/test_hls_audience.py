@@ -14,8 +14,9 @@ import pytest
 
 from console.identity import Identity
 from server.app import HLS, MEDIA, running_app
-from server.hls_audience import HeartbeatCounter
+from server.hls_audience import SESSIONS_PER_ADDRESS, HeartbeatCounter
 from server.hls_origin import HlsOrigin
+from tests.hls.edge import nginx_available, running_edge
 from tests.hls.test_hls_relay import hls_config, wait_until
 from tests.relay.relaykit import create_room
 from tests.relay.test_relay_media import stage_member
@@ -156,5 +157,62 @@ def test_the_relay_counts_heartbeating_hls_clients_and_tells_the_room(tmp_path: 
                 await host.close()
             sampled = sum(1 for n in taken if n > 3)
             assert 15 <= sampled <= 30, f"about 20 clients went on heartbeating, not {sampled}"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not nginx_available(), reason="nginx is not installed (make test installs it)")
+def test_behind_nginx_the_edges_forwarded_address_is_the_one_limited(tmp_path: Path) -> None:
+    """Heartbeats through the nginx edge (deploy/nginx) all come from nginx's address; with
+    --trust-forwarded-for naming it, each client counts under its own address, while whatever a
+    client writes into X-Forwarded-For itself is not believed."""
+
+    async def scenario() -> None:
+        settings = {"media_workers": 1, "trusted_proxies": ("127.0.0.1/32",)}
+        async with running_app(hls_config(tmp_path, **settings)) as (config, app):
+            await app[MEDIA].wait_ready()
+            origin: HlsOrigin = app[HLS]
+            created = await create_room(config, Identity.new())
+            room_id = created["room_id"]
+            host, media = await stage_member(created, "Hana Host", 440)
+            try:
+                await wait_until(lambda: room_id in origin.streams, "the room's stream")
+                with running_edge(tmp_path / "nginx", config.port) as edge:
+                    url = f"{edge.base_url}/hls/{room_id}/listening"
+                    for i in range(6):  # six listeners, each at its own address
+                        connector = aiohttp.TCPConnector(local_addr=(f"127.0.4.{i + 1}", 0))
+                        async with (
+                            aiohttp.ClientSession(connector=connector) as http,
+                            http.post(url, json={"session": f"edge-listener-{i:06d}"}) as reply,
+                        ):
+                            assert reply.status == 200, await reply.text()
+                    assert origin.heartbeats.estimate(room_id) == 6
+                    # One client making up sessions and forwarded-for addresses: its own
+                    # address is the one nginx appends, and that is the one limited.
+                    connector = aiohttp.TCPConnector(local_addr=("127.0.5.1", 0))
+                    statuses = []
+                    async with aiohttp.ClientSession(connector=connector) as http:
+                        for i in range(20):
+                            headers = {"X-Forwarded-For": f"198.51.100.{i}"}
+                            body = {"session": f"forged-session-{i:06d}"}
+                            async with http.post(url, json=body, headers=headers) as reply:
+                                statuses.append(reply.status)
+                    assert statuses.count(200) == SESSIONS_PER_ADDRESS, statuses
+                    assert origin.heartbeats.estimate(room_id) == 6 + SESSIONS_PER_ADDRESS
+                # Straight at the relay, from an address it does not trust: the header is
+                # ignored, the peer's address counts.
+                connector = aiohttp.TCPConnector(local_addr=("127.0.6.1", 0))
+                async with aiohttp.ClientSession(connector=connector) as http:
+                    direct = f"{config.base_url}/hls/{room_id}/listening"
+                    taken = 0
+                    for i in range(10):
+                        headers = {"X-Forwarded-For": f"203.0.113.{i}"}
+                        body = {"session": f"direct-session-{i:06d}"}
+                        async with http.post(direct, json=body, headers=headers) as reply:
+                            taken += reply.status == 200
+                    assert taken == SESSIONS_PER_ADDRESS
+            finally:
+                await media.close()
+                await host.close()
 
     asyncio.run(scenario())
