@@ -22,7 +22,9 @@ from console.supervisor import RelaySupervisor
 from tests.relay.relaykit import join
 from tests.ui.botkit import until
 from tests.ui.consolekit import open_console
-from tests.ui.journey import click
+from tests.ui.journey import click, the_dialog
+from ui.console_app import ConsoleApp
+from ui.start_dialog import StartDialog
 
 pytestmark = [
     pytest.mark.timeout(150),
@@ -126,5 +128,41 @@ def test_the_host_flips_broadcast_mode_and_sees_hls_listeners_and_their_reaction
             if listener is not None:
                 await listener.close()
             await console.close()
+
+    aloop.run_until_complete(scenario())
+
+
+def test_a_new_room_as_a_broadcast_needs_hls_and_says_so_keeping_the_form(
+    qapp, aloop, tmp_path, qtbot
+):
+    """The console's own relay streams no HLS: ticking "Broadcast mode" for a new room is
+    refused in words, the form keeps what was typed; unticked, the room opens without the
+    toggle (nothing to broadcast with)."""
+
+    async def scenario():
+        app = ConsoleApp(tmp_path / "data")
+        app.settings = app.settings.with_changes(relay_port=0, display_name="Hana Host")
+        try:
+            await app.start()
+            dialog = the_dialog(StartDialog)
+            await until(lambda: "running" in dialog.status.text(), what="the relay")
+            qtbot.keyClicks(dialog.form.title, "Big show")
+            assert dialog.form.broadcast.isVisible() and not dialog.form.broadcast.isChecked()
+            click(qtbot, dialog.form.broadcast)
+            assert dialog.form.broadcast.isChecked()
+            click(qtbot, dialog.go)
+            await until(dialog.error.isVisible, 20, "the refusal")
+            assert "Broadcast mode needs a relay that streams HLS" in dialog.error.text()
+            assert dialog.isVisible() and dialog.form.title.text() == "Big show"
+            assert dialog.go.isEnabled()
+            click(qtbot, dialog.form.broadcast)
+            click(qtbot, dialog.go)
+            await until(lambda: app.window is not None and app.window.isVisible(), 30, "window")
+            window = app.window
+            assert not window.controller.room.broadcast
+            assert not window.header.broadcast.isVisible()
+            assert not window.header.broadcast_note.isVisible()
+        finally:
+            await app.quit()
 
     aloop.run_until_complete(scenario())
