@@ -140,3 +140,21 @@ def test_past_the_webrtc_seats_a_listener_hears_hls(hls_relay: RelayThread, brow
     page_until(
         second, "document.querySelector('audio.room-audio').currentTime > 1", 20, "HLS playback"
     )
+
+
+def test_a_browser_host_turns_broadcast_mode_on_and_off(hls_relay: RelayThread, browsers) -> None:
+    room = open_room(hls_relay, title="Page broadcast")
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    turn_on = page.get_by_role("button", name="Turn broadcast mode on")
+    expect(turn_on).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(NOTE)).to_be_hidden()
+    turn_on.click()
+    expect(page.get_by_text(NOTE)).to_be_visible(timeout=10_000)
+    turn_off = page.get_by_role("button", name="Turn broadcast mode off")
+    expect(turn_off).to_be_visible()
+    card_says = f"async () => (await (await fetch('/api/rooms/{room.room_id}')).json()).broadcast"
+    assert page_until(page, card_says, 5, "the card to say broadcast") is True
+    turn_off.click()
+    expect(page.get_by_text(NOTE)).to_be_hidden(timeout=10_000)
+    expect(page.get_by_role("button", name="Turn broadcast mode on")).to_be_visible()
