@@ -30,6 +30,7 @@ from ui.dialogs import Question, open_again
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
 from ui.people_views import AudiencePanel, RequestPanel
+from ui.placement import place_on_screen
 from ui.recording_bar import RecordingBar
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel, StageModel
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.session = controller.session
         self.setWindowTitle("Roomcast")
         self.resize(1280, 800)
+        place_on_screen(self)  # whole, on the host's screen
         self._allow_close = False
         self.pending_question: Question | None = None  # the confirmation on screen, if any
         self.push_to_talk: QKeySequence | None = None
