@@ -21,6 +21,7 @@ from server.media.values import StageState
 from server.recorder import RecordingPort, RoomRecorders
 from server.room import (
     AskModeChanged,
+    BroadcastModeSet,
     CardEdited,
     Consent,
     ContactAdded,
@@ -53,7 +54,7 @@ STAGE_NEUTRAL: tuple[type, ...] = (
     Reacted, LinkPinned, LinkUnpinned, ReportFiled, SpeakRequested, RequestWithdrawn,
     RequestDeclined, InviteSent, InviteDeclined, InviteExpired, MarkerAdded, ContactAdded,
     ContactRemoved, TicketIssued, TicketingSet, TicketingCleared, CardEdited, AskModeChanged,
-    RoomLocked,
+    RoomLocked, BroadcastModeSet,
 )  # fmt: skip
 
 

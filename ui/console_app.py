@@ -280,6 +280,7 @@ class ConsoleApp(QObject):
                 starts_at=choice.starts_at,
                 ask_mode=choice.ask_mode,
                 tickets=choice.tickets,
+                broadcast=choice.broadcast,
             )
             self.book.add(hosted)
             if choice.starts_at is not None:
@@ -413,6 +414,7 @@ class ConsoleApp(QObject):
             ("Mute or unmute yourself", window.strip.toggle_mute, SELF_MUTE_KEY),
             ("Tickets…", window.show_tickets, "Ctrl+Shift+T"),
             ("People you follow and blocked…", window.show_people, "Ctrl+Shift+P"),
+            ("Broadcast mode on or off", window.toggle_broadcast, "Ctrl+Shift+B"),
             ("End room…", window.ask_end_room, "Ctrl+Shift+W"),
         )
         for text, room_slot, room_keys in room_actions:

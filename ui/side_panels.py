@@ -271,27 +271,15 @@ class SidePanels(QTabWidget):
         self.people_tab = self.addTab(self.people, "People")
 
         controller.eventArrived.connect(self.on_event)
+        controller.hlsReactions.connect(self.on_hls_reactions)
 
     # -- feeding -----------------------------------------------------------------------------------
 
     def on_event(self, seq: int, event: object, room: Room) -> None:
         if type(event).__name__ == "Reacted":
-            self._reaction_count += 1
-            emoji = str(getattr(event, "emoji", ""))
-            self._totals[emoji] += 1
-            self.reactions.append(
-                ReactionLine(
-                    self._reaction_count,
-                    name_of(room, str(getattr(event, "actor", "")), self.controller.names),
-                    emoji,
-                    float(getattr(event, "at", time.time())),
-                ),
-                keep=KEEP_REACTIONS,
-            )
-            self.reaction_view.scrollToBottom()
-            self.reaction_summary.setText(
-                "   ".join(f"{e} {n}" for e, n in self._totals.most_common(8))
-            )
+            name = name_of(room, str(getattr(event, "actor", "")), self.controller.names)
+            at = float(getattr(event, "at", time.time()))
+            self._add_reaction(name, str(getattr(event, "emoji", "")), 1, at)
             return
         text = describe(event, room, self.controller.names)
         if text is None:
@@ -353,8 +341,27 @@ class SidePanels(QTabWidget):
     def tick_seconds(self, room: Room, totals: dict[str, float]) -> None:
         self.talk.sync_totals(room, totals)
 
+    def on_hls_reactions(self, counts: dict[str, int]) -> None:
+        """One second of reactions from listeners on HLS (no WebSocket, no names): one line
+        per emoji with its count, and into the totals like any other."""
+        now = time.time()
+        for emoji, count in counts.items():
+            self._add_reaction(f"{count} on HLS", emoji, count, now)
+
+    def _add_reaction(self, name: str, emoji: str, count: int, at: float) -> None:
+        self._reaction_count += 1
+        self._totals[emoji] += count
+        self.reactions.append(
+            ReactionLine(self._reaction_count, name, emoji, at), keep=KEEP_REACTIONS
+        )
+        self.reaction_view.scrollToBottom()
+        self.reaction_summary.setText(
+            "   ".join(f"{e} {n}" for e, n in self._totals.most_common(8))
+        )
+
     def sample_listeners(self, room: Room) -> None:
-        self.history.add(0 if room.state.is_over else len(room.listeners()))
+        extra = self.controller.hls_listeners[0]
+        self.history.add(0 if room.state.is_over else len(room.listeners()) + extra)
         self.plot.update()
 
     def _pin(self) -> None:

@@ -82,6 +82,14 @@ class RoomLocked:
 
 
 @dataclass(frozen=True, slots=True)
+class BroadcastModeSet:
+    wire_name: ClassVar[str] = "broadcast_mode_set"
+    actor: UserId
+    at: float
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AskModeChanged:
     wire_name: ClassVar[str] = "ask_mode_changed"
     actor: UserId
@@ -387,7 +395,7 @@ class MarkerAdded:
 Event: TypeAlias = (
     ParticipantJoined | ParticipantLeft
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
-    | RoomLocked
+    | RoomLocked | BroadcastModeSet
     | ContactAdded | ContactRemoved | TicketingSet | TicketingCleared | TicketIssued
     | TicketRevoked | TicketMoved
     | SpeakRequested | RequestWithdrawn | RequestApproved | RequestDeclined
@@ -402,6 +410,7 @@ Event: TypeAlias = (
 _ALL: tuple[type[Event], ...] = (
     ParticipantJoined, ParticipantLeft,
     RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged, RoomLocked,
+    BroadcastModeSet,
     ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued, TicketRevoked,
     TicketMoved,
     SpeakRequested, RequestWithdrawn, RequestApproved, RequestDeclined,

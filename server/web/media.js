@@ -2,6 +2,7 @@
 // stage (listeners receive only; stage members also send their microphone). The relay wants
 // the whole offer at once, so we wait for ICE gathering to finish (no trickle).
 
+import { HlsHeartbeat } from './hls_heartbeat.js';
 import { HlsPlayer } from './hls_player.js';
 
 const GATHER_TIMEOUT_MS = 3000;
@@ -222,6 +223,8 @@ export class RoomAudio {
           failed: (message) => console.warn(message),
         });
         this._setMode('hls');
+        this.heartbeat = new HlsHeartbeat(this.hlsUrl.replace(/[^/]*$/, ''));
+        this.heartbeat.start();
         await this.hls.start();
         return;
       }
@@ -246,6 +249,8 @@ export class RoomAudio {
     if (!this.hls) return;
     this.hls.close();
     this.hls = null;
+    this.heartbeat?.stop();
+    this.heartbeat = null;
     if (this.mode === 'hls') this._setMode(null);
   }
 

@@ -262,6 +262,9 @@ export function apply(room, kind, e) {
     case 'room_locked':
       room.locked = Boolean(e.locked);
       break;
+    case 'broadcast_mode_set':
+      room.broadcast = Boolean(e.on);
+      break;
     case 'contact_added':
       room.contacts = addTo(room.contacts, e.user_id);
       break;

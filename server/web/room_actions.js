@@ -132,6 +132,13 @@ export class RoomActions {
       : 'The room is closed to newcomers: only people already here, and host or co-host links, get in.');
   }
 
+  toggleBroadcast() {
+    const on = Boolean(this.app.mirror.room.broadcast);
+    return this.command('set_broadcast_mode', { on: !on }, on
+      ? 'Broadcast mode is off: new listeners hear the room live over WebRTC while seats last.'
+      : 'The room is a broadcast: new listeners hear it over HLS, a few seconds late.');
+  }
+
   async toggleRecording() {
     const recording = isRecording(this.app.mirror.room);
     if (recording) {
