@@ -58,6 +58,18 @@ class PacedAudioTrack(MediaStreamTrack):
         return frame
 
 
+class SilenceTrack(PacedAudioTrack):
+    """Silence at 20 ms a frame: the stand-in while no microphone is open.
+
+    `MeteredTrack` never pulls it (`silent`): with no microphone the console sends nothing,
+    which the relay takes as silence."""
+
+    silent = True
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        return np.zeros(frames, dtype=np.int16)
+
+
 class ToneTrack(PacedAudioTrack):
     """A steady sine: `frequency_hz` at `level_dbfs` (peak)."""
 
