@@ -49,7 +49,15 @@ from ui.meter import paint_meter
 from ui.people_lists import person_menu
 from ui.plain import plain_label
 from ui.room_controller import RoomController
-from ui.room_models import LEVEL_ROLE, MUTED_ROLE, ROLE_ROLE, SELF_ROLE, SPEAKING_ROLE, StageModel
+from ui.room_models import (
+    LEVEL_ROLE,
+    MUTED_ROLE,
+    ROLE_ROLE,
+    SELF_ROLE,
+    SPEAKING_ROLE,
+    RowLook,
+    StageModel,
+)
 
 ROW_HEIGHT = 56
 AVATAR = 38
@@ -158,20 +166,19 @@ class StageDelegate(QStyledItemDelegate):
     ) -> None:
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        key = str(index.data(KEY_ROLE) or name)
-        speaking = bool(index.data(SPEAKING_ROLE))
-        muted = bool(index.data(MUTED_ROLE))
-        role_label = str(index.data(ROLE_ROLE) or "")
-        if index.data(SELF_ROLE):
-            role_label += " · you"
+        model = index.model()
+        look = model.look(index.row()) if isinstance(model, StageModel) else None
+        if look is None:
+            look = _look_from_roles(index)
+        name, key, speaking, muted = look.name, look.key, look.speaking, look.muted
+        role_label = look.role_label
         dpr = painter.device().devicePixelRatioF()
         size = option.rect.size()
-        look = (
+        still_key = (
             name, key, speaking, muted, role_label, selected, size.width(), size.height(), dpr,
             palette.cacheKey(), option.font.key(),
         )  # fmt: skip
-        still = self._rows.get(look)
+        still = self._rows.get(still_key)
         if still is None:
             if len(self._rows) > 256:  # people and looks come and go; a few rooms' worth
                 self._rows.clear()
@@ -184,19 +191,34 @@ class StageDelegate(QStyledItemDelegate):
                 (name, key, speaking, muted, role_label, selected),
             )  # fmt: skip
             row_painter.end()
-            self._rows[look] = still
+            self._rows[still_key] = still
         painter.drawPixmap(option.rect.topLeft(), still)
 
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(option.rect).adjusted(4, 3, -4, -3)
         meter_left = rect.right() - METER_WIDTH - 14
-        vu_db, peak_db = index.data(LEVEL_ROLE) or (-120.0, -120.0)
+        vu_db, peak_db = look.vu_db, look.peak_db
         meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
         track = QColor(palette.mid().color())
         track.setAlpha(90)
         paint_meter(painter, meter, vu_db, peak_db, muted=muted, track=track)
         painter.restore()
+
+
+def _look_from_roles(index: QModelIndex | QPersistentModelIndex) -> RowLook:
+    """A row's look through the item roles (for a model other than `StageModel`)."""
+    name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+    vu_db, peak_db = index.data(LEVEL_ROLE) or (-120.0, -120.0)
+    return RowLook(
+        name,
+        str(index.data(KEY_ROLE) or name),
+        bool(index.data(SPEAKING_ROLE)),
+        bool(index.data(MUTED_ROLE)),
+        str(index.data(ROLE_ROLE) or "") + (" · you" if index.data(SELF_ROLE) else ""),
+        vu_db,
+        peak_db,
+    )
 
 
 def _paint_still(
