@@ -1,0 +1,131 @@
+"""Strike from the record in the writer and the files (issue 14 item 5): the struck span of one
+person's track is digital silence, the mix is rendered again without it, the ledger file has the
+strike, a take in parts is struck in every part the span reaches, exports made before are marked
+stale, and recovery applies a strike the crash left unapplied. Real writer, real FLAC files, real
+export."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from audio.export import export
+from audio.recording import STRIKE_AFTER_TICKS, RecordingWriter
+from audio.recording_manifest import StrikeEntry, load_manifest, save_manifest
+from audio.recording_recovery import recover
+from audio.recording_strike import append_strike
+from tests.recording.recordingkit import RATE_HZ, TICK, manifest, read, record
+
+A_HZ, B_HZ = 500.0, 1_250.0
+
+
+def tone(hz: float, seconds: float, amplitude: float = 0.25) -> np.ndarray:
+    n = np.arange(int(seconds * RATE_HZ)) / RATE_HZ
+    return (amplitude * np.sin(2 * np.pi * hz * n)).astype(np.float32)
+
+
+def level(samples: np.ndarray, hz: float) -> float:
+    """Amplitude of `hz` in `samples` (a single-bin DFT over whole periods)."""
+    if samples.size == 0:
+        return 0.0
+    n = np.arange(samples.size) / RATE_HZ
+    return float(
+        2 * abs(np.dot(samples.astype(np.float64), np.exp(-2j * np.pi * hz * n))) / samples.size
+    )
+
+
+def ledger_strikes(folder: Path) -> list[dict[str, object]]:
+    lines = (folder / "consent-ledger.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines if json.loads(line)["answer"] == "struck"]
+
+
+def write_take(
+    writer: RecordingWriter, signals: dict[str, np.ndarray], first: int, ticks: int
+) -> None:
+    for tick in range(first, first + ticks):
+        blocks = {u: s[tick * TICK : (tick + 1) * TICK] for u, s in signals.items()}
+        writer.write_tick(tick, blocks, wait=True)
+
+
+def track_of(folder: Path, user_id: str) -> np.ndarray:
+    entry = next(t for t in manifest(folder)["tracks"] if t["user_id"] == user_id)
+    return read(folder / entry["file"])
+
+
+def test_a_strike_silences_the_span_in_the_track_and_the_mix_and_nothing_else(tmp_path):
+    folder = tmp_path / "take"
+    signals = {"amy": tone(A_HZ, 12), "bo": tone(B_HZ, 12)}
+    writer = RecordingWriter(folder, room_id="room-1", room_title="Strike")
+    writer.set_participant("amy", "Amy")
+    writer.set_participant("bo", "Bo")
+    write_take(writer, signals, 0, 400)  # 8 s
+    writer.strike("amy", 3.0, by="amy", span="last_minute", at=time.time())
+    write_take(writer, signals, 400, 200)  # 4 s more
+    writer.stop()
+    assert writer.wait_closed(30) and writer.error is None
+    start, stop = (400 - 150) * TICK, (400 + STRIKE_AFTER_TICKS) * TICK
+    amy, bo, mix = track_of(folder, "amy"), track_of(folder, "bo"), read(folder / "mix.flac")
+    assert not np.any(amy[start:stop]), "the struck span is digital silence in Amy's track"
+    assert level(amy[:start], A_HZ) > 0.2 and level(amy[stop:], A_HZ) > 0.2
+    assert level(bo[start:stop], B_HZ) > 0.2, "Bo's track is untouched"
+    assert level(mix[start:stop], A_HZ) < 1e-3 and level(mix[start:stop], B_HZ) > 0.2
+    assert level(mix[: start - TICK], A_HZ) > 0.2 and level(mix[stop + TICK :], A_HZ) > 0.2
+    said = manifest(folder)
+    assert said["state"] == "stopped"
+    (strike,) = said["strikes"]
+    assert (strike["user_id"], strike["by"], strike["span"]) == ("amy", "amy", "last_minute")
+    assert (strike["from_tick"], strike["to_tick"], strike["applied"]) == (250, 425, True)
+    (line,) = ledger_strikes(folder)
+    assert (line["user_id"], line["from_tick"], line["to_tick"]) == ("amy", 250, 425)
+    assert any(a["action"] == "struck" and a["user_id"] == "amy" for a in said["audit"])
+
+
+def test_a_strike_reaching_into_an_earlier_part_silences_it_there_and_marks_its_exports_stale(
+    tmp_path,
+):
+    """The relay crashed after part 1; the host exported part 1 before the take went on in part 2;
+    Amy then strikes more than part 2 holds."""
+    first = record(tmp_path / "take1", {"amy": tone(A_HZ, 6), "bo": tone(B_HZ, 6)})
+    made = export(first, format="flac")
+    assert manifest(first)["exports"][0]["stale"] is False
+    part2 = tmp_path / "take1-part2"
+    writer = RecordingWriter(part2, room_id="room-1", room_title="Strike")
+    signals = {"amy": tone(A_HZ, 4), "bo": tone(B_HZ, 4)}
+    write_take(writer, signals, 0, 100)  # 2 s
+    writer.strike("amy", 5.0, by="host", span="last_5_minutes", at=time.time())
+    write_take(writer, signals, 100, 50)
+    writer.stop()
+    assert writer.wait_closed(30) and writer.error is None
+    # Part 2: from its start to half a second after the strike; part 1: its last 3 s.
+    amy2 = track_of(part2, "amy")
+    assert not np.any(amy2[: (100 + STRIKE_AFTER_TICKS) * TICK])
+    amy1, mix1 = track_of(first, "amy"), read(first / "mix.flac")
+    cut = amy1.size - 3 * RATE_HZ
+    assert not np.any(amy1[cut:]) and level(amy1[: cut - TICK], A_HZ) > 0.2
+    assert level(mix1[cut:], A_HZ) < 1e-3 and level(mix1[cut:], B_HZ) > 0.2
+    said = manifest(first)
+    (old,) = said["exports"]
+    assert old["stale"] is True and old["path"].endswith(made.out_path.name)
+    assert [s["span"] for s in said["strikes"]] == ["last_5_minutes"]
+    assert [line["by"] for line in ledger_strikes(first)] == ["host"]
+    fresh = export(first, tmp_path / "fresh.flac", format="flac")
+    assert fresh.out_path.exists()
+    assert [e["stale"] for e in manifest(first)["exports"]] == [True, False]
+
+
+def test_recovery_applies_a_strike_that_the_crash_left_in_the_ledger_only(tmp_path):
+    folder = record(tmp_path / "take", {"amy": tone(A_HZ, 5), "bo": tone(B_HZ, 5)})
+    strike = StrikeEntry("amy", "Amy", "amy", "Amy", "2026-12-03T18:00:00.000Z", "last_minute",
+                         50, 150, 1.0, 3.0)  # fmt: skip
+    append_strike(folder, strike)  # the writer's first step; then the relay was killed
+    crashed = load_manifest(folder)
+    crashed.state = "recording"
+    save_manifest(folder, crashed)
+    assert recover(folder).recovered
+    amy = track_of(folder, "amy")
+    assert not np.any(amy[50 * TICK : 150 * TICK]) and level(amy[: 50 * TICK], A_HZ) > 0.2
+    assert level(read(folder / "mix.flac")[50 * TICK : 150 * TICK], A_HZ) < 1e-3
+    assert [s["applied"] for s in manifest(folder)["strikes"]] == [True]
