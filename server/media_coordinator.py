@@ -40,6 +40,7 @@ from server.room import (
     Room,
     RoomLocked,
     SpeakRequested,
+    StruckFromRecord,
     TicketingCleared,
     TicketingSet,
     TicketIssued,
@@ -53,7 +54,7 @@ STAGE_NEUTRAL: tuple[type, ...] = (
     Reacted, LinkPinned, LinkUnpinned, ReportFiled, SpeakRequested, RequestWithdrawn,
     RequestDeclined, InviteSent, InviteDeclined, InviteExpired, MarkerAdded, ContactAdded,
     ContactRemoved, TicketIssued, TicketingSet, TicketingCleared, CardEdited, AskModeChanged,
-    RoomLocked,
+    RoomLocked, StruckFromRecord,
 )  # fmt: skip
 
 

@@ -56,6 +56,7 @@ from server.media.worker_protocol import (
     StartRecording,
     StatsRequest,
     StopRecording,
+    StrikeRecording,
     WorkerReady,
     WorkerStats,
     decode_message,
@@ -582,6 +583,10 @@ class RoomMediaProxy:
     def add_marker(self, label: str, actor: str) -> None:
         if self.recording is not None and self.home is not None:
             self.pool.send(self.home, AddMarker(self.room_id, label, actor))
+
+    def strike(self, user_id: str, seconds: float, by: str, span: str, at: float) -> None:
+        if self.recording is not None and self.home is not None:
+            self.pool.send(self.home, StrikeRecording(self.room_id, user_id, seconds, by, span, at))
 
     def stop_recording(self) -> None:
         self.recording = None
