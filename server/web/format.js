@@ -14,6 +14,21 @@ export function formatClock(epochSeconds) {
   return clockFormat.format(new Date(epochSeconds * 1000));
 }
 
+/** Strike from the record: the spans a person may strike (server/room/commands.STRIKE_SPANS). */
+export const STRIKE_SPANS = ['last_minute', 'last_5_minutes', 'last_15_minutes', 'since_joined'];
+
+/** "Your last minute", "Sam’s last 5 minutes", "Your voice since you joined". */
+export function struckWhat(span, whose) {
+  const yours = whose === null;
+  const owner = yours ? 'Your' : `${whose}’s`;
+  switch (span) {
+    case 'last_minute': return `${owner} last minute`;
+    case 'last_5_minutes': return `${owner} last 5 minutes`;
+    case 'last_15_minutes': return `${owner} last 15 minutes`;
+    default: return yours ? 'Your voice since you joined' : `${whose}’s voice since they joined`;
+  }
+}
+
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }

@@ -43,6 +43,10 @@ export function personActions(room, me, targetId) {
     if (target.role === 'cohost' && me === room.host_id) {
       actions.push({ id: 'remove_cohost', label: 'Remove as co-host', type: 'remove_cohost', body: { user_id: targetId } });
     }
+    // Strike from the record, on their behalf: anyone who has been on stage in this take.
+    if (room.recording && room.recording.active && targetId in room.recording.consents) {
+      actions.push({ id: 'strike', label: 'Strike from the record…', strike: true });
+    }
     if (stageNow) {
       actions.push({ id: 'to_audience', label: 'Move to the audience', type: 'move_to_audience', body: { user_id: targetId } });
     }

@@ -21,6 +21,7 @@ from server.room import (
     SetAskMode,
     SetConsent,
     StartRecording,
+    StruckFromRecord,
 )
 from tests.web.roomkit import join_from_browser, open_room, wait_until
 
@@ -242,3 +243,50 @@ def test_an_invitee_is_told_when_the_invitation_expires(relay, browsers) -> None
         "The invitation expired. A host can invite you again."
     )
     expect(page.get_by_role("button", name="Accept")).to_have_count(0)
+
+
+def test_a_speaker_strikes_their_last_minute_from_the_recording_notice(relay, browsers) -> None:
+    """Strike from the record (issue 14 item 5): the notice offers it to whoever has been on
+    stage in the take; a choice, a confirmation naming what happens, and a plain sentence once
+    the relay has done it. Listeners are not offered it."""
+    room = open_room(relay, title="Strike talk")
+    struck: list[StruckFromRecord] = []
+    room.host.client.on_event.append(
+        lambda _seq, event, _room: (
+            struck.append(event) if isinstance(event, StruckFromRecord) else None
+        )
+    )
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Sia Striker")
+    listener_page = browsers.new_page(room.url)
+    join_from_browser(listener_page, "Lou Listener")
+    room.host.send(InviteToSpeak(me))
+    page.get_by_role("button", name="Accept").click()
+    wait_until(lambda: room.live().role_of(me) is Role.SPEAKER, what="on stage")
+    room.host.send(StartRecording())
+    page.get_by_role("dialog", name="This room is being recorded").get_by_role(
+        "button", name="Yes, record my voice"
+    ).click()
+    wait_until(lambda: room.live().recording.consents.get(me) is Consent.GRANTED, what="yes")
+    expect(
+        listener_page.locator("#view").get_by_text("This room is being recorded.")
+    ).to_be_visible()
+    expect(listener_page.get_by_role("button", name="Strike from the record…")).to_be_hidden()
+
+    page.get_by_role("button", name="Strike from the record…").click()
+    choose = page.get_by_role("dialog", name="Strike from the record")
+    expect(choose).to_contain_text("Nobody has to approve it.")
+    for label in ("Last minute", "Last 5 minutes", "Last 15 minutes", "Since I joined"):
+        expect(choose.get_by_role("button", name=label)).to_be_visible()
+    choose.get_by_role("button", name="Last minute").click()
+    confirm = page.get_by_role("dialog", name="Strike your last minute?")
+    expect(confirm).to_contain_text("Your last minute will be removed from the recording")
+    expect(confirm).to_contain_text("cannot be undone")
+    assert struck == [], "nothing is sent before the confirmation"
+    confirm.get_by_role("button", name="Strike it").click()
+    expect(confirm).to_be_hidden()
+    expect(
+        page.locator("#toast").get_by_text("Your last minute was removed from the recording.")
+    ).to_be_visible()
+    wait_until(lambda: len(struck) == 1, what="the strike in the room's log")
+    assert (struck[0].actor, struck[0].user_id, struck[0].span) == (me, me, "last_minute")
