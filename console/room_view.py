@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from server.room import (
     REACTIONS,
+    STRIKE_SPANS,
     AddContact,
     AddMarker,
     ApproveRequest,
@@ -48,6 +49,8 @@ from server.room import (
     StartRecording,
     StartRoom,
     StopRecording,
+    StrikeFromRecord,
+    StruckFromRecord,
     Unblock,
     Unmute,
     Unmuted,
@@ -57,6 +60,7 @@ from server.room import (
 
 __all__ = [
     "REACTIONS",
+    "STRIKE_SPANS",
     "AddContact",
     "AddMarker",
     "ApproveRequest",
@@ -94,6 +98,8 @@ __all__ = [
     "StartRecording",
     "StartRoom",
     "StopRecording",
+    "StrikeFromRecord",
+    "StruckFromRecord",
     "Unblock",
     "Unmute",
     "Unmuted",

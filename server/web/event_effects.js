@@ -2,7 +2,7 @@
 // a floating reaction, a prompt to show, the audio link to renegotiate.
 
 import { announce } from './dom.js';
-import { ROLE_LABELS, struckWhat } from './format.js';
+import { ROLE_LABELS, struckSentence } from './format.js';
 import { moderates, nameOf, onStage, person } from './mirror.js';
 import { floatReaction } from './reactions.js';
 
@@ -86,10 +86,8 @@ export function afterEvent(app, kind, e, before) {
     case 'struck_from_record': {
       // A plain confirmation for the person struck, and for the host (and whoever asked).
       const said = e.user_id === you
-        ? `${struckWhat(e.span, null)} was removed from the recording.`
-        : (you === room.host_id || e.actor === you)
-          ? `${struckWhat(e.span, nameOf(room, e.user_id))} was removed from the recording.`
-          : null;
+        ? struckSentence(e.span, null)
+        : (you === room.host_id || e.actor === you) ? struckSentence(e.span, nameOf(room, e.user_id)) : null;
       if (said) {
         app.actions.toast(said);
         announce(said);

@@ -17,6 +17,12 @@ export function formatClock(epochSeconds) {
 /** Strike from the record: the spans a person may strike (server/room/commands.STRIKE_SPANS). */
 export const STRIKE_SPANS = ['last_minute', 'last_5_minutes', 'last_15_minutes', 'since_joined'];
 
+/** "Your last minute was removed from the recording." and the like. */
+export function struckSentence(span, whose) {
+  const verb = span === 'last_5_minutes' || span === 'last_15_minutes' ? 'were' : 'was';
+  return `${struckWhat(span, whose)} ${verb} removed from the recording.`;
+}
+
 /** "Your last minute", "Sam’s last 5 minutes", "Your voice since you joined". */
 export function struckWhat(span, whose) {
   const yours = whose === null;
