@@ -18,6 +18,7 @@ from audio.recording_manifest import StrikeEntry, load_manifest, save_manifest
 from audio.recording_recovery import recover
 from audio.recording_strike import append_strike
 from tests.recording.recordingkit import RATE_HZ, TICK, manifest, read, record
+from ui.recordings_model import read_take
 
 A_HZ, B_HZ = 500.0, 1_250.0
 
@@ -111,6 +112,9 @@ def test_a_strike_reaching_into_an_earlier_part_silences_it_there_and_marks_its_
     assert old["stale"] is True and old["path"].endswith(made.out_path.name)
     assert [s["span"] for s in said["strikes"]] == ["last_5_minutes"]
     assert [line["by"] for line in ledger_strikes(first)] == ["host"]
+    listed = read_take(first)  # the console's library
+    assert listed.parts == 2 and listed.strikes == 1 and listed.stale_exports == 1
+    assert "1 span struck · 1 export out of date" in listed.state_text()
     fresh = export(first, tmp_path / "fresh.flac", format="flac")
     assert fresh.out_path.exists()
     assert [e["stale"] for e in manifest(first)["exports"]] == [True, False]
