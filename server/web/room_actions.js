@@ -256,7 +256,7 @@ export class RoomActions {
     const self = userId === you;
     const what = struckWhat(span, self ? null : nameOf(room, userId));
     const yes = await confirmDialog({
-      title: `Strike ${what.charAt(0).toLowerCase()}${what.slice(1)}?`,
+      title: `Strike ${self ? what.charAt(0).toLowerCase() + what.slice(1) : what}?`,
       text: `${what} will be removed from the recording: ${self ? 'your' : 'their'} track and the mix become silence for that span, and exports made before are marked out of date. People in the room already heard it live. This cannot be undone.`,
       yes: 'Strike it',
       danger: true,

@@ -290,3 +290,53 @@ def test_a_speaker_strikes_their_last_minute_from_the_recording_notice(relay, br
     ).to_be_visible()
     wait_until(lambda: len(struck) == 1, what="the strike in the room's log")
     assert (struck[0].actor, struck[0].user_id, struck[0].span) == (me, me, "last_minute")
+
+
+def test_a_browser_host_strikes_a_speakers_last_five_minutes_from_the_person_dialog(
+    relay, browsers
+) -> None:
+    """The host's person dialog offers Strike from the record for a speaker during a take (and
+    not before); the speaker hears of it in the room's log."""
+    room = open_room(relay, title="Host strikes")
+    sam = room.join_bot("Sam Speaker")
+    seen: list[StruckFromRecord] = []
+    sam.client.on_event.append(
+        lambda _seq, event, _room: (
+            seen.append(event) if isinstance(event, StruckFromRecord) else None
+        )
+    )
+    room.host.send(InviteToSpeak(sam.user_id))
+    sam.send(AcceptInvite(InviteKind.SPEAK))
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    options = page.get_by_role("button", name="Options for Sam Speaker")
+    options.click()
+    dialog = page.get_by_role("dialog", name="Sam Speaker")
+    expect(dialog.get_by_role("button", name="Move to the audience")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Strike from the record…")).to_have_count(0)
+    dialog.get_by_role("button", name="Close").click()
+
+    page.get_by_role("button", name="Start recording").click()
+    page.get_by_role("dialog", name="Start recording?").get_by_role(
+        "button", name="Record those who agree"
+    ).click()
+    wait_until(lambda: room.live().is_recording, what="the recording")
+    sam.send(SetConsent(True))
+    options.click()
+    page.get_by_role("dialog", name="Sam Speaker").get_by_role(
+        "button", name="Strike from the record…"
+    ).click()
+    choose = page.get_by_role("dialog", name="Strike from the record")
+    expect(choose).to_contain_text("Remove Sam Speaker’s voice from this recording")
+    expect(choose.get_by_role("button", name="Since they joined")).to_be_visible()
+    choose.get_by_role("button", name="Last 5 minutes").click()
+    confirm = page.get_by_role("dialog", name="Strike Sam Speaker’s last 5 minutes?")
+    expect(confirm).to_contain_text("their track and the mix become silence")
+    confirm.get_by_role("button", name="Strike it").click()
+    expect(
+        page.locator("#toast").get_by_text(
+            "Sam Speaker’s last 5 minutes were removed from the recording."
+        )
+    ).to_be_visible()
+    wait_until(lambda: len(seen) == 1, what="the strike reaches the speaker")
+    assert (seen[0].user_id, seen[0].span) == (sam.user_id, "last_5_minutes")
