@@ -26,12 +26,12 @@ export function struckSentence(span, whose) {
 /** "Your last minute", "Sam’s last 5 minutes", "Your voice since you joined". */
 export function struckWhat(span, whose) {
   const yours = whose === null;
-  const owner = yours ? 'Your' : `${whose}’s`;
+  const owner = yours ? 'Your' : whose === 'their' || whose.endsWith('’s') ? whose : `${whose}’s`;
   switch (span) {
     case 'last_minute': return `${owner} last minute`;
     case 'last_5_minutes': return `${owner} last 5 minutes`;
     case 'last_15_minutes': return `${owner} last 15 minutes`;
-    default: return yours ? 'Your voice since you joined' : `${whose}’s voice since they joined`;
+    default: return yours ? 'Your voice since you joined' : `${owner} voice since joining`;
   }
 }
 
