@@ -7,6 +7,10 @@ export."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from tests.recording.recordingkit import RATE_HZ, TICK, manifest, read, record
 from ui.recordings_model import read_take
 
 A_HZ, B_HZ = 500.0, 1_250.0
+CHILD = Path(__file__).with_name("tick_child.py")
 
 
 def tone(hz: float, seconds: float, amplitude: float = 0.25) -> np.ndarray:
@@ -132,4 +137,54 @@ def test_recovery_applies_a_strike_that_the_crash_left_in_the_ledger_only(tmp_pa
     amy = track_of(folder, "amy")
     assert not np.any(amy[50 * TICK : 150 * TICK]) and level(amy[: 50 * TICK], A_HZ) > 0.2
     assert level(read(folder / "mix.flac")[50 * TICK : 150 * TICK], A_HZ) < 1e-3
+    assert [s["applied"] for s in manifest(folder)["strikes"]] == [True]
+
+
+def test_a_strike_survives_a_kill_9_and_recovery_silences_its_span(tmp_path):
+    """A real writer process strikes Ana's last second at tick 100 and is killed a second
+    later, before any file was finished; the repair at the next start silences the span."""
+    folder = tmp_path / "rec"
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), str(folder), "--strike-at", "100"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            if int(line.split()[1]) >= 150:
+                break
+        deadline = time.monotonic() + 20
+        while not ledger_has_strike(folder):
+            assert time.monotonic() < deadline, "the strike never reached the ledger file"
+            time.sleep(0.05)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    assert manifest(folder)["state"] == "recording"
+    assert recover(folder).recovered
+    said = manifest(folder)
+    (strike,) = said["strikes"]
+    assert (strike["from_tick"], strike["to_tick"], strike["applied"]) == (51, 126, True)
+    ana = track_of(folder, "ana")
+    assert not np.any(ana[51 * TICK : 126 * TICK])
+    assert level(ana[: 50 * TICK], 440.0) > 0.2 and level(ana[127 * TICK : 150 * TICK], 440.0) > 0.2
+    assert level(read(folder / "mix.flac")[51 * TICK : 126 * TICK], 440.0) < 1e-3
+
+
+def ledger_has_strike(folder: Path) -> bool:
+    try:
+        return '"struck"' in (folder / "consent-ledger.jsonl").read_text()
+    except OSError:
+        return False
+
+
+def test_export_applies_a_strike_found_only_in_the_ledger(tmp_path):
+    folder = record(tmp_path / "take", {"amy": tone(A_HZ, 5), "bo": tone(B_HZ, 5)})
+    strike = StrikeEntry("amy", "Amy", "bo", "Bo", "2026-12-03T18:00:00.000Z", "last_minute",
+                         100, 200, 2.0, 4.0)  # fmt: skip
+    append_strike(folder, strike)  # as if the finish had not got to it
+    made = export(folder, tmp_path / "out.wav", format="wav", channels=1)
+    out = read(made.out_path)
+    assert level(out[100 * TICK : 200 * TICK], A_HZ) < 1e-3
+    assert level(out[100 * TICK : 200 * TICK], B_HZ) > 0.05 and level(out[: 99 * TICK], A_HZ) > 0.05
     assert [s["applied"] for s in manifest(folder)["strikes"]] == [True]
