@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 import soundfile
 
 from console.identity import Identity
@@ -36,6 +37,8 @@ from server.room import (
 from tests.relay.relaykit import create_room, join, relay
 from tests.relay.spectrum import band_level_db
 from tests.relay.test_relay_consent_edges import wait_folder
+
+pytestmark = pytest.mark.timeout(420)  # about 80 s of take, the export, a loaded machine
 
 TONE_HZ = 700.0
 TAKE_S = 75.0
