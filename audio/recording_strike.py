@@ -105,14 +105,15 @@ def apply_strikes(
     if not pending:
         return []
     moment = iso_utc(now if now is not None else time.time())
+    spans: dict[str, list[tuple[int, int]]] = {}  # per track file: one rewrite for all
     for entry in pending:
         track = manifest.track_of(entry.user_id)
         if track is not None and entry.to_tick > entry.from_tick:
-            silence_span(
-                folder / track.file,
-                entry.from_tick * manifest.tick_frames,
-                entry.to_tick * manifest.tick_frames,
+            spans.setdefault(track.file, []).append(
+                (entry.from_tick * manifest.tick_frames, entry.to_tick * manifest.tick_frames)
             )
+    for file, frames in spans.items():
+        silence_spans(folder / file, frames)
     mix = folder / manifest.mix_file
     partial = folder / (manifest.mix_file + ".partial")
     try:
@@ -219,8 +220,8 @@ def record_export(folder: Path, out: Path, now: float | None = None) -> None:
         return
 
 
-def silence_span(path: Path, from_frame: int, to_frame: int) -> None:
-    """Rewrite a complete FLAC file with frames [from_frame, to_frame) as digital silence
+def silence_spans(path: Path, spans: list[tuple[int, int]]) -> None:
+    """Rewrite a complete FLAC file with each span of frames [from, to) as digital silence
     (temporary file, fsync, rename)."""
     temporary = path.with_name(path.name + ".striking")
     try:
@@ -235,10 +236,11 @@ def silence_span(path: Path, from_frame: int, to_frame: int) -> None:
                 block = source.read(_BLOCK_FRAMES, dtype="int16")
                 if not len(block):
                     break
-                lo = max(from_frame - position, 0)
-                hi = min(to_frame - position, len(block))
-                if lo < hi:
-                    block[lo:hi] = 0
+                for from_frame, to_frame in spans:
+                    lo = max(from_frame - position, 0)
+                    hi = min(to_frame - position, len(block))
+                    if lo < hi:
+                        block[lo:hi] = 0
                 out.write(block)
                 position += len(block)
         with open(temporary, "rb+") as handle:

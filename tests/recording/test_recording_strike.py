@@ -188,3 +188,26 @@ def test_export_applies_a_strike_found_only_in_the_ledger(tmp_path):
     assert level(out[100 * TICK : 200 * TICK], A_HZ) < 1e-3
     assert level(out[100 * TICK : 200 * TICK], B_HZ) > 0.05 and level(out[: 99 * TICK], A_HZ) > 0.05
     assert [s["applied"] for s in manifest(folder)["strikes"]] == [True]
+
+
+def test_two_strikes_of_one_voice_are_both_silenced_in_one_pass(tmp_path):
+    folder = tmp_path / "take"
+    signals = {"amy": tone(A_HZ, 12), "bo": tone(B_HZ, 12)}
+    writer = RecordingWriter(folder, room_id="room-1", room_title="Strike")
+    write_take(writer, signals, 0, 200)
+    writer.strike("amy", 1.0, by="amy", span="last_minute", at=time.time())
+    write_take(writer, signals, 200, 200)
+    writer.strike("amy", 1.0, by="host", span="last_minute", at=time.time() + 1)
+    write_take(writer, signals, 400, 100)
+    writer.stop()
+    assert writer.wait_closed(30) and writer.error is None
+    said = manifest(folder)
+    spans = [(s["from_tick"], s["to_tick"]) for s in said["strikes"]]
+    assert spans == [(150, 225), (350, 425)]
+    assert sum(a["action"] == "struck" for a in said["audit"]) == 2
+    amy, mix = track_of(folder, "amy"), read(folder / "mix.flac")
+    for start, stop in spans:
+        assert not np.any(amy[start * TICK : stop * TICK])
+        assert level(mix[start * TICK : stop * TICK], A_HZ) < 1e-3
+    assert level(amy[230 * TICK : 345 * TICK], A_HZ) > 0.2, "untouched between the two"
+    assert len(ledger_strikes(folder)) == 2
