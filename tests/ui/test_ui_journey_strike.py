@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from console.room_view import ApproveRequest, Consent, SetConsent, StruckFromRecord
+from server.room import StepDown
 from tests.ui.botkit import ToneBot, until
 from tests.ui.consolekit import open_console
 from tests.ui.journey import choose_from_menu, click, click_row, right_click_row, the_dialog
@@ -112,6 +113,17 @@ def test_the_host_strikes_a_speakers_last_five_minutes_and_then_their_own_voice(
                 ),
                 what="the host's confirmation",
             )
+
+            # Tara goes back to the audience: her voice in this take can still be struck
+            await tara.client.send(StepDown())
+            await until(lambda: window.audience_model.row_of(tara.user_id) >= 0, what="Tara down")
+            right_click_row(qtbot, window.audience.view, tara.user_id)
+            choose_from_menu(qtbot, "Strike from the record…")
+            again = the_dialog(StrikeQuestion)
+            assert again.body.text().startswith("Tara Tone’s last minute will be removed")
+            click(qtbot, again.yes)
+            await until(lambda: len(struck) == 3, what="the strike from the audience")
+            assert (struck[2].user_id, struck[2].span) == (tara.user_id, "last_minute")
 
             click(qtbot, bar.record)  # Stop
             await until(lambda: not session.room.is_recording, what="the recording to stop")
