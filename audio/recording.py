@@ -546,6 +546,8 @@ class RecordingWriter:
             self._save(state="recording")
             try:
                 apply_strikes(self.folder, self._manifest, save=False, now=self._now())
+                for track in self._tracks.values():  # measured again on what is left
+                    track.talk_ticks = round(track.entry.talk_time_s / self.tick_s)
             except (OSError, RuntimeError) as exc:
                 raise SinkWriteError(
                     self.folder, exc if isinstance(exc, OSError) else None

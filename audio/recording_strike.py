@@ -42,6 +42,7 @@ from audio.recording_manifest import (
 )
 from audio.recording_mixdown import render_mix
 from audio.recording_parts import first_of, parts_of
+from audio.voice_gate import VoiceGate
 
 _BLOCK_FRAMES = 48_000 * 10
 
@@ -112,8 +113,10 @@ def apply_strikes(
             spans.setdefault(track.file, []).append(
                 (entry.from_tick * manifest.tick_frames, entry.to_tick * manifest.tick_frames)
             )
-    for file, frames in spans.items():
-        silence_spans(folder / file, frames)
+    for track in manifest.tracks:
+        if track.file in spans:  # the show notes' talk time counts only what is left
+            talk_s = silence_spans(folder / track.file, spans[track.file], manifest.tick_frames)
+            track.talk_time_s = round(talk_s, 2)
     mix = folder / manifest.mix_file
     partial = folder / (manifest.mix_file + ".partial")
     try:
@@ -220,10 +223,11 @@ def record_export(folder: Path, out: Path, now: float | None = None) -> None:
         return
 
 
-def silence_spans(path: Path, spans: list[tuple[int, int]]) -> None:
+def silence_spans(path: Path, spans: list[tuple[int, int]], tick_frames: int = 960) -> float:
     """Rewrite a complete FLAC file with each span of frames [from, to) as digital silence
-    (temporary file, fsync, rename)."""
+    (temporary file, fsync, rename); returns the talk time left in it (seconds)."""
     temporary = path.with_name(path.name + ".striking")
+    talk_ticks = 0
     try:
         with (
             soundfile.SoundFile(str(path)) as source,
@@ -231,6 +235,8 @@ def silence_spans(path: Path, spans: list[tuple[int, int]]) -> None:
                 str(temporary), "w", source.samplerate, source.channels, "PCM_16", format="FLAC"
             ) as out,
         ):
+            rate = int(source.samplerate)
+            gate = VoiceGate(rate)
             position = 0
             while True:
                 block = source.read(_BLOCK_FRAMES, dtype="int16")
@@ -243,6 +249,9 @@ def silence_spans(path: Path, spans: list[tuple[int, int]]) -> None:
                         block[lo:hi] = 0
                 out.write(block)
                 position += len(block)
+                whole = len(block) // tick_frames * tick_frames
+                samples = block[:whole].reshape(-1, tick_frames).astype(np.float32) / 32768.0
+                talk_ticks += sum(gate.update(tick) for tick in samples)
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -250,3 +259,4 @@ def silence_spans(path: Path, spans: list[tuple[int, int]]) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+    return float(talk_ticks * tick_frames / rate)

@@ -21,6 +21,7 @@ from audio.recording import STRIKE_AFTER_TICKS, RecordingWriter
 from audio.recording_manifest import StrikeEntry, load_manifest, save_manifest
 from audio.recording_recovery import recover
 from audio.recording_strike import append_strike
+from tests.fixtures_audio import SENTENCES, speech
 from tests.recording.recordingkit import RATE_HZ, TICK, manifest, read, record
 from ui.recordings_model import read_take
 
@@ -211,3 +212,23 @@ def test_two_strikes_of_one_voice_are_both_silenced_in_one_pass(tmp_path):
         assert level(mix[start * TICK : stop * TICK], A_HZ) < 1e-3
     assert level(amy[230 * TICK : 345 * TICK], A_HZ) > 0.2, "untouched between the two"
     assert len(ledger_strikes(folder)) == 2
+
+
+def test_the_talk_time_the_show_notes_give_counts_only_what_is_left(tmp_path):
+    words = speech(" ".join(SENTENCES), tmp_path, "amy")
+    voice = np.tile(words, int(np.ceil(10 * RATE_HZ / words.size)))[: 10 * RATE_HZ]
+
+    def take(name: str, strike: bool) -> float:
+        writer = RecordingWriter(tmp_path / name, room_id="room-1", room_title="Talk")
+        write_take(writer, {"amy": voice}, 0, 400)
+        if strike:
+            writer.strike("amy", 5.0, by="amy", span="last_minute", at=time.time())
+        write_take(writer, {"amy": voice}, 400, 100)
+        writer.stop()
+        assert writer.wait_closed(30) and writer.error is None
+        (track,) = manifest(tmp_path / name)["tracks"]
+        return float(track["talk_time_s"])
+
+    whole, struck = take("whole", False), take("struck", True)
+    assert whole > 6.0, whole
+    assert whole - 6.0 < struck < whole - 4.0, (whole, struck)  # 5.5 s silenced
