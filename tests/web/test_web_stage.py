@@ -340,3 +340,7 @@ def test_a_browser_host_strikes_a_speakers_last_five_minutes_from_the_person_dia
     ).to_be_visible()
     wait_until(lambda: len(seen) == 1, what="the strike reaches the speaker")
     assert (seen[0].user_id, seen[0].span) == (sam.user_id, "last_5_minutes")
+    page.get_by_role("heading", name="Moderation log").click()
+    expect(page.get_by_role("list", name="Moderation log")).to_contain_text(
+        "Hana Host struck Sam Speaker’s last 5 minutes from the recording"
+    )
