@@ -94,6 +94,8 @@ def test_the_host_strikes_a_speakers_last_five_minutes_and_then_their_own_voice(
                 ),
                 what="the confirmation on the recording bar",
             )
+            logged = [line.text for line in window.side.log.items()]
+            assert "Hana Host struck Tara Tone’s last 5 minutes from the recording" in logged
 
             # the host's own voice, from the recording bar
             assert bar.strike_mine.isVisible()
