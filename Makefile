@@ -23,7 +23,7 @@ help:
 	@echo "make run    start the console (embedded relay and a room)"
 	@echo "make test   run the whole suite headless"
 	@echo "make bench  run the benchmarks and print their figures"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff and mypy; ESLint and tsc over the page's JavaScript"
 
 system-run:
 	@installer/system-deps.sh run
@@ -62,10 +62,29 @@ test: system-test $(STAMP) $(WEB_VENDOR)
 bench: system-test $(STAMP)
 	@$(BIN)/python -m bench $(ARGS)
 
-lint: $(STAMP)
+# The page's JavaScript (server/web/*.js) and its Node tests (tests/web_unit/): ESLint, then
+# TypeScript's checker over their JSDoc types (jsconfig.json), both pinned in package-lock.json
+# and installed into node_modules/ by npm ci; nothing from npm is needed at run time.
+JS_TOOLS := node_modules/.package-lock.json
+
+lint: $(STAMP) $(JS_TOOLS)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy audio server console ui
+	@node_modules/.bin/eslint server/web tests/web_unit eslint.config.js
+	@node_modules/.bin/tsc -p jsconfig.json
+	@node_modules/.bin/tsc -p tests/web_unit/jsconfig.json
+
+$(JS_TOOLS): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "make lint checks the web page's JavaScript with ESLint and TypeScript, which npm"; \
+	  echo "installs from package-lock.json, and npm is not installed. Install Node.js 20 or newer"; \
+	  echo "and npm (Debian: apt-get install nodejs npm), then run make lint again."; \
+	  exit 1; \
+	fi >&2
+	@echo "Installing ESLint and TypeScript into node_modules/ (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $(JS_TOOLS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

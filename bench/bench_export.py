@@ -1,15 +1,17 @@
 """Podcast export of a long recording, beside ffmpeg doing the same job in the same run.
 
     python -m bench.bench_export [--minutes M] [--format mp3] [--encoder auto|pyav|ffmpeg]
-                                 [--no-check] [--keep]
+                                 [--case mix|stems|both] [--no-check] [--keep]
 
-Builds (once, untimed) a recording folder of M minutes (default 60) with four speakers taking
+Builds (once, untimed) a recording folder of M minutes (default 15) with four speakers taking
 turns (espeak-ng speech when it is installed, else a synthetic voice) through the real
 RecordingWriter. Then times:
 - ours: `audio.export.export` to a normalised stereo file (-16 LUFS, true peak <= -1 dBTP),
   including its codec probe and its check of the finished file;
 - ffmpeg: the usual two-pass `loudnorm` (measure, then `linear=true` with the measured
-  values) and the encode at the same bit rate, on the same mix.flac.
+  values) and the encode at the same bit rate, on the same mix.flac;
+- the 4-track case: the same, plus every speaker's stem (ours: `stems=True`, each track at
+  the mixdown's gain through our true-peak limiter; ffmpeg: `volume` + `alimiter` per track).
 Then (untimed) measures both files with ffmpeg's ebur128 filter. Never fails on a timing.
 """
 
@@ -139,26 +141,16 @@ def ffmpeg_two_pass(mix: Path, out: Path, bitrate_kbps: int, codec: str) -> None
         f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
         f":offset={measured['target_offset']}:linear=true,aresample={RATE_HZ}"
     )
+    ffmpeg_filter(mix, out, second, "-c:a", codec, "-b:a", f"{bitrate_kbps}k")
+
+
+def ffmpeg_filter(source: Path, out: Path, chain: str, *encode: str) -> None:
+    """ffmpeg: `source` through the filter `chain`, encoded with the `encode` options."""
     subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            str(mix),
-            "-af",
-            second,
-            "-c:a",
-            codec,
-            "-b:a",
-            f"{bitrate_kbps}k",
-            str(out),
-        ],
+        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
+         "-af", chain, *encode, str(out)],
         check=True,
-    )
+    )  # fmt: skip
 
 
 def ebur128(path: Path) -> tuple[float, float]:
@@ -184,9 +176,68 @@ def ebur128(path: Path) -> tuple[float, float]:
     return integrated, peak
 
 
+def ffmpeg_stems(recording: Path, out_stem: Path, gain_db: float) -> list[Path]:
+    """ffmpeg's equivalent of our stems: each track at the mixdown's gain through its limiter
+    (`alimiter` at -1 dBFS), as 16-bit FLAC."""
+    stems: list[Path] = []
+    for track in sorted((recording / "tracks").glob("*.flac")):
+        stem = out_stem.with_name(f"{out_stem.stem}-{track.stem}.flac")
+        chain = f"volume={gain_db:.2f}dB,alimiter=limit=0.89:level=false"
+        ffmpeg_filter(track, stem, chain, "-c:a", "flac", "-sample_fmt", "s16")
+        stems.append(stem)
+    return stems
+
+
+def run_case(recording: Path, folder: Path, args: argparse.Namespace, stems: bool) -> None:
+    """One export both ways, timed; prints the two times and their ratio."""
+    spec = FORMATS[args.format]
+    case = "mix + 4 stems" if stems else "mix"
+    ours = folder / f"ours-{'stems' if stems else 'mix'}{spec.extension}"
+    cpu = time.process_time()
+    started = time.perf_counter()
+    report = export(recording, ours, args.format, channels=2, stems=stems, encoder=args.encoder)
+    ours_s = time.perf_counter() - started
+    ours_cpu_s = time.process_time() - cpu
+    print(
+        f"  [{case}] ours:   {ours_s:7.1f} s wall ({ours_cpu_s:.1f} s CPU in this process; "
+        f"encoder {report.encoder}, {report.renders} render(s), {len(report.stems)} stem(s), "
+        f"codec probe {report.codec_change_lu:+.2f} LU)",
+        flush=True,
+    )
+    theirs = folder / f"ffmpeg-{'stems' if stems else 'mix'}{spec.extension}"
+    bitrate = spec.bitrate_for(2) or 0
+    started = time.perf_counter()
+    ffmpeg_two_pass(recording / "mix.flac", theirs, bitrate, spec.codec)
+    if stems:
+        ffmpeg_stems(recording, theirs, report.gain_db)
+    ffmpeg_s = time.perf_counter() - started
+    print(
+        f"  [{case}] ffmpeg: {ffmpeg_s:7.1f} s wall (two-pass loudnorm + {spec.codec} "
+        f"{bitrate} kbit/s{'; each track: volume + alimiter to FLAC' if stems else ''})",
+        flush=True,
+    )
+    print(
+        f"  [{case}] ratio ffmpeg / ours: {ffmpeg_s / ours_s:.2f}x "
+        f"({'ours faster' if ours_s < ffmpeg_s else 'ffmpeg faster'})",
+        flush=True,
+    )
+    if stems:
+        return
+    print(
+        f"  ours, by our meter: {report.file_lufs:.2f} LUFS, "
+        f"{report.file_true_peak_dbtp:.2f} dBTP (target -16 LUFS, <= -1 dBTP)"
+    )
+    if not args.no_check:
+        for name, path in (("ours", ours), ("ffmpeg", theirs)):
+            integrated, peak = ebur128(path)
+            print(
+                f"  ebur128 of {name + ':':8} I {integrated:6.1f} LUFS, true peak {peak:5.1f} dBTP"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=60.0, help="recording length")
+    parser.add_argument("--minutes", type=float, default=15.0, help="recording length")
     parser.add_argument("--format", default="mp3", choices=[f for f in FORMATS if f != "wav"])
     parser.add_argument(
         "--encoder",
@@ -194,10 +245,12 @@ def main() -> None:
         choices=("auto", "pyav", "ffmpeg"),
         help="our encoder (auto: the ffmpeg program for MP3 when installed)",
     )
+    parser.add_argument(
+        "--case", default="both", choices=("mix", "stems", "both"), help="which export(s)"
+    )
     parser.add_argument("--no-check", action="store_true", help="skip the ebur128 check")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    spec = FORMATS[args.format]
     folder = Path(tempfile.mkdtemp(prefix="rc-bench-export-"))
     try:
         started = time.perf_counter()
@@ -207,42 +260,10 @@ def main() -> None:
             " (not timed below)",
             flush=True,
         )
-        ours = folder / f"ours{spec.extension}"
-        cpu = time.process_time()
-        started = time.perf_counter()
-        report = export(recording, ours, args.format, channels=2, encoder=args.encoder)
-        ours_s = time.perf_counter() - started
-        ours_cpu_s = time.process_time() - cpu
-        print(
-            f"  ours:   {ours_s:7.1f} s wall ({ours_cpu_s:.1f} s CPU in this process; "
-            f"encoder {report.encoder}, {report.renders} render(s), codec probe "
-            f"{report.codec_change_lu:+.2f} LU)",
-            flush=True,
-        )
-        theirs = folder / f"ffmpeg{spec.extension}"
-        bitrate = spec.bitrate_for(2) or 0
-        started = time.perf_counter()
-        ffmpeg_two_pass(recording / "mix.flac", theirs, bitrate, spec.codec)
-        ffmpeg_s = time.perf_counter() - started
-        print(
-            f"  ffmpeg: {ffmpeg_s:7.1f} s wall (two-pass loudnorm + {spec.codec} {bitrate} kbit/s)",
-            flush=True,
-        )
-        print(
-            f"  ratio ffmpeg / ours: {ffmpeg_s / ours_s:.2f}x "
-            f"({'ours faster' if ours_s < ffmpeg_s else 'ffmpeg faster'})"
-        )
-        print(
-            f"  ours, by our meter: {report.file_lufs:.2f} LUFS, "
-            f"{report.file_true_peak_dbtp:.2f} dBTP (target -16 LUFS, <= -1 dBTP)"
-        )
-        if not args.no_check:
-            for name, path in (("ours", ours), ("ffmpeg", theirs)):
-                integrated, peak = ebur128(path)
-                print(
-                    f"  ebur128 of {name + ':':8} I {integrated:6.1f} LUFS, "
-                    f"true peak {peak:5.1f} dBTP"
-                )
+        if args.case in ("mix", "both"):
+            run_case(recording, folder, args, stems=False)
+        if args.case in ("stems", "both"):
+            run_case(recording, folder, args, stems=True)
     finally:
         if args.keep:
             print(f"  kept {folder}")

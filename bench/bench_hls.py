@@ -16,7 +16,8 @@
 
 Environment: ROOMCAST_BENCH_HLS_PHASES (default tick,edge), ROOMCAST_BENCH_HLS_CLIENTS
 (default 10,100,500), ROOMCAST_BENCH_HLS_WINDOW_S (default 20), ROOMCAST_BENCH_HLS_DIRECT
-(baseline client counts, default 10,100).
+(baseline client counts, default 10,100), ROOMCAST_BENCH_HLS_WEBRTC (WebRTC listener counts
+measured beside, default 10,100,500: the relay's CPU for the same audience over WebRTC).
 """
 
 from __future__ import annotations
@@ -149,6 +150,92 @@ async def _window(
     return len(followers[0].segments), cpu, sum(f.requests for f in followers)
 
 
+async def _webrtc_window(
+    relay_pid: int, join_url: str, count: int, window_s: float
+) -> tuple[float, float]:
+    """`count` WebRTC listeners on the same relay and room (aiortc peers in a child process,
+    counting SRTP at their sockets; their WebSockets spread over loopback addresses so the
+    per-address join limit does not pace them): (relay CPU s over the window, packets per
+    listener per second)."""
+    import json
+
+    import aiohttp
+
+    from bench.bench_relay import _Child
+    from console.client import Hello, JoinLink, _body
+    from console.identity import Identity
+    from server.protocol import encode_envelope
+    from server.protocol.messages import Offer
+
+    link = JoinLink.parse(join_url)
+    child = await _Child.start("listeners")
+    sessions: list[aiohttp.ClientSession] = []
+    sockets: list[Any] = []
+    try:
+        ids = [f"w{i:04d}" for i in range(count)]
+        offers: dict[str, str] = (await child.call("offer", ids=ids))["offers"]
+
+        async def join(index: int, user: str) -> tuple[str, str]:
+            http = sessions[index % len(sessions)]
+            ws = await http.ws_connect(f"{link.base_url}/ws", heartbeat=30.0)
+            sockets.append(ws)
+            identity = Identity.new("wl")
+            hello = Hello(
+                room_id=link.room_id,
+                client_id=identity.client_id,
+                client_secret=identity.client_secret,
+                display_name=f"WebRTC listener {index:04d}",
+            )
+            await ws.send_str(encode_envelope("hello", _body(hello), 1))
+            await ws.send_str(encode_envelope("offer", _body(Offer(offers[user])), 2))
+            while True:
+                frame = json.loads((await ws.receive()).data)
+                if frame.get("type") == "error":
+                    raise SystemExit(f"WebRTC listener {index} refused: {frame}")
+                if frame.get("id") == 2:
+                    return user, str(frame["body"]["sdp"])
+
+        addresses = max(1, count // 40)  # 40 joins per loopback address (the burst is 60)
+        for a in range(addresses):
+            connector = aiohttp.TCPConnector(limit=0, local_addr=(f"127.0.0.{a + 2}", 0))
+            sessions.append(aiohttp.ClientSession(connector=connector))
+        answers: dict[str, str] = {}
+        for start in range(0, count, 50):
+            joined = await asyncio.gather(
+                *(join(i, ids[i]) for i in range(start, min(count, start + 50)))
+            )
+            answers.update(joined)
+        pending = list(answers.items())
+        for start in range(0, len(pending), 20):  # the child reads lines of at most 64 KiB
+            await child.call("answer", answers=dict(pending[start : start + 20]))
+
+        async def delivered() -> int:
+            return sum((await child.call("status"))["counts"].values())
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # every listener hears the room
+            counts = (await child.call("status"))["counts"]
+            if len(counts) == count and min(counts.values()) > 0:
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise SystemExit(f"not every WebRTC listener heard the room within 30 s ({count})")
+        packets_before = await delivered()
+        cpu_before = _process_tree_cpu_s(relay_pid)
+        started = time.monotonic()
+        await asyncio.sleep(window_s)
+        cpu = _process_tree_cpu_s(relay_pid) - cpu_before
+        packets = await delivered() - packets_before
+        rate = packets / count / (time.monotonic() - started)
+        return cpu, rate
+    finally:
+        for ws in sockets:
+            await ws.close()
+        for http in sessions:
+            await http.close()
+        await child.stop()
+
+
 async def _edge_bench() -> None:
     from console.identity import Identity
     from server.config import RelayConfig
@@ -165,12 +252,13 @@ async def _edge_bench() -> None:
     window_s = float(os.environ.get("ROOMCAST_BENCH_HLS_WINDOW_S", "20"))
     through = _env_list("ROOMCAST_BENCH_HLS_CLIENTS", "10,100,500")
     direct = _env_list("ROOMCAST_BENCH_HLS_DIRECT", "10,100")
+    webrtc = _env_list("ROOMCAST_BENCH_HLS_WEBRTC", "10,100,500")
     with tempfile.TemporaryDirectory(prefix="roomcast-bench-hls-") as tmp:
         port = free_port()
         relay = await start_relay(Path(tmp) / "relay", port, "--hls", "--media-workers", "1")
         bot = None
         try:
-            config = RelayConfig(data_dir=Path(tmp), port=port)
+            config = RelayConfig(data_dir=Path(tmp) / "relay", port=port)
             created = await create_room(config, Identity.new())
             bot = subprocess.Popen(
                 [sys.executable, "-m", "ui.cli", "bot", created["join_url"], "--token",
@@ -207,6 +295,16 @@ async def _edge_bench() -> None:
                         f"relay CPU {cpu / window_s * 100:5.1f} %",
                         flush=True,
                     )
+            for listeners in webrtc:
+                cpu, rate = await _webrtc_window(
+                    relay.pid, created["join_url"], listeners, window_s
+                )
+                print(
+                    f"  beside: {listeners:4d} WebRTC listeners on the same relay: "
+                    f"relay CPU {cpu / window_s * 100:5.1f} %, {rate:4.1f} packets/s each "
+                    "(50 is full delivery)",
+                    flush=True,
+                )
         finally:
             if bot is not None:
                 bot.kill()

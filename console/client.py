@@ -113,6 +113,12 @@ class RoomClient:
         self._callbacks: set[asyncio.Task[None]] = set()
         # The relay's recording writer failed (a full disk): the message is for the host, as is.
         self.on_recording_failed: list[Callable[[str], None]] = []
+        # With --hls on the relay: HLS listeners' reactions, each second's sum; and how many
+        # listen over HLS without joining (extra, estimated), to add to the listeners.
+        self.on_hls_reactions: list[Callable[[dict[str, int]], None]] = []
+        self.on_hls_listeners: list[Callable[[int, bool], None]] = []
+        self.hls = False  # the relay streams HLS: broadcast mode can be turned on
+        self.hls_listeners: tuple[int, bool] = (0, False)
         self.speaking: dict[str, bool] = {}
         self._http: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -168,6 +174,8 @@ class RoomClient:
         reply = await self._request("hello", _body(hello))
         self.closed_reason = None  # an earlier attempt's refusal (a rate-limited hello) is over
         self.user_id = reply["you"]
+        self.hls = bool(reply.get("hls"))
+        self._take_hls_listeners(reply.get("hls_listeners") or {})
         if reply.get("resumed"):  # flips sent while we were away are lost: this is who talks now
             self.speaking = {str(user): True for user in reply.get("speaking") or ()}
         if resume is None:
@@ -312,6 +320,17 @@ class RoomClient:
             for speaking_callback in self.on_speaking:
                 speaking_callback(user_id, flag)
             self._changed.set()
+        elif kind == "hls_reactions":
+            counts = body.get("counts") or {}
+            clean = {
+                str(emoji): int(n)
+                for emoji, n in counts.items()
+                if isinstance(n, int) and not isinstance(n, bool) and n > 0
+            }
+            for reactions_callback in self.on_hls_reactions:
+                reactions_callback(clean)
+        elif kind == "hls_listeners":
+            self._take_hls_listeners(body)
         elif kind == "media_restart":
             self.media_restarts += 1
             logger.info("relay: %s", body.get("message", "media restarted"))
@@ -323,6 +342,14 @@ class RoomClient:
             )
             for failed_callback in self.on_recording_failed:
                 failed_callback(message)
+
+    def _take_hls_listeners(self, body: dict[str, Any]) -> None:
+        extra = body.get("extra", 0)
+        if not isinstance(extra, int) or isinstance(extra, bool) or extra < 0:
+            return
+        self.hls_listeners = (extra, bool(body.get("estimated")))
+        for callback in self.on_hls_listeners:
+            callback(*self.hls_listeners)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from console.room_view import name_of
 from server.room import (
     AskModeChanged,
+    BroadcastModeSet,
     CardEdited,
     CohostAppointed,
     CohostRemoved,
@@ -99,6 +100,10 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
             return f"{actor} renamed the room “{card.title}”"
         case AskModeChanged(mode=mode):
             return f"{actor} set who may ask to speak: {mode.value}"
+        case BroadcastModeSet(on=True):
+            return f"{actor} turned broadcast mode on: listeners hear the room over HLS"
+        case BroadcastModeSet():
+            return f"{actor} turned broadcast mode off"
         case SpeakRequested():
             return f"{actor} asked to speak"
         case RequestWithdrawn():

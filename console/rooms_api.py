@@ -112,6 +112,7 @@ class RelayApi:
         starts_at: float | None = None,
         ask_mode: str = "everyone",
         tickets: dict[str, Any] | None = None,
+        broadcast: bool = False,
     ) -> tuple[HostedRoom, dict[str, Any]]:
         body: dict[str, Any] = {
             "title": title,
@@ -128,6 +129,8 @@ class RelayApi:
             body["starts_at"] = starts_at
         if tickets is not None:
             body["tickets"] = tickets
+        if broadcast:
+            body["broadcast"] = True
         data = await self._call("POST", "/api/rooms", body, token=self.admin_key)
         hosted = HostedRoom(
             str(data["room_id"]), self.base_url, str(data["host_url"]), str(data["join_url"]), title

@@ -22,8 +22,10 @@ run_packages=(
 # What the suite adds: a virtual screen, speech fixtures, ffprobe/ffmpeg for
 # exported files, the browser the web-client tests drive, nginx as the HLS edge
 # (tests/hls; started by the tests themselves, never as a system service), and zbarimg to
-# read back the QR code the page shows.
-test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx zbar-tools)
+# read back the QR code the page shows; a window manager, a tray and xdotool for the console's
+# journeys on a real desktop (tests/ui/desktop.py).
+test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx zbar-tools
+  openbox trayer xdotool wmctrl x11-utils)
 
 packages=("${run_packages[@]}")
 case "$purpose" in
@@ -31,6 +33,12 @@ case "$purpose" in
   test|bench) packages+=("${test_packages[@]}") ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
+
+# Node.js runs the page's rule tests (tests/web_unit, `node --test`, no npm packages); any node
+# already on PATH will do.
+if [[ "$purpose" != run ]] && ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
 
 # Debian's own python3 makes virtual environments only with python3-venv.
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then

@@ -21,12 +21,14 @@ from aiohttp import web
 from server.admin_key import load_or_create
 from server.config import RelayConfig
 from server.connection_guard import ConnectionGuard, GuardedSockSite, default_total
+from server.hls_audience import HeartbeatCounter, HlsAudience
 from server.hls_http import hls_routes
 from server.hls_origin import HlsOrigin
 from server.http_api import routes, security_headers
 from server.http_guard import host_guard, own_hosts, plain_headers
 from server.hub import Hub
 from server.media.coordinator import MediaWorkers
+from server.protocol.ephemeral import HlsListeners
 from server.rate_limits import RateLimits
 from server.recorder import RoomRecorders
 from server.room_creation import CreationRights
@@ -89,10 +91,37 @@ def _media_workers(
         on_room_closed=hls.room_closed if hls is not None else lambda room_id: None,
         webrtc_seats=config.webrtc_seats,
         hls_for=hls_for,
+        broadcast_of=lambda room_id: (room := hub.find(room_id)) is not None and room.broadcast,
     )
 
 
 RETENTION_EVERY_S = 3600.0
+HLS_LISTENERS_EVERY_S = 2.0
+
+
+async def _tell_hls_listeners(hub: Hub, origin: HlsOrigin) -> None:
+    """Every 2 s, each streaming room whose HLS-only listener count changed hears the new one
+    (`hls_listeners`): the console and the pages add it to the listeners they see."""
+    told: dict[str, HlsAudience] = {}
+    while True:
+        await asyncio.sleep(HLS_LISTENERS_EVERY_S)
+        if hub.hls_audience is None:
+            continue
+        for room_id in list(told):
+            if room_id not in origin.streams:
+                del told[room_id]
+        for room_id in list(origin.streams):
+            audience = hub.hls_audience(room_id)
+            last = told.get(room_id)
+            if last is None and audience.extra == 0:
+                told[room_id] = audience
+                continue
+            if last is None or (last.extra, last.estimated) != (
+                audience.extra,
+                audience.estimated,
+            ):
+                told[room_id] = audience
+                hub.broadcaster.broadcast(room_id, HlsListeners(audience.extra, audience.estimated))
 
 
 async def _keep_recordings(config: RelayConfig) -> None:
@@ -165,7 +194,10 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
                 )
         hls = None
         if config.hls_dir is not None:
-            hls = HlsOrigin(config.hls_dir, linger_s=config.hls_linger_s)
+            heartbeats = HeartbeatCounter(
+                every_s=config.hls_heartbeat_s, target_sampled=config.hls_sampled_listeners
+            )
+            hls = HlsOrigin(config.hls_dir, linger_s=config.hls_linger_s, heartbeats=heartbeats)
             left = await asyncio.get_running_loop().run_in_executor(None, hls.clear_leftovers)
             if left:
                 logger.info("removed %d HLS folders left by an earlier run", left)
@@ -177,6 +209,14 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             await workers.start()
             hub.media_factory = workers.port
             app[MEDIA] = workers
+        audience_task = None
+        if hls is not None:
+            hub.hls_enabled = True
+            origin, pool = hls, workers
+            hub.hls_audience = lambda room_id: origin.audience(
+                room_id, pool.joined_on_hls(room_id) if pool is not None else 0
+            )
+            audience_task = asyncio.create_task(_tell_hls_listeners(hub, hls))
         app[HUB] = hub
         restored = hub.restore()
         if restored:
@@ -191,6 +231,8 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
             )
         yield
         retention.cancel()
+        if audience_task is not None:
+            audience_task.cancel()
         await hub.close()
         if workers is not None:
             await workers.close()
@@ -203,7 +245,7 @@ def make_app(config: RelayConfig, *, with_media: bool = True) -> web.Application
     app.add_routes(routes(HUB, CONFIG, RIGHTS))
     app.add_routes([websocket_route(HUB, CONFIG, OWN_HOSTS)])
     if config.hls_dir is not None:
-        app.add_routes(hls_routes(HUB, HLS, MEDIA))
+        app.add_routes(hls_routes(HUB, HLS, MEDIA, config.trusted_proxies))
     return app
 
 

@@ -55,6 +55,14 @@ class RelayConfig:
     # /hls/<room_id>/ (None: no HLS). A room's folder goes `hls_linger_s` after it ends.
     hls_dir: Path | None = None
     hls_linger_s: float = 30.0
+    # HLS listeners are counted from heartbeats (server/hls_audience.py): every this many
+    # seconds, from a sampled fraction of clients chosen so that about `hls_sampled_listeners`
+    # of them heartbeat per room.
+    hls_heartbeat_s: float = 20.0
+    hls_sampled_listeners: int = 10_000
+    # Edges (nginx, a CDN) whose X-Forwarded-For the HLS heartbeat and reaction limits trust
+    # for the client's address (networks, "10.0.0.0/8"); from anyone else it is ignored.
+    trusted_proxies: tuple[str, ...] = ()
     # WebRTC listeners the relay takes per room; past them a listener's page plays HLS.
     # None: no limit.
     webrtc_seats: int | None = None

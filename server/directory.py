@@ -55,6 +55,7 @@ def card_of(room: Room, reminders: int = 0) -> dict[str, Any]:
         "recording": room.is_recording,
         "ask_mode": room.ask_mode.value,
         "locked": room.locked,
+        "broadcast": room.broadcast,
         "reminders": reminders,
     }
 

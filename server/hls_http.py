@@ -10,8 +10,12 @@
                                         recent reactions: for listeners without a WebSocket
     POST /hls/{room_id}/reactions       {"emoji": E}: one reaction, rate-limited per address;
                                         each second's sum reaches the room once (hls_reactions)
+    POST /hls/{room_id}/listening       {"session": id}: an HLS client's heartbeat (sampled:
+                                        state.json says how often and how many), the
+                                        listener count (server/hls_audience.py); never cached
     POST /hls/{room_id}/broadcast       {"on": true|false} with `Authorization: Bearer <host
-                                        token>`: broadcast mode (new listeners hear HLS)
+                                        or co-host token>`: issues the room rules' command
+                                        SetBroadcastMode (new listeners hear HLS)
 
 Cache-Control is what an edge needs: media (init, segments, parts) never change once written,
 so they are immutable for a year; the plain playlist and the state live one second; a blocking
@@ -22,6 +26,7 @@ server/http_api.py so the two evolve without stepping on each other.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import re
 import time
@@ -31,10 +36,11 @@ from typing import Any
 
 from aiohttp import web
 
+from server.hls_audience import SESSION_ID
 from server.hls_origin import HlsOrigin, StreamState
 from server.hub import Hub
 from server.protocol.ephemeral import HlsReactions
-from server.room import validation
+from server.room import Reason, Rejected, SetBroadcastMode, validation
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 LIVE_PLAYLIST = "public, max-age=1"
@@ -96,12 +102,14 @@ class _Reactions:
         return dict(total)
 
 
-def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.AbstractRouteDef]:
+def hls_routes(
+    hub_key: Any, origin_key: Any, media_key: Any, trusted_proxies: tuple[str, ...] = ()
+) -> list[web.AbstractRouteDef]:
     reactions = _Reactions()
+    trusted = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
 
-    def broadcasting(request: web.Request, room_id: str) -> bool:
-        pool = request.app.get(media_key)
-        return pool is not None and room_id in pool.broadcast_rooms
+    def client_address(request: web.Request) -> str:
+        return _client_address(request, trusted)
 
     def origin_of(request: web.Request) -> HlsOrigin:
         origin: HlsOrigin = request.app[origin_key]
@@ -131,7 +139,6 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             return refused
         msn_text = request.query.get("_HLS_msn")
         part_text = request.query.get("_HLS_part")
-        origin.note_fetcher(room_id, _client_address(request))
         state = origin.streams.get(room_id)
         pool = request.app.get(media_key)
         if state is None and pool is not None and room_id in pool.rooms:
@@ -203,7 +210,9 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             return not_found("No such room.")
         origin.served["state"] += 1
         stream = origin.streams.get(room_id)
-        hls_listeners = origin.listeners(room_id)
+        hls_only = int(card.get("hls_listeners", 0))
+        joined = card.get("listener_count", 0) - hls_only
+        heartbeats = origin.heartbeats
         room = hub.room(room_id)
         stage = [
             {
@@ -219,14 +228,17 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             "stage": stage,
             "speaking": hub.speaking_now(room_id) if room is not None else [],
             "listeners": {
-                "webrtc": card.get("listener_count", 0),
-                "hls": hls_listeners,
-                "total": card.get("listener_count", 0) + hls_listeners,
+                "joined": joined,  # with the page open, whichever way they hear
+                "hls": round(heartbeats.estimate(room_id)),  # from heartbeats: see README
+                "total": joined + hls_only,
+                "estimated": bool(card.get("listener_count_estimated", False)),
             },
+            # Heartbeat if your draw u (once, in [0, 1)) is below p: POST listening.
+            "heartbeat": {"every_s": heartbeats.every_s, "p": heartbeats.p(room_id)},
             "reactions": reactions.last_seconds(room_id, time.time()),
             "hls": {
                 "live": stream is not None and not stream.ended,
-                "broadcast": broadcasting(request, room_id),
+                "broadcast": bool(card.get("broadcast", False)),
             },
             "updated_at": time.time(),
         }
@@ -249,7 +261,7 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
         if not isinstance(checked, str):
             return _error(400, "invalid_field", checked.detail or "Not one of the reactions.")
         first_this_second = room_id not in reactions.pending
-        if not reactions.add(room_id, _client_address(request), checked, time.time()):
+        if not reactions.add(room_id, client_address(request), checked, time.time()):
             return web.json_response(
                 {"error": {"code": "rate_limited", "message": "One reaction a second, please."}},
                 status=429,
@@ -258,30 +270,65 @@ def hls_routes(hub_key: Any, origin_key: Any, media_key: Any) -> list[web.Abstra
             asyncio.get_running_loop().call_later(1.0, reactions.flush, hub, room_id)
         return web.json_response({"ok": True}, headers={"Cache-Control": "no-store"})
 
+    async def listening(request: web.Request) -> web.Response:
+        hub: Hub = request.app[hub_key]
+        origin, room_id = origin_of(request), room_id_of(request)
+        if origin.streams.get(room_id) is None or hub.room(room_id) is None:
+            return not_found("This room is not streaming over HLS.")
+        raw = await request.content.read(257)
+        try:
+            session = json.loads(raw)["session"] if len(raw) <= 256 else None
+        except (ValueError, KeyError, TypeError):
+            session = None
+        if not isinstance(session, str) or not SESSION_ID.match(session):
+            return _error(400, "invalid_field", "session: 16 to 64 letters, digits, - or _.")
+        if not origin.heartbeats.beat(room_id, session, client_address(request)):
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "rate_limited",
+                        "message": "Too many listening sessions from this address, or too often.",
+                    }
+                },
+                status=429,
+                headers={"Cache-Control": NOT_YET},
+            )
+        body = {"every_s": origin.heartbeats.every_s, "p": origin.heartbeats.p(room_id)}
+        return web.json_response(body, headers={"Cache-Control": NOT_YET})
+
     async def broadcast(request: web.Request) -> web.Response:
+        """Issues SetBroadcastMode for the link's holder (the host, or a co-host in the room):
+        the same command as the console's toggle, kept in the room's state."""
         hub: Hub = request.app[hub_key]
         room_id = room_id_of(request)
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         holder = hub.token_holder(token) if token else None
-        if holder is None or holder[0] != room_id or holder[2] != "host":
-            return _error(403, "forbidden", "Only the host turns broadcast mode on or off.")
+        if holder is None or holder[0] != room_id or holder[2] not in ("host", "cohost"):
+            return _error(
+                403, "forbidden", "Only the host and co-hosts turn broadcast mode on or off."
+            )
         raw = await request.content.read(1025)
         try:
             on = json.loads(raw)["on"]
         except (ValueError, KeyError, TypeError):
             on = None
-        pool = request.app.get(media_key)
-        if not isinstance(on, bool) or pool is None:
+        if not isinstance(on, bool):
             return _error(400, "invalid_field", 'Send {"on": true} or {"on": false}.')
-        pool.set_broadcast(room_id, on)
-        return web.json_response({"broadcast": on}, headers={"Cache-Control": "no-store"})
+        if hub.find(room_id) is None:
+            return not_found("No such room.")
+        verdict = hub.submit(room_id, holder[1], SetBroadcastMode(on))
+        if isinstance(verdict, Rejected) and verdict.reason is not Reason.NO_CHANGE:
+            status = 403 if verdict.reason is Reason.NOT_ALLOWED else 409
+            return _error(status, verdict.reason.value, verdict.detail)
+        return web.json_response({"broadcast": on}, headers={"Cache-Control": NOT_YET})
 
     return [
         web.post("/hls/{room_id}/broadcast", broadcast),
         web.get("/hls/{room_id}/index.m3u8", playlist),
         web.get("/hls/{room_id}/state.json", state_document),
         web.post("/hls/{room_id}/reactions", react),
+        web.post("/hls/{room_id}/listening", listening),
         web.get("/hls/{room_id}/{name}", media),
     ]
 
@@ -290,8 +337,34 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-def _client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _client_address(request: web.Request, trusted: tuple[Network, ...] = ()) -> str:
+    """The address a per-address limit counts: the peer's, or, when the peer is a trusted
+    edge, the nearest address in X-Forwarded-For that is not itself a trusted edge (read
+    from the right: whatever the client wrote on the left is not believed)."""
+    remote = request.remote or "unknown"
+    if not trusted or not _is_trusted(remote, trusted):
+        return remote
+    hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+    for hop in reversed(hops):
+        if not hop:
+            continue
+        if not _is_trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # garbage where an address should be: count the edge
+    return remote
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
 
 
 def _read(path: Path) -> bytes | None:

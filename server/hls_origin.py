@@ -3,7 +3,8 @@
 The home media worker writes each room's stream into `<hls_root>/<room_id>/` and reports
 every part it finished (`HlsProgress`). This object keeps the newest progress per room, wakes
 requests held for a part that did not exist yet (blocking playlist reload, preload hints),
-counts what the relay served (the edge's misses), estimates HLS listeners, and removes a
+counts what the relay served (the edge's misses), counts HLS listeners from their heartbeats
+(server/hls_audience.py), and removes a
 room's folder `linger_s` after the room closed: HLS is the live room, never a recording.
 
 Runs on: the relay's control loop (folder removal runs in the default executor).
@@ -21,12 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server.hls_audience import HeartbeatCounter, HlsAudience
 from server.media.worker_protocol import HlsProgress
 
 logger = logging.getLogger(__name__)
-
-LISTENER_WINDOW_S = 10.0
-"""A playlist fetcher counts as listening for this long after its last fetch."""
 
 
 @dataclass(slots=True)
@@ -46,6 +45,7 @@ class HlsOrigin:
         root: Path,
         *,
         linger_s: float = 30.0,
+        heartbeats: HeartbeatCounter | None = None,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.root = root
@@ -54,7 +54,7 @@ class HlsOrigin:
         self.streams: dict[str, StreamState] = {}
         self.served: Counter[str] = Counter()
         """Responses the relay sent, by kind ("playlist", "blocking", "part", ...)."""
-        self._fetchers: dict[str, dict[str, float]] = {}
+        self.heartbeats = heartbeats or HeartbeatCounter(now=now)
         self._removals: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -104,7 +104,7 @@ class HlsOrigin:
         if state is not None:
             state.ended = True
             state.changed.set()
-        self._fetchers.pop(room_id, None)
+        self.heartbeats.forget(room_id)
         folder = self.folder(room_id)
         future = asyncio.get_running_loop().run_in_executor(
             None, lambda: shutil.rmtree(folder, ignore_errors=True)
@@ -141,22 +141,9 @@ class HlsOrigin:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.changed.wait(), remaining)
 
-    def note_fetcher(self, room_id: str, who: str) -> None:
-        fetchers = self._fetchers.setdefault(room_id, {})
-        fetchers[who] = self._now()
-        if len(fetchers) > 4 * 1024:  # bounded: old entries go first
-            self._expire(fetchers)
-
-    def listeners(self, room_id: str) -> int:
-        """Distinct playlist fetchers within the last LISTENER_WINDOW_S. Behind a cache or CDN
-        these are its edge nodes, not its clients."""
-        fetchers = self._fetchers.get(room_id)
-        if not fetchers:
-            return 0
-        self._expire(fetchers)
-        return len(fetchers)
-
-    def _expire(self, fetchers: dict[str, float]) -> None:
-        horizon = self._now() - LISTENER_WINDOW_S
-        for who in [w for w, at in fetchers.items() if at < horizon]:
-            del fetchers[who]
+    def audience(self, room_id: str, joined_on_hls: int) -> HlsAudience:
+        """The room's HLS listeners from heartbeats; `extra` leaves out the `joined_on_hls`
+        listeners the card already counts (a page on HLS is joined, and heartbeats too)."""
+        p = self.heartbeats.p(room_id)
+        hls = round(self.heartbeats.estimate(room_id))
+        return HlsAudience(hls=hls, extra=max(0, hls - joined_on_hls), estimated=p < 1.0, p=p)

@@ -48,6 +48,11 @@ MAX_LOG_PAGE = 200
 STORE_FAILURE_RECENT_S = 60.0
 
 
+CREATE_FIELDS = frozenset(
+    {"title", "description", "topics", "starts_at", "ask_mode", "broadcast", "tickets", "host"}
+)
+
+
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
@@ -160,8 +165,7 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
             return _error(grant.status, grant.code, grant.message)
         try:
             data = await _json_body(request, config.body_timeout_s)
-            known = {"title", "description", "topics", "starts_at", "ask_mode", "tickets", "host"}
-            unknown = sorted(set(data) - known)
+            unknown = sorted(set(data) - CREATE_FIELDS)
             if unknown:
                 raise HubError("unknown_field", f"unknown field {unknown[0]!r}")
             host = _field(data, "host", dict[str, str])
@@ -198,6 +202,7 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
                 starts_at=_field(data, "starts_at", float | None, None),
                 ask_mode=_field(data, "ask_mode", AskMode, AskMode.EVERYONE),
                 ticketing=ticketing,
+                broadcast=_field(data, "broadcast", bool, False),
             )
         except BodyError as error:
             rights.withdraw(grant)

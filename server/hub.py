@@ -27,6 +27,7 @@ from typing import Any
 
 from server.broadcaster import Broadcaster, Connection
 from server.directory import Directory
+from server.hls_audience import HlsAudience
 from server.media_coordinator import (
     MediaCoordinator,
     MediaFactory,
@@ -57,6 +58,7 @@ from server.room import (
     Room,
     RoomCard,
     RoomState,
+    SetBroadcastMode,
     SetTicketing,
     StopRecording,
     TicketMoved,
@@ -72,6 +74,11 @@ from server.visibility import event_for, room_for
 __all__ = ["Connection", "CreatedRoom", "Hub", "HubError", "MediaFactory", "RoomMediaPort"]
 
 logger = logging.getLogger(__name__)
+
+NO_HLS = Rejected(
+    Reason.NOT_ALLOWED,
+    "Broadcast mode needs a relay that streams HLS (roomcast relay --hls).",
+)
 
 # WebSocket close codes the relay uses (4000–4999 are for applications).
 CLOSE_ROOM_OVER = 4000
@@ -148,6 +155,10 @@ class Hub:
         # person connected from, and per room the networks of people removed from it.
         self.bar_removed_addresses = True
         self.bar_loopback = False  # this machine is never barred (tests say otherwise)
+        # With --hls: broadcast mode can take effect, and the listener count adds listeners
+        # who hear the room over HLS without a WebSocket (`hls_audience`, see hls_origin.py).
+        self.hls_enabled = False
+        self.hls_audience: Callable[[str], HlsAudience] | None = None
         self._addresses: dict[tuple[str, str], str] = {}  # (room, user) -> network
         self._barred: dict[str, dict[str, str]] = {}  # room -> network -> user it came from
 
@@ -221,12 +232,33 @@ class Hub:
 
     def card(self, room_id: str) -> dict[str, Any] | None:
         room = self.find(room_id)
-        return self.directory.card(room) if room is not None else None
+        return self._with_hls(self.directory.card(room)) if room is not None else None
 
     def directory_page(
         self, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int | None, int]:
-        return self.directory.page(limit, offset)
+        cards, after, total = self.directory.page(limit, offset)
+        return [self._with_hls(card) for card in cards], after, total
+
+    def hls_listeners_body(self, room_id: str) -> dict[str, Any]:
+        """The `hls_listeners` frame's body as it stands, for a connection joining now."""
+        if self.hls_audience is None:
+            return {"extra": 0, "estimated": False}
+        audience = self.hls_audience(room_id)
+        return {"extra": audience.extra, "estimated": audience.estimated}
+
+    def _with_hls(self, card: dict[str, Any]) -> dict[str, Any]:
+        """The card's listener count with the room's HLS-only listeners added (an estimate
+        once they are sampled); the cached card itself is left as it is."""
+        if self.hls_audience is None or card["state"] != "live":
+            return card
+        audience = self.hls_audience(card["room_id"])
+        return {
+            **card,
+            "listener_count": card["listener_count"] + audience.extra,
+            "hls_listeners": audience.extra,
+            "listener_count_estimated": audience.estimated,
+        }
 
     def snapshot(self, room_id: str, viewer: str) -> str:
         room, seq = self._live(room_id), self.log.seq(room_id)
@@ -308,7 +340,10 @@ class Hub:
         ask_mode: AskMode = AskMode.EVERYONE,
         ticketing: SetTicketing | None = None,
         limits: Limits | None = None,
+        broadcast: bool = False,
     ) -> CreatedRoom:
+        if broadcast and not self.hls_enabled:
+            raise HubError(NO_HLS.reason.value, NO_HLS.detail)
         made = self.log.create(
             host_id=host_id,
             host_name=host_name,
@@ -316,6 +351,7 @@ class Hub:
             starts_at=starts_at,
             ask_mode=ask_mode,
             limits=limits,
+            broadcast=broadcast,
         )
         self.directory.changed(made.room_id)
         if ticketing is not None:
@@ -366,6 +402,8 @@ class Hub:
         A block or an unblock is the host's, not the room's: it then reaches every other live
         and scheduled room of the same host (see `_spread_host_list`).
         """
+        if isinstance(command, SetBroadcastMode) and command.on is True and not self.hls_enabled:
+            return NO_HLS
         if isinstance(command, RemoveParticipant) and command.block is True:
             refused = self._block_reach(room_id, actor, command.user_id)
             if refused is not None:

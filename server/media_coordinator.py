@@ -21,6 +21,7 @@ from server.media.values import StageState
 from server.recorder import RecordingPort, RoomRecorders
 from server.room import (
     AskModeChanged,
+    BroadcastModeSet,
     CardEdited,
     Consent,
     ContactAdded,
@@ -54,7 +55,7 @@ STAGE_NEUTRAL: tuple[type, ...] = (
     Reacted, LinkPinned, LinkUnpinned, ReportFiled, SpeakRequested, RequestWithdrawn,
     RequestDeclined, InviteSent, InviteDeclined, InviteExpired, MarkerAdded, ContactAdded,
     ContactRemoved, TicketIssued, TicketingSet, TicketingCleared, CardEdited, AskModeChanged,
-    RoomLocked, StruckFromRecord,
+    RoomLocked, BroadcastModeSet, StruckFromRecord,
 )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -168,6 +169,23 @@ def register(subparsers: Any) -> None:
         help="keep an ended room's HLS (with its end mark) this long, then delete it (default 30)",
     )
     parser.add_argument(
+        "--hls-sampled-listeners",
+        type=_positive_int,
+        default=10_000,
+        metavar="N",
+        help="HLS listeners are counted from heartbeats sent by a sampled fraction of them, "
+        "chosen so that about N per room heartbeat, one request each per 20 s (default 10000)",
+    )
+    parser.add_argument(
+        "--trust-forwarded-for",
+        action="append",
+        default=None,
+        type=_network,
+        metavar="NET",
+        help="an HLS edge (nginx, a CDN) at these addresses (1.2.3.4, 10.0.0.0/8; repeatable): "
+        "its X-Forwarded-For names the client for the HLS heartbeat and reaction limits",
+    )
+    parser.add_argument(
         "--webrtc-seats",
         type=_positive_int,
         default=None,
@@ -241,6 +259,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address or network") from None
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -275,6 +300,8 @@ def run(args: argparse.Namespace) -> int:
         abandon_after_s=args.abandon_after_s,
         hls_dir=_hls_dir(args, data_dir),
         hls_linger_s=args.hls_linger_s,
+        hls_sampled_listeners=args.hls_sampled_listeners,
+        trusted_proxies=tuple(args.trust_forwarded_for or ()),
         webrtc_seats=args.webrtc_seats,
         recordings_dir=Path(args.recordings_dir).expanduser() if args.recordings_dir else None,
         keep_recordings_days=args.keep_recordings_days,

@@ -137,6 +137,7 @@ class RoomLog:
         starts_at: float | None,
         ask_mode: AskMode,
         limits: Limits | None,
+        broadcast: bool = False,
     ) -> Room:
         extra = {"limits": limits} if limits is not None else {}
         scheduled = 0
@@ -154,6 +155,7 @@ class RoomLog:
             self._clock(),
             starts_at=starts_at,
             ask_mode=ask_mode,
+            broadcast=broadcast,
             blocked=self._store.blocked_by(host_id),
             contacts=self._store.contacts_of(host_id),
             scheduled_by_host=scheduled,

@@ -389,6 +389,8 @@ class Session:
                     "seq": seq,
                     "resumed": resuming,
                     "speaking": speaking,
+                    "hls": self.hub.hls_enabled,  # broadcast mode can be turned on
+                    "hls_listeners": self.hub.hls_listeners_body(hello.room_id),
                     "catch_up": "events" if replay else "snapshot",
                     # how long a dropped connection keeps its place (the page says so)
                     "resume_grace_s": self.hub.resume_grace_s,

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from ui.room_directory import PAGE_SIZE, RoomDirectory
 from ui.rooms_list import RoomsList
 from ui.scheduled_rooms import ScheduledRooms
 from ui.settings_dialog import SettingsDialog
+from ui.single_instance import SingleInstance
 from ui.start_dialog import JoinLinkChoice, NewRoom, Reopen, StartDialog
 from ui.theme import apply_theme
 from ui.tray import OnAirTray
@@ -102,6 +104,8 @@ class ConsoleApp(QObject):
         self.tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable
         self._device_error_shown = ""
         self._quitting = False
+        self.instance = SingleInstance(data_dir, self)
+        self.handed_over = False  # another console on this data folder took our launch
         self._retention_timer = QTimer(self)
         self._retention_timer.setInterval(RETENTION_EVERY_MS)
         self._retention_timer.timeout.connect(self._apply_retention)
@@ -122,6 +126,17 @@ class ConsoleApp(QObject):
     async def start(self) -> None:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
+        if not self.instance.claim(self.room_link):
+            print(
+                "Roomcast is already running with this data folder; its window is in front now.",
+                file=sys.stderr,
+            )
+            self.handed_over = True
+            self._quitting = True
+            self.finished.emit()
+            return
+        self.instance.showWanted.connect(self.show_front)
+        self.instance.openWanted.connect(self._open_handed_link)
         app.setQuitOnLastWindowClosed(False)
         apply_theme(app, self.settings.theme)
         if self.tray is None and self.tray_available():
@@ -141,6 +156,8 @@ class ConsoleApp(QObject):
     def show_start_dialog(self) -> StartDialog:
         """The start dialog: at launch, and from "New room…" while rooms are open."""
         if self.start_dialog is not None and self.start_dialog.isVisible():
+            if self.start_dialog.isMinimized():
+                self.start_dialog.showNormal()
             self.start_dialog.raise_()
             self.start_dialog.activateWindow()
             return self.start_dialog
@@ -263,6 +280,7 @@ class ConsoleApp(QObject):
                 starts_at=choice.starts_at,
                 ask_mode=choice.ask_mode,
                 tickets=choice.tickets,
+                broadcast=choice.broadcast,
             )
             self.book.add(hosted)
             if choice.starts_at is not None:
@@ -396,6 +414,7 @@ class ConsoleApp(QObject):
             ("Mute or unmute yourself", window.strip.toggle_mute, SELF_MUTE_KEY),
             ("Tickets…", window.show_tickets, "Ctrl+Shift+T"),
             ("People you follow and blocked…", window.show_people, "Ctrl+Shift+P"),
+            ("Broadcast mode on or off", window.toggle_broadcast, "Ctrl+Shift+B"),
             ("End room…", window.ask_end_room, "Ctrl+Shift+W"),
         )
         for text, room_slot, room_keys in room_actions:
@@ -427,9 +446,32 @@ class ConsoleApp(QObject):
             self.window.raise_()
             self.window.activateWindow()
         elif self.rooms_list is not None and self.rooms_list.isVisible():
+            self.rooms_list.showNormal()
             self.rooms_list.raise_()
+            self.rooms_list.activateWindow()
         else:
             self.show_start_dialog()
+
+    def _open_handed_link(self, link: str) -> None:
+        """`roomcast --room LINK` while this console runs: open it here (or bring its window
+        to the front when it is open already)."""
+        try:
+            room_id = JoinLink.parse(link).room_id
+        except ValueError as exc:
+            self._handed_link_failed(exc)
+            return
+        for window in self.windows:
+            if window.controller.session.client.link.room_id == room_id:
+                self._focus(window.controller)
+                return
+        spawn(self._chosen(JoinLinkChoice(link)), self._handed_link_failed)
+
+    def _handed_link_failed(self, error: BaseException) -> None:
+        text = getattr(error, "message", None) or str(error)
+        if self.start_dialog is not None:
+            self.start_dialog.show_error(text)
+        else:
+            self.notify(f"Could not open the link: {text}")
 
     def _quit_from_tray(self) -> None:
         if self.window is not None:
@@ -699,6 +741,7 @@ class ConsoleApp(QObject):
             await self.supervisor.stop()
         self.catalog.close()
         self.recordings.close()
+        self.instance.close()
         if self.tray is not None:
             self.tray.hide()
         self.finished.emit()

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from audio.export import FORMATS, ExportCancelled, ExportError, ExportReport, export
 from audio.recording_manifest import EXPORTS_DIR, safe_name
 from ui.dialogs import Question
-from ui.plain import rich_label
+from ui.plain import rich_label, wrappable_path
 from ui.recordings_model import RecordingRow
 from ui.room_models import clock_text
 
@@ -286,7 +286,7 @@ class ExportDialog(QDialog):
         self._set_running(False)
         extra = [p.name for p in (*report.side_files, *report.stems)]
         lines = [
-            f"Exported to <b>{html.escape(str(report.out_path))}</b> "
+            f"Exported to <b>{html.escape(wrappable_path(report.out_path))}</b> "
             f"({report.format.upper()}, {'mono' if report.channels == 1 else 'stereo'}, "
             f"{clock_text(report.duration_s)}, {report.chapters} chapter(s)).",
             html.escape(loudness_text(report)),

@@ -70,6 +70,7 @@ class RoomHeader(QWidget):
     # The host's link leaked: make a new one (the old one stops working at once).
     hostLinkRotateWanted = Signal()
     ticketsWanted = Signal()
+    broadcastWanted = Signal(bool)  # the host flipped the Broadcast mode toggle
     notice = Signal(str)
 
     def __init__(self, share: ShareLinks, parent: QWidget | None = None) -> None:
@@ -77,6 +78,8 @@ class RoomHeader(QWidget):
         self.share = share
         self._started_at: float | None = None
         self._state: RoomState | None = None
+        self._joined_listeners = 0
+        self._hls_listeners = (0, False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         left = QVBoxLayout()
@@ -87,6 +90,12 @@ class RoomHeader(QWidget):
         left.addWidget(self.title)
         left.addWidget(self.subtitle)
         layout.addLayout(left, 1)
+        self.broadcast_note = plain_label(
+            "This room is broadcast: listeners hear it a few seconds late.", self
+        )
+        self.broadcast_note.setObjectName("broadcastNote")
+        self.broadcast_note.setVisible(False)
+        left.addWidget(self.broadcast_note)
         self.state = plain_label("", self)
         self.timer = plain_label("", self)
         self.timer.setObjectName("liveTimer")
@@ -104,6 +113,19 @@ class RoomHeader(QWidget):
         self.tickets.clicked.connect(self.ticketsWanted.emit)
         self.tickets.setVisible(False)
         layout.addWidget(self.tickets, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.broadcast = QToolButton(self)
+        self.broadcast.setObjectName("broadcastToggle")
+        self.broadcast.setText("📡 Broadcast mode")
+        self.broadcast.setCheckable(True)
+        self.broadcast.setToolTip(
+            "Broadcast the room: every listener who joins hears it over HLS, a few seconds "
+            "late, and the relay's WebRTC seats stay free. Needs a relay started with --hls."
+        )
+        self.broadcast.clicked.connect(
+            lambda: self.broadcastWanted.emit(self.broadcast.isChecked())
+        )
+        self.broadcast.setVisible(False)
+        layout.addWidget(self.broadcast, 0, Qt.AlignmentFlag.AlignVCenter)
         self.share_button = QToolButton(self)
         self.share_button.setText("Share")
         self.share_button.setToolTip("Copy the room link or a co-host link, or show a QR code")
@@ -145,7 +167,10 @@ class RoomHeader(QWidget):
         self.state.style().polish(self.state)
         # an ended room has nobody in it, whatever the mirror last saw of them
         self.listeners.setVisible(not room.state.is_over)
-        self.listeners.setText(f"👥 {len(room.listeners())} listening")
+        self._joined_listeners = len(room.listeners())
+        self._show_listeners()
+        self.broadcast.setChecked(room.broadcast)
+        self.broadcast_note.setVisible(room.broadcast and not room.state.is_over)
         if room.state.is_over and room.ended_at is not None:
             ended = time.strftime("%H:%M", time.localtime(room.ended_at))
             self.state.setText(f"{room.state.value.capitalize()} at {ended}")
@@ -155,6 +180,21 @@ class RoomHeader(QWidget):
         if tickets is not None:
             self.tickets.setText(f"🎟 {len(tickets.issued)}/{tickets.quantity} tickets")
         self.tick()
+
+    def set_hls_listeners(self, extra: int, estimated: bool) -> None:
+        """Listeners on HLS without joining (from their heartbeats), added to the count."""
+        self._hls_listeners = (extra, estimated)
+        self._show_listeners()
+
+    def _show_listeners(self) -> None:
+        extra, estimated = self._hls_listeners
+        about = "about " if estimated and extra else ""
+        self.listeners.setText(f"👥 {about}{self._joined_listeners + extra} listening")
+        self.listeners.setToolTip(
+            f"{self._joined_listeners} joined, {about}{extra} more over HLS"
+            if extra
+            else "Everyone listening has the room's page or an app open."
+        )
 
     def tick(self) -> None:
         if self._state is RoomState.LIVE and self._started_at is not None:

@@ -11,6 +11,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QListView
 
 T = TypeVar("T")
 
@@ -129,3 +130,18 @@ class KeyedListModel(QAbstractListModel, Generic[T]):
             del self._keys[:drop]
             del self._items[:drop]
             self.endRemoveRows()
+
+
+class PeopleListView(QListView):
+    """A list of people whose selection never moves to someone else by itself.
+
+    When the selected row is removed (the person left, or was removed), Qt makes the next row
+    current and selects it: after a remove, the next person would be selected with Remove and
+    Block live for them. Here the selection goes with its row, and nobody is selected."""
+
+    def rowsAboutToBeRemoved(self, parent: Index, start: int, end: int) -> None:
+        selected = self.selectionModel().selectedIndexes()
+        doomed = any(start <= index.row() <= end for index in selected if index.parent() == parent)
+        super().rowsAboutToBeRemoved(parent, start, end)
+        if doomed:
+            self.selectionModel().clear()  # selection and current index: nobody

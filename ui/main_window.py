@@ -26,11 +26,19 @@ from PySide6.QtWidgets import (
 )
 
 from console.event_text import struck_sentence
-from console.room_view import EndRoom, Room, RoomState, StruckFromRecord, name_of
+from console.room_view import (
+    EndRoom,
+    Room,
+    RoomState,
+    SetBroadcastMode,
+    StruckFromRecord,
+    name_of,
+)
 from ui.dialogs import Question, open_again
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
 from ui.people_views import AudiencePanel, RequestPanel
+from ui.placement import place_on_screen
 from ui.recording_bar import RecordingBar
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel, StageModel
@@ -86,6 +94,7 @@ class MainWindow(QMainWindow):
         self.session = controller.session
         self.setWindowTitle("Roomcast")
         self.resize(1280, 800)
+        place_on_screen(self)  # whole, on the host's screen
         self._allow_close = False
         self.pending_question: Question | None = None  # the confirmation on screen, if any
         self.push_to_talk: QKeySequence | None = None
@@ -150,6 +159,9 @@ class MainWindow(QMainWindow):
         self.strip.muteToggled.connect(controller.set_muted)
         self.strip.endRoomWanted.connect(self.ask_end_room)
         self.header.ticketsWanted.connect(self.show_tickets)
+        self.header.broadcastWanted.connect(self.set_broadcast)
+        controller.hlsListenersChanged.connect(self.header.set_hls_listeners)
+        self.header.set_hls_listeners(*controller.hls_listeners)
         self.tickets_window: TicketsWindow | None = None
 
         self._elapsed = QElapsedTimer()
@@ -178,6 +190,10 @@ class MainWindow(QMainWindow):
         self.audience_model.sync_room(room)
         self.side.sync_room(room)
         self.header.update_room(room)
+        self.header.broadcast.setVisible(
+            (self.controller.hls_on or room.broadcast)
+            and self.controller.allowed(SetBroadcastMode(not room.broadcast))
+        )
         self.recording_bar.sync_room(room)
         self.strip.show_muted(self.session.muted)
         self.strip.end_room.setEnabled(self.controller.allowed(EndRoom()))
@@ -219,6 +235,20 @@ class MainWindow(QMainWindow):
             self.side.sample_listeners(room)
 
     # -- the host's desks ------------------------------------------------------------------------
+
+    def set_broadcast(self, on: bool) -> None:
+        """The toggle shows the room's setting: it moves when the relay's event arrives."""
+        room = self.controller.room
+        if room is None:
+            return
+        self.header.broadcast.setChecked(room.broadcast)
+        if on != room.broadcast:
+            self.controller.submit(SetBroadcastMode(on), "change broadcast mode")
+
+    def toggle_broadcast(self) -> None:
+        room = self.controller.room
+        if room is not None and self.header.broadcast.isVisible():
+            self.set_broadcast(not room.broadcast)
 
     def show_tickets(self) -> TicketsWindow:
         if self.tickets_window is None:

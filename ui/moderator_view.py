@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from console.room_view import RoomState
 from ui import theme
 from ui.meter import MeterState, paint_meter
+from ui.placement import place_on_screen
 from ui.plain import plain_label
 from ui.room_controller import RoomController
 
@@ -137,6 +138,7 @@ class ModeratorView(QWidget):
         super().__init__(parent)
         self.setWindowTitle("Moderator view — Roomcast")
         self.resize(1040, 520)
+        place_on_screen(self)  # whole, on the host's screen
         self.cards: list[RoomCard] = []
         layout = QVBoxLayout(self)
         row = QHBoxLayout()

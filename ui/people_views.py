@@ -21,6 +21,7 @@ from console.room_view import (
     AddContact,
     ApproveRequest,
     DeclineRequest,
+    InviteToCohost,
     InviteToSpeak,
     RemoveContact,
     RemoveParticipant,
@@ -28,7 +29,7 @@ from console.room_view import (
     StrikeFromRecord,
 )
 from ui.dialogs import Question, open_again
-from ui.keyed_model import KEY_ROLE
+from ui.keyed_model import KEY_ROLE, PeopleListView
 from ui.people_lists import person_menu
 from ui.plain import plain_label
 from ui.room_controller import RoomController
@@ -66,6 +67,10 @@ class RequestPanel(QWidget):
         )
         self.empty.setWordWrap(True)
         self.empty.setEnabled(False)
+        # hidden while people wait, but keeping its room: the buttons below never jump
+        keep = self.empty.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.empty.setSizePolicy(keep)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty)
         buttons = QHBoxLayout()
@@ -149,7 +154,7 @@ class AudiencePanel(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         layout.addWidget(self.search)
-        self.view = QListView(self)
+        self.view = PeopleListView(self)
         self.view.setObjectName("audienceList")
         self.view.setModel(self.proxy)
         self.view.setUniformItemSizes(True)
@@ -157,21 +162,24 @@ class AudiencePanel(QWidget):
         layout.addWidget(self.view, 1)
         buttons = QHBoxLayout()
         self.invite = QPushButton("Invite to speak", self)
+        self.cohost = QPushButton("Invite to co-host", self)
         self.remove = QPushButton("Remove", self)
         self.block = QPushButton("Block", self)
         self.block.setObjectName("destructive")
         self.report = QPushButton("Report…", self)
         self.invite.setToolTip("Invite them to the stage; they choose whether to come up")
+        self.cohost.setToolTip("Invite them to co-host (moderate with you); they choose")
         self.remove.setToolTip("Remove them from this room (asks first)")
         self.block.setToolTip("Remove them and bar them from all your rooms (asks first)")
         self.report.setToolTip("Report them to the room's moderators, with a reason")
         self.follow = QPushButton("Follow", self)
         self.follow.setToolTip("Add them to the people you follow (see People on the right)")
-        for button in (self.invite, self.follow, self.remove, self.block, self.report):
+        for button in (self.invite, self.cohost, self.follow, self.remove, self.block, self.report):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.invite.clicked.connect(self._invite)
+        self.cohost.clicked.connect(self._invite_cohost)
         self.remove.clicked.connect(lambda: self._remove(block=False))
         self.block.clicked.connect(lambda: self._remove(block=True))
         self.report.clicked.connect(self._report)
@@ -194,6 +202,7 @@ class AudiencePanel(QWidget):
     def refresh(self) -> None:
         uid, c = self.selected_user(), self.controller
         self.invite.setEnabled(uid is not None and c.allowed(InviteToSpeak(uid)))
+        self.cohost.setEnabled(uid is not None and c.allowed(InviteToCohost(uid)))
         self.remove.setEnabled(uid is not None and c.allowed(RemoveParticipant(uid)))
         self.block.setEnabled(uid is not None and c.allowed(RemoveParticipant(uid, block=True)))
         self.report.setEnabled(uid is not None)
@@ -219,7 +228,7 @@ class AudiencePanel(QWidget):
             return
         self.view.setCurrentIndex(index)
         uid = str(index.data(KEY_ROLE))
-        buttons = (self.invite, self.remove, self.block, self.report)
+        buttons = (self.invite, self.cohost, self.remove, self.block, self.report)
         self.context_menu = person_menu(self, self.controller, uid, buttons)
         # Someone who spoke earlier in this take and is back in the audience.
         if self.controller.allowed(StrikeFromRecord(uid, "last_minute")):
@@ -233,6 +242,11 @@ class AudiencePanel(QWidget):
         uid = self.selected_user()
         if uid is not None:
             self.controller.submit(InviteToSpeak(uid), "invite them to speak")
+
+    def _invite_cohost(self) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.controller.submit(InviteToCohost(uid), "invite them to co-host")
 
     def _remove(self, block: bool) -> None:
         uid = self.selected_user()

@@ -39,7 +39,8 @@ from audio.recording_parts import parts_of
 from ui.asyncs import spawn
 from ui.dialogs import Question, open_again
 from ui.export_dialog import ExportDialog
-from ui.plain import plain_label
+from ui.placement import place_on_screen
+from ui.plain import PathLabel, plain_label
 from ui.recordings_model import GAPS_TIP, RecordingRow, RecordingsModel, scan_recordings
 from ui.room_models import clock_text
 
@@ -94,6 +95,7 @@ class RecordingsLibrary(QWidget):
         self.root = root
         self.setWindowTitle("Recordings — Roomcast")
         self.resize(900, 460)
+        place_on_screen(self)  # whole, on the host's screen
         self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl  # a seam for tests
         self.pending_question: Question | None = None
         self.export_dialog: ExportDialog | None = None
@@ -101,9 +103,9 @@ class RecordingsLibrary(QWidget):
         self.last_removal: RemovalReport | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        where = plain_label(f"Saved in {root}", self)
-        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        where = PathLabel(root, self, prefix="Saved in ")
         where.setEnabled(False)
+        self.where = where
         top.addWidget(where, 1)
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.clicked.connect(self.refresh)

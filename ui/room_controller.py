@@ -39,6 +39,8 @@ class RoomController(QObject):
     closed = Signal(str)  # a sentence for people
     error = Signal(str)
     recordingFailed = Signal(str)  # the relay stopped the recording (a full disk): its words
+    hlsReactions = Signal(object)  # {emoji: count}: one second of HLS listeners' reactions
+    hlsListenersChanged = Signal(int, bool)  # listeners on HLS without joining, estimated
 
     def __init__(self, session: HostSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +55,8 @@ class RoomController(QObject):
         client.on_snapshot.append(self._on_snapshot)
         client.on_speaking.append(self._on_speaking)
         client.on_recording_failed.append(self.recordingFailed.emit)
+        client.on_hls_reactions.append(self.hlsReactions.emit)
+        client.on_hls_listeners.append(self.hlsListenersChanged.emit)
         self._watch = QTimer(self)
         self._watch.setInterval(500)
         self._watch.timeout.connect(self._check_connection)
@@ -71,6 +75,16 @@ class RoomController(QObject):
     @property
     def speaking(self) -> dict[str, bool]:
         return self.session.client.speaking
+
+    @property
+    def hls_on(self) -> bool:
+        """The relay streams HLS (broadcast mode can be turned on)."""
+        return self.session.client.hls
+
+    @property
+    def hls_listeners(self) -> tuple[int, bool]:
+        """(listeners on HLS without joining, whether that is a sampled estimate)."""
+        return self.session.client.hls_listeners
 
     def allowed(self, command: object) -> bool:
         return allowed(self.room, self.me, command)

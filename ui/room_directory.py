@@ -25,6 +25,7 @@ from console.room_directory import DirectoryRow, directory_rows
 from console.rooms_api import ApiError, DirectoryPage
 from ui.asyncs import spawn
 from ui.keyed_model import KeyedListModel
+from ui.placement import place_on_screen
 from ui.plain import plain_label
 
 PAGE_SIZE = 50
@@ -73,6 +74,7 @@ class RoomDirectory(QWidget):
         self.page_size = page_size
         self.setWindowTitle("Rooms on this relay — Roomcast")
         self.resize(680, 420)
+        place_on_screen(self)  # whole, on the host's screen
         self.model = DirectoryModel(self)
         self._cards: list[dict[str, object]] = []
         self._next_cursor: str | None = None

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.keyed_model import KeyedListModel
+from ui.placement import place_on_screen
 from ui.plain import plain_label
 
 
@@ -82,6 +83,7 @@ class RoomsList(QWidget):
         super().__init__(parent)
         self.setWindowTitle("Your rooms — Roomcast")
         self.resize(620, 360)
+        place_on_screen(self)  # whole, on the host's screen
         self.model = ScheduledModel(self)
         self._announced: set[str] = set()
         layout = QVBoxLayout(self)

@@ -132,6 +132,7 @@ class ScheduledRooms(QObject):
         form.description.setText(row.description)
         form.topics.setText(", ".join(row.topics))
         form.ask_mode.setEnabled(False)  # who may ask is changed in the live room
+        form.broadcast.setVisible(False)  # so is broadcast mode (its toggle in the room)
         form.schedule.setChecked(True)
         if row.starts_at:
             form.starts_at.setDateTime(QDateTime.fromSecsSinceEpoch(int(row.starts_at)))

@@ -70,24 +70,58 @@ def _mic_of(event: object) -> str:
     return ""
 
 
+def nice_top(peak: int) -> int:
+    """The y axis' top: the peak rounded up to 1, 2 or 5 times a power of ten (at least 2)."""
+    top = 1
+    while True:
+        for step in (1, 2, 5):
+            if top * step >= max(peak, 2):
+                return top * step
+        top *= 10
+
+
+def ago_text(seconds: float) -> str:
+    """How long ago, for the x axis: "40 s ago", "12 min ago", "1 h 5 min ago"."""
+    if seconds < 90:
+        return f"{round(seconds)} s ago"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h {minutes % 60} min ago" if minutes % 60 else f"{minutes // 60} h ago"
+
+
 class ListenerPlot(QWidget):
-    """Listener count over time: a small filled line with the current and peak figures."""
+    """Listener count over time: a filled line with the current and peak figures, a count axis
+    (0, half, top) and a time axis (how long ago the first sample was, and now)."""
 
     def __init__(self, history: CountHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history = history
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(130)
 
     def sizeHint(self) -> QSize:
-        return QSize(260, 130)
+        return QSize(260, 150)
+
+    def axes(self) -> tuple[list[str], list[str]]:
+        """The axis labels as drawn: (count axis bottom to top, time axis left to right)."""
+        samples = list(self.history.samples)
+        top = nice_top(self.history.peak)
+        counts = ["0", str(top // 2) if top % 2 == 0 else f"{top / 2:g}", str(top)]
+        if len(samples) < 2:
+            return counts, ["now"]
+        return counts, [ago_text(samples[-1][0] - samples[0][0]), "now"]
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(8, 22, -8, -8)
         text = self.palette().text().color()
         samples = list(self.history.samples)
         now = samples[-1][1] if samples else 0
+        counts, times = self.axes()
+        metrics = self.fontMetrics()
+        gutter = max(metrics.horizontalAdvance(c) for c in counts) + 6
+        line_h = metrics.height()
+        area = QRectF(self.rect()).adjusted(8 + gutter, 22 + line_h / 2, -10, -(line_h + 6))
         painter.setPen(text)
         painter.drawText(
             QRectF(8, 2, self.width() - 16, 18),
@@ -96,11 +130,28 @@ class ListenerPlot(QWidget):
         )
         grid = QColor(text)
         grid.setAlpha(40)
+        faint = QColor(text)
+        faint.setAlpha(160)
+        for i, label in enumerate(counts):  # 0, half, top: label and grid line
+            y = area.bottom() - area.height() * i / (len(counts) - 1)
+            painter.setPen(QPen(grid, 1))
+            painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+            painter.setPen(faint)
+            painter.drawText(
+                QRectF(4, y - line_h / 2, gutter + 2, line_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
         painter.setPen(QPen(grid, 1))
-        painter.drawLine(area.bottomLeft(), area.bottomRight())
+        painter.drawLine(area.topLeft(), area.bottomLeft())
+        painter.setPen(faint)
+        below = QRectF(area.left(), area.bottom() + 3, area.width(), line_h)
+        painter.drawText(below, Qt.AlignmentFlag.AlignRight, times[-1])
+        if len(times) > 1:
+            painter.drawText(below, Qt.AlignmentFlag.AlignLeft, times[0])
         if len(samples) >= 2:
             t0, t1 = samples[0][0], samples[-1][0]
-            top = max(1, self.history.peak)
+            top = int(counts[-1])
             span = max(1e-6, t1 - t0)
 
             def point(t: float, c: int) -> QPointF:
@@ -122,6 +173,12 @@ class ListenerPlot(QWidget):
             painter.setPen(QPen(theme.ACCENT, 2))
             painter.drawPath(line)
         painter.end()
+        said = (
+            f"Listeners now {now}, peak {self.history.peak}; scale 0 to {counts[-1]}, "
+            f"from {times[0]} to now."
+        )
+        if said != self.accessibleDescription():
+            self.setAccessibleDescription(said)
 
 
 class SidePanels(QTabWidget):
@@ -214,27 +271,15 @@ class SidePanels(QTabWidget):
         self.people_tab = self.addTab(self.people, "People")
 
         controller.eventArrived.connect(self.on_event)
+        controller.hlsReactions.connect(self.on_hls_reactions)
 
     # -- feeding -----------------------------------------------------------------------------------
 
     def on_event(self, seq: int, event: object, room: Room) -> None:
         if type(event).__name__ == "Reacted":
-            self._reaction_count += 1
-            emoji = str(getattr(event, "emoji", ""))
-            self._totals[emoji] += 1
-            self.reactions.append(
-                ReactionLine(
-                    self._reaction_count,
-                    name_of(room, str(getattr(event, "actor", "")), self.controller.names),
-                    emoji,
-                    float(getattr(event, "at", time.time())),
-                ),
-                keep=KEEP_REACTIONS,
-            )
-            self.reaction_view.scrollToBottom()
-            self.reaction_summary.setText(
-                "   ".join(f"{e} {n}" for e, n in self._totals.most_common(8))
-            )
+            name = name_of(room, str(getattr(event, "actor", "")), self.controller.names)
+            at = float(getattr(event, "at", time.time()))
+            self._add_reaction(name, str(getattr(event, "emoji", "")), 1, at)
             return
         text = describe(event, room, self.controller.names)
         if text is None:
@@ -296,8 +341,27 @@ class SidePanels(QTabWidget):
     def tick_seconds(self, room: Room, totals: dict[str, float]) -> None:
         self.talk.sync_totals(room, totals)
 
+    def on_hls_reactions(self, counts: dict[str, int]) -> None:
+        """One second of reactions from listeners on HLS (no WebSocket, no names): one line
+        per emoji with its count, and into the totals like any other."""
+        now = time.time()
+        for emoji, count in counts.items():
+            self._add_reaction(f"{count} on HLS", emoji, count, now)
+
+    def _add_reaction(self, name: str, emoji: str, count: int, at: float) -> None:
+        self._reaction_count += 1
+        self._totals[emoji] += count
+        self.reactions.append(
+            ReactionLine(self._reaction_count, name, emoji, at), keep=KEEP_REACTIONS
+        )
+        self.reaction_view.scrollToBottom()
+        self.reaction_summary.setText(
+            "   ".join(f"{e} {n}" for e, n in self._totals.most_common(8))
+        )
+
     def sample_listeners(self, room: Room) -> None:
-        self.history.add(0 if room.state.is_over else len(room.listeners()))
+        extra = self.controller.hls_listeners[0]
+        self.history.add(0 if room.state.is_over else len(room.listeners()) + extra)
         self.plot.update()
 
     def _pin(self) -> None:

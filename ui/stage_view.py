@@ -43,7 +43,7 @@ from console.room_view import (
 )
 from ui import theme
 from ui.dialogs import Question, open_again
-from ui.keyed_model import KEY_ROLE
+from ui.keyed_model import KEY_ROLE, PeopleListView
 from ui.meter import paint_meter
 from ui.people_lists import person_menu
 from ui.plain import plain_label
@@ -57,12 +57,28 @@ METER_WIDTH = 170
 
 
 def initials(name: str) -> str:
-    parts = [p for p in name.split() if p[:1].isalnum()]
-    return ("".join(p[0] for p in parts[:2]) or name[:1] or "?").upper()
+    """The first letters of the first two words, as the page shows them (`dom.js` initials)."""
+    return "".join(word[0] for word in name.split()[:2]).upper() or "?"
 
 
-def avatar_colour(key: str) -> QColor:
-    return QColor.fromHsl(sum(map(ord, key)) * 37 % 360, 110, 120)
+def hue_of(user_id: str) -> int:
+    """A person's hue, the same as on the page (`dom.js` hueOf): 31-hash of the code points."""
+    value = 0
+    for char in user_id:
+        value = (value * 31 + ord(char)) & 0xFFFFFFFF
+    return value % 360
+
+
+def avatar_colours(user_id: str, dark: bool) -> tuple[QColor, QColor]:
+    """(disc, letters) as the page draws them (app.css `.avatar`), for the light or dark theme."""
+    hue = hue_of(user_id)
+    if dark:
+        return _hsl(hue, 30, 32), _hsl(hue, 60, 90)
+    return _hsl(hue, 45, 82), _hsl(hue, 45, 22)
+
+
+def _hsl(hue: int, saturation_pc: float, lightness_pc: float) -> QColor:
+    return QColor.fromHslF(hue / 360.0, saturation_pc / 100.0, lightness_pc / 100.0)
 
 
 GLOW_MARGIN = 7  # px around the avatar the speaking glow reaches
@@ -100,12 +116,14 @@ def _draw_glow(painter: QPainter, avatar: QRectF) -> None:
         painter.drawEllipse(avatar.adjusted(-2, -2, 2, 2))
 
 
-def _avatar_drawer(colour: QColor, text: str, font: QFont) -> Callable[[QPainter, QRectF], None]:
+def _avatar_drawer(
+    colour: QColor, ink: QColor, text: str, font: QFont
+) -> Callable[[QPainter, QRectF], None]:
     def draw(painter: QPainter, avatar: QRectF) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawEllipse(avatar)
-        painter.setPen(QColor("white"))
+        painter.setPen(ink)
         painter.setFont(font)
         painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, text)
 
@@ -152,13 +170,14 @@ class StageDelegate(QStyledItemDelegate):
             painter.drawPixmap(corner, _sprite(("glow",), dpr, _draw_glow))
         font = QFont(option.font)
         font.setBold(True)
-        colour, letters = avatar_colour(key), initials(name)
+        dark = palette.window().color().lightness() < 128
+        (colour, ink), letters = avatar_colours(key, dark), initials(name)
         painter.drawPixmap(
             corner,
             _sprite(
-                ("avatar", colour.rgb(), letters, font.key()),
+                ("avatar", colour.rgb(), ink.rgb(), letters, font.key()),
                 dpr,
-                _avatar_drawer(colour, letters, font),
+                _avatar_drawer(colour, ink, letters, font),
             ),
         )
 
@@ -224,7 +243,7 @@ class StagePanel(QWidget):
         header.addWidget(self.mute_all)
         layout.addLayout(header)
 
-        self.view = QListView(self)
+        self.view = PeopleListView(self)
         self.view.setObjectName("stageList")
         self.view.setModel(model)
         self.view.setItemDelegate(StageDelegate(self.view))

@@ -45,6 +45,7 @@ class NewRoom:
     ask_mode: str = "everyone"
     starts_at: float | None = None
     tickets: dict[str, object] | None = field(default=None)
+    broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ class RoomForm(QWidget):
         form.addRow("Description", self.description)
         form.addRow("Topics", self.topics)
         form.addRow("Who may ask", self.ask_mode)
+        self.broadcast = QCheckBox(
+            "Broadcast mode: listeners hear it over HLS, a few seconds late", self
+        )
+        self.broadcast.setToolTip(
+            "Every listener hears the room over HLS (any HTTP cache or CDN can carry it), "
+            "not live over WebRTC. Needs a relay started with --hls. You can turn it on or off "
+            "in the live room."
+        )
+        form.addRow("", self.broadcast)
         form.addRow(self.schedule, self.starts_at)
         self.ticketed = QCheckBox("Sell tickets", self)
         self.price = QDoubleSpinBox(self)
@@ -128,6 +138,7 @@ class RoomForm(QWidget):
             str(self.ask_mode.currentData()),
             float(starts_at) if starts_at is not None else None,
             tickets,
+            self.broadcast.isChecked(),
         )
 
 

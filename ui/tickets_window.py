@@ -29,6 +29,7 @@ from console.tickets import TicketRow, new_ticket_code, ticket_rows
 from ui.asyncs import spawn
 from ui.dialogs import Question, open_again
 from ui.keyed_model import ITEM_ROLE, KEY_ROLE, KeyedListModel
+from ui.placement import place_on_screen
 from ui.plain import plain_label
 from ui.room_controller import RoomController
 
@@ -54,6 +55,7 @@ class TicketsWindow(QWidget):
         self.controller = controller
         self.setWindowTitle("Tickets — Roomcast")
         self.resize(520, 460)
+        place_on_screen(self)  # whole, on the host's screen
         self.model = TicketModel(self)
         layout = QVBoxLayout(self)
         self.summary = plain_label("", self)

@@ -135,6 +135,7 @@ class MediaWorkers:
         on_room_closed: Callable[[str], None] = lambda room_id: None,
         webrtc_seats: int | None = None,
         hls_for: Callable[[str], bool] = lambda room_id: True,
+        broadcast_of: Callable[[str], bool] = lambda room_id: False,
     ) -> None:
         if count < 1:
             raise ValueError("the relay needs at least one media worker")
@@ -153,8 +154,9 @@ class MediaWorkers:
         with its link could listen without a ticket)."""
         self.webrtc_seats = webrtc_seats
         """WebRTC listeners per room, when HLS carries the rest (None: no limit)."""
-        self.broadcast_rooms: set[str] = set()
-        """Rooms whose host turned on broadcast mode: new listeners hear HLS."""
+        self.broadcast_of = broadcast_of
+        """Whether the room is in broadcast mode (the room rules' `Room.broadcast`): new
+        listeners hear HLS."""
         self._command = command
         self.connect_timeout_s = connect_timeout_s
         self.workers = [_Worker(i) for i in range(count)]
@@ -420,11 +422,11 @@ class MediaWorkers:
         replies = await self.stats(restart_windows=restart_windows)
         return {s.index: s.rooms[room_id] for s in replies if room_id in s.rooms}
 
-    def set_broadcast(self, room_id: str, on: bool) -> None:
-        if on:
-            self.broadcast_rooms.add(room_id)
-        else:
-            self.broadcast_rooms.discard(room_id)
+    def joined_on_hls(self, room_id: str) -> int:
+        """Joined listeners of the room this relay sent to HLS (they heartbeat like any HLS
+        client, so the HLS estimate counts them already)."""
+        proxy = self.rooms.get(room_id)
+        return len(proxy.on_hls) if proxy is not None else 0
 
     def listener_refusal(self, proxy: RoomMediaProxy, user_id: str) -> str | None:
         """Why this listener should hear the room over HLS rather than WebRTC (None: WebRTC).
@@ -433,7 +435,7 @@ class MediaWorkers:
             return None
         if not self.hls_for(proxy.room_id):
             return None  # no HLS for this room: everyone gets WebRTC
-        if proxy.room_id in self.broadcast_rooms:
+        if self.broadcast_of(proxy.room_id):
             return "The host streams this room as a broadcast: listening over HLS."
         seats = self.webrtc_seats
         if seats is not None and proxy.webrtc_listeners() >= seats:
@@ -466,6 +468,7 @@ class RoomMediaProxy:
         self.room_id = room_id
         self.home: int | None = None
         self.placements: dict[str, int] = {}
+        self.on_hls: set[str] = set()  # listeners sent to HLS, until they leave or get WebRTC
         self.stage: dict[str, StageState] = {}
         self.recording: _Recording | None = None
         self.started = False
@@ -489,6 +492,7 @@ class RoomMediaProxy:
         if not send_allowed:
             refusal = self.pool.listener_refusal(self, user_id)
             if refusal is not None:
+                self.on_hls.add(user_id)
                 raise ListenOverHls(refusal)
         token = next(self._offers)
         self._latest_offer[user_id] = token
@@ -513,6 +517,7 @@ class RoomMediaProxy:
                 self.pool.send(target, Disconnect(self.room_id, user_id))
             raise MediaError("This offer was overtaken by a newer one, or the user left.")
         del self._latest_offer[user_id]
+        self.on_hls.discard(user_id)
         old = self.placements.get(user_id)
         self.placements[user_id] = target
         self.pool.workers[target].peers += 1
@@ -535,6 +540,7 @@ class RoomMediaProxy:
 
     async def disconnect(self, user_id: str) -> None:
         self._latest_offer.pop(user_id, None)
+        self.on_hls.discard(user_id)
         index = self.placements.pop(user_id, None)
         if index is not None:
             worker = self.pool.workers[index]

@@ -70,9 +70,20 @@ class HlsReactions:
     counts: dict[str, int]
 
 
-Ephemeral = Levels | Speaking | RecordingFailed | MediaRestart | HlsReactions
+@dataclass(frozen=True, slots=True)
+class HlsListeners:
+    """Listeners who hear the room over HLS and are not joined (no WebSocket): add `extra` to
+    the room's listeners; `estimated` when they are counted from a sample (say "about")."""
+
+    wire_name: ClassVar[str] = "hls_listeners"
+    extra: int
+    estimated: bool
+
+
+Ephemeral = Levels | Speaking | RecordingFailed | MediaRestart | HlsReactions | HlsListeners
 EPHEMERAL_TYPES: dict[str, type[Ephemeral]] = {
-    cls.wire_name: cls for cls in (Levels, Speaking, RecordingFailed, MediaRestart, HlsReactions)
+    cls.wire_name: cls
+    for cls in (Levels, Speaking, RecordingFailed, MediaRestart, HlsReactions, HlsListeners)
 }
 
 

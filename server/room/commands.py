@@ -77,6 +77,15 @@ class LockRoom:
 
 
 @dataclass(frozen=True, slots=True)
+class SetBroadcastMode:
+    """Broadcast the room (or stop): every listener who joins hears it over HLS, a few seconds
+    late, whatever WebRTC seats are free. Only on a relay started with --hls."""
+
+    wire_name: ClassVar[str] = "set_broadcast_mode"
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AddContact:
     wire_name: ClassVar[str] = "add_contact"
     user_id: UserId
@@ -363,6 +372,7 @@ class StrikeFromRecord:
 
 Command: TypeAlias = (
     Join | Leave | StartRoom | EndRoom | CancelRoom | EditCard | Reschedule | SetAskMode | LockRoom
+    | SetBroadcastMode
     | AddContact | RemoveContact | SetTicketing | ClearTicketing | IssueTicket
     | RevokeTicket
     | RequestToSpeak | WithdrawRequest | ApproveRequest | DeclineRequest
@@ -377,6 +387,7 @@ Command: TypeAlias = (
 
 _ALL: tuple[type[Command], ...] = (
     Join, Leave, StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode, LockRoom,
+    SetBroadcastMode,
     AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket, RevokeTicket,
     RequestToSpeak, WithdrawRequest, ApproveRequest, DeclineRequest,
     InviteToSpeak, InviteToCohost, AcceptInvite, DeclineInvite, ExpireInvites,

@@ -82,6 +82,14 @@ class RoomLocked:
 
 
 @dataclass(frozen=True, slots=True)
+class BroadcastModeSet:
+    wire_name: ClassVar[str] = "broadcast_mode_set"
+    actor: UserId
+    at: float
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AskModeChanged:
     wire_name: ClassVar[str] = "ask_mode_changed"
     actor: UserId
@@ -402,7 +410,7 @@ class StruckFromRecord:
 Event: TypeAlias = (
     ParticipantJoined | ParticipantLeft
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
-    | RoomLocked
+    | RoomLocked | BroadcastModeSet
     | ContactAdded | ContactRemoved | TicketingSet | TicketingCleared | TicketIssued
     | TicketRevoked | TicketMoved
     | SpeakRequested | RequestWithdrawn | RequestApproved | RequestDeclined
@@ -417,6 +425,7 @@ Event: TypeAlias = (
 _ALL: tuple[type[Event], ...] = (
     ParticipantJoined, ParticipantLeft,
     RoomStarted, RoomEnded, RoomCancelled, RoomRescheduled, CardEdited, AskModeChanged, RoomLocked,
+    BroadcastModeSet,
     ContactAdded, ContactRemoved, TicketingSet, TicketingCleared, TicketIssued, TicketRevoked,
     TicketMoved,
     SpeakRequested, RequestWithdrawn, RequestApproved, RequestDeclined,

@@ -16,10 +16,12 @@ from server.room.commands import (
     RemoveContact,
     Reschedule,
     SetAskMode,
+    SetBroadcastMode,
     StartRoom,
 )
 from server.room.events import (
     AskModeChanged,
+    BroadcastModeSet,
     CardEdited,
     ContactAdded,
     ContactRemoved,
@@ -61,6 +63,7 @@ def new_room(
     contacts: frozenset[str] = frozenset(),
     tickets: Ticketing | None = None,
     scheduled_by_host: int = 0,
+    broadcast: bool = False,
 ) -> Room | Rejected:
     """A live room (or a scheduled one when `starts_at` is given). Nobody is in it yet: the host
     comes in with Join like anyone else and holds the host role because of their id.
@@ -92,6 +95,7 @@ def new_room(
         created_at=now,
         started_at=now,
         ask_mode=ask_mode,
+        broadcast=broadcast is True,
         limits=limits,
         blocked=blocked - {host},  # the host is never barred from their own room
         contacts=contacts,
@@ -224,6 +228,24 @@ def lock_room(room: Room, actor: UserId, command: LockRoom, now: float) -> list[
             "The room is already closed to newcomers." if room.locked else "The room is open.",
         )
     return [RoomLocked(actor, now, command.locked)]
+
+
+def set_broadcast_mode(
+    room: Room, actor: UserId, command: SetBroadcastMode, now: float
+) -> list[Event] | Rejected:
+    # The host (also before the start, from the console) and co-hosts, like the ask mode.
+    if actor != room.host_id and not is_moderator(room, actor):
+        return Rejected(
+            Reason.NOT_ALLOWED, "Only the host and co-hosts can turn broadcast mode on or off."
+        )
+    if not isinstance(command.on, bool):
+        return validation.invalid("on must be true or false.")
+    if command.on is room.broadcast:
+        return Rejected(
+            Reason.NO_CHANGE,
+            "The room is already a broadcast." if room.broadcast else "Broadcast mode is off.",
+        )
+    return [BroadcastModeSet(actor, now, command.on)]
 
 
 def add_contact(

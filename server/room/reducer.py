@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from server.room.events import (
     AskModeChanged,
+    BroadcastModeSet,
     CardEdited,
     CohostAppointed,
     CohostRemoved,
@@ -115,6 +116,8 @@ def apply(room: Room, event: Event) -> Room:
             return replace(room, ask_mode=event.mode)
         case RoomLocked():
             return replace(room, locked=event.locked)
+        case BroadcastModeSet():
+            return replace(room, broadcast=event.on)
         case ContactAdded():
             return replace(room, contacts=room.contacts | {event.user_id})
         case ContactRemoved():

@@ -53,6 +53,7 @@ from server.room.commands import (
     Reschedule,
     RevokeTicket,
     SetAskMode,
+    SetBroadcastMode,
     SetConsent,
     SetTicketing,
     StartRecording,
@@ -73,7 +74,7 @@ from server.room.state import Room
 _COMMAND_CLASSES = tuple(COMMAND_TYPES.values())
 
 OWNER_COMMANDS: tuple[type[Command], ...] = (
-    StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode,
+    StartRoom, EndRoom, CancelRoom, EditCard, Reschedule, SetAskMode, SetBroadcastMode,
     AddContact, RemoveContact, SetTicketing, ClearTicketing, IssueTicket, RevokeTicket,
     AppointCohost, RemoveCohost, Unblock, StopRecording,
 )  # fmt: skip
@@ -139,6 +140,8 @@ def _rule(room: Room, actor: UserId, command: Command, now: float) -> list[Event
             return lifecycle_rules.set_ask_mode(room, actor, command, now)
         case LockRoom():
             return lifecycle_rules.lock_room(room, actor, command, now)
+        case SetBroadcastMode():
+            return lifecycle_rules.set_broadcast_mode(room, actor, command, now)
         case AddContact():
             return lifecycle_rules.add_contact(room, actor, command, now)
         case RemoveContact():

@@ -42,6 +42,7 @@ class Room:
     ended_at: float | None = None
     ask_mode: AskMode = AskMode.EVERYONE
     locked: bool = False  # closed to newcomers (LockRoom)
+    broadcast: bool = False  # listeners hear it over HLS (SetBroadcastMode)
     limits: Limits = field(default_factory=Limits)
     participants: dict[str, Participant] = field(default_factory=dict)
     # Appointed co-hosts, present or not: a co-host who drops out rejoins as co-host.

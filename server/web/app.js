@@ -230,6 +230,8 @@ export class App {
     this.conn = { state: 'connected' };
     if (typeof ok.resume_grace_s === 'number') this.graceS = ok.resume_grace_s;
     if (typeof ok.stage_grace_s === 'number') this.stageGraceS = ok.stage_grace_s;
+    this.hlsOn = Boolean(ok.hls);
+    if (ok.hls_listeners) this.hlsListeners = ok.hls_listeners;
     if (this.ticket) {
       const tickets = savedTickets();
       tickets[this.roomId] = this.ticket;
@@ -342,6 +344,11 @@ export class App {
           floatReaction(this.roomView.reactionLayer, emoji, `${count} on HLS`);
         }
         break;
+      case 'hls_listeners':
+        // Listeners on HLS without the page: the relay's count from their heartbeats.
+        this.hlsListeners = body;
+        this.render();
+        break;
       case 'media_restart':
         // The relay's audio process carrying our connection restarted: offer again at once
         // (ICE would take many seconds to notice on its own).
@@ -387,7 +394,7 @@ export class App {
     this.roomView.update({
       room, you, speaking: this.speaking, conn: this.conn, micProblem: this.micProblem,
       autoplayBlocked: this.autoplayBlocked, unmuteAskedBy: this.unmuteAskedBy,
-      notFollowed: this.notFollowed,
+      notFollowed: this.notFollowed, hlsListeners: this.hlsListeners, hlsOn: this.hlsOn,
     });
     const me = person(room, you);
     this.audio.setMicEnabled(Boolean(me && onStage(me.role) && !me.muted));

@@ -206,7 +206,13 @@ function badgesOf(card) {
   const badges = [];
   const label = { live: 'Live', scheduled: 'Scheduled', ended: 'Ended', cancelled: 'Cancelled' }[card.state] || card.state;
   badges.push(h('span', { class: `badge state-${card.state}` }, label));
-  if (card.state === 'live') badges.push(h('span', { class: 'badge' }, `${plural(card.listener_count, 'listener', 'listeners')}`));
+  if (card.state === 'live') {
+    const count = plural(card.listener_count, 'listener', 'listeners');
+    badges.push(h('span', { class: 'badge listener-count' }, card.listener_count_estimated ? `about ${count}` : count));
+  }
+  if (card.broadcast && card.state !== 'ended' && card.state !== 'cancelled') {
+    badges.push(h('span', { class: 'badge broadcast' }, 'Broadcast: heard a few seconds late'));
+  }
   if (card.ticketed) {
     const price = formatPrice(card.price_cents, card.currency);
     badges.push(h('span', { class: 'badge' }, price ? `Ticketed · ${price}` : 'Ticketed'));

@@ -31,11 +31,23 @@ const BACKOFF_QUICK_MAX_MS = 2_000;
 const QUICK_RETRY_FOR_MS = 30_000;
 
 export class CommandError extends Error {
+  /**
+   * @param {string} code  the relay's error code (or timeout, not_connected)
+   * @param {string} message  the relay's sentence for the person
+   * @param {number | null} [retryAfterS]
+   */
   constructor(code, message, retryAfterS = null) {
     super(message || code);
     this.code = code;
     this.retryAfterS = retryAfterS; // rate_limited: seconds until the relay takes it
   }
+}
+
+/** What a failed request threw, as a CommandError (anything else becomes code `error`).
+ * @param {unknown} thrown @returns {CommandError} */
+export function asCommandError(thrown) {
+  if (thrown instanceof CommandError) return thrown;
+  return new CommandError('error', thrown instanceof Error ? thrown.message : String(thrown));
 }
 
 export class RoomConnection {
@@ -119,8 +131,9 @@ export class RoomConnection {
     let ok;
     try {
       ok = await this.request('hello', this.helloBody());
-    } catch (error) {
+    } catch (thrown) {
       if (ws !== this.ws) return;
+      const error = asCommandError(thrown);
       if (error.code === 'rate_limited') {
         // Too many joins from this network or identity at once: the close that follows
         // (4009) tries again after the wait the relay names.
@@ -150,9 +163,9 @@ export class RoomConnection {
     if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
     try {
       await this.request('ping', {}, PING_TIMEOUT_MS);
-    } catch (error) {
+    } catch (thrown) {
       // No answer: the connection is dead even if the socket has not noticed yet.
-      if (error.code === 'timeout' && ws === this.ws) ws.close(4500, 'ping timeout');
+      if (asCommandError(thrown).code === 'timeout' && ws === this.ws) ws.close(4500, 'ping timeout');
     }
   }
 

@@ -6,13 +6,21 @@ import { h } from './dom.js';
 let openCount = 0;
 
 /**
+ * A dialog's button: `run` returning (or resolving to) false keeps the dialog open (to show
+ * an error, say); without `run` the button just closes it.
+ * @typedef {{label: string, kind?: 'primary' | 'danger' | 'plain', autofocus?: boolean,
+ *   run?: () => boolean | void | Promise<boolean | void>}} DialogAction
+ */
+
+/**
  * openDialog({title, text, content, actions, onCancel, className})
- * actions: [{label, kind: 'primary'|'danger'|'plain', run: async () => boolean|void}]
- * An action that returns false keeps the dialog open (to show an error, say).
- * Returns {dialog, close, setError}.
+ * Returns {dialog, close, closed, setError}.
+ * @param {{title: string, text?: string | null, content?: Node[], actions?: DialogAction[],
+ *   onCancel?: (() => void) | null, className?: string}} options
  */
 export function openDialog({ title, text = null, content = [], actions = [], onCancel = null, className = '' }) {
-  const opener = document.activeElement;
+  const active = document.activeElement;
+  const opener = active instanceof HTMLElement ? active : null;
   const titleId = `dialog-title-${++openCount}`;
   const textId = `dialog-text-${openCount}`;
   const error = h('p', { class: 'dialog-error', role: 'alert' });
@@ -25,12 +33,12 @@ export function openDialog({ title, text = null, content = [], actions = [], onC
         const button = ev.currentTarget;
         button.disabled = true;
         error.textContent = '';
-        let keepOpen = false;
+        let keepOpen;
         try {
           keepOpen = (await action.run?.()) === false;
         } catch (failure) {
           keepOpen = true;
-          error.textContent = failure.message || String(failure);
+          error.textContent = (failure instanceof Error && failure.message) || String(failure);
         }
         button.disabled = false;
         if (!keepOpen) close();
@@ -76,7 +84,11 @@ export function openDialog({ title, text = null, content = [], actions = [], onC
   };
 }
 
-/** Yes/No confirmation; resolves true for yes. */
+/**
+ * Yes/No confirmation; resolves true for yes.
+ * @param {{title: string, text: string, yes: string, no?: string, danger?: boolean}} options
+ * @returns {Promise<boolean>}
+ */
 export function confirmDialog({ title, text, yes, no = 'Cancel', danger = false }) {
   return new Promise((resolve) => {
     let answered = false;

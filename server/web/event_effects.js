@@ -97,6 +97,9 @@ export function afterEvent(app, kind, e, before) {
     case 'link_pinned':
       announce(`${by} pinned a link: ${e.title || e.url}`);
       break;
+    case 'broadcast_mode_set':
+      announce(e.on ? `${by} made the room a broadcast: listeners hear it a few seconds late.` : `${by} turned broadcast mode off.`);
+      break;
     case 'room_locked':
       announce(e.locked ? `${by} closed the room to newcomers.` : `${by} opened the room to newcomers.`);
       break;

@@ -81,7 +81,7 @@ export function wasReminded(roomId) {
 export function rememberReminded(roomId) {
   const store = storage();
   if (!store) return;
-  let rooms = [];
+  let rooms;
   try {
     rooms = JSON.parse(store.getItem(REMINDED_KEY) || '[]');
   } catch {
@@ -96,8 +96,9 @@ export function displayNameProblem(name) {
   const trimmed = name.trim();
   if (!trimmed) return 'Enter the name others will see.';
   if (Array.from(trimmed).length > 50) return 'Names are at most 50 characters.';
-  // Control characters and bidirectional overrides are refused by the relay too.
-  if (/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u.test(trimmed)) {
+  // Control characters (Cc: U+0000–001F, U+007F–009F) and bidirectional overrides are
+  // refused by the relay too.
+  if (/[\p{Cc}\u202a-\u202e\u2066-\u2069]/u.test(trimmed)) {
     return 'The name contains invisible control characters; remove them.';
   }
   return null;

@@ -14,6 +14,7 @@ window.roomcast = Object.freeze({
   micStream: () => app.audio.micStream,
   get listening() { return app.audio.mode; },
   hlsDelaySeconds: () => app.audio.hlsDelaySeconds(),
+  get hlsHeartbeats() { return app.audio.heartbeat?.sent ?? 0; },
 });
 
 app.boot();

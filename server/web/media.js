@@ -2,6 +2,7 @@
 // stage (listeners receive only; stage members also send their microphone). The relay wants
 // the whole offer at once, so we wait for ICE gathering to finish (no trickle).
 
+import { HlsHeartbeat } from './hls_heartbeat.js';
 import { HlsPlayer } from './hls_player.js';
 
 const GATHER_TIMEOUT_MS = 3000;
@@ -212,7 +213,8 @@ export class RoomAudio {
       answer = await this.offer(pc.localDescription.sdp);
     } catch (error) {
       pc.close();
-      if (error?.code === 'listen_over_hls' && !send && this.hlsUrl) {
+      const code = error instanceof Error && 'code' in error ? error.code : null; // a CommandError
+      if (code === 'listen_over_hls' && !send && this.hlsUrl) {
         // The relay's WebRTC seats are taken (or the host broadcasts): hear it over HLS.
         this._closePc();
         this.appliedGeneration = generation;
@@ -221,6 +223,8 @@ export class RoomAudio {
           failed: (message) => console.warn(message),
         });
         this._setMode('hls');
+        this.heartbeat = new HlsHeartbeat(this.hlsUrl.replace(/[^/]*$/, ''));
+        this.heartbeat.start();
         await this.hls.start();
         return;
       }
@@ -245,6 +249,8 @@ export class RoomAudio {
     if (!this.hls) return;
     this.hls.close();
     this.hls = null;
+    this.heartbeat?.stop();
+    this.heartbeat = null;
     if (this.mode === 'hls') this._setMode(null);
   }
 

@@ -3,19 +3,58 @@
 // `to_plain`): frozensets are sorted lists, enums their string values. Keep the two in step;
 // tests/web/test_web_mirror.py compares this mirror with the relay's own room.
 
+// The room as the relay sends it (server/room/state.py Room through codec `to_plain`).
+/**
+ * @typedef {'host' | 'cohost' | 'speaker' | 'listener'} Role
+ * @typedef {'pending' | 'granted' | 'declined'} Consent
+ * @typedef {{user_id: string, display_name: string, role: Role, joined_at: number,
+ *   muted: boolean, on_stage_at: number | null}} Participant
+ * @typedef {{user_id: string, asked_at: number}} SpeakRequest
+ * @typedef {{user_id: string, kind: 'speak' | 'cohost', invited_by: string, invited_at: number,
+ *   expires_at: number}} Invite
+ * @typedef {{url: string, title: string, pinned_by: string, pinned_at: number}} PinnedLink
+ * @typedef {{price_cents: number, currency: string, quantity: number, issued: string[],
+ *   holders: Record<string, string>, revoked: string[]}} Ticketing
+ * @typedef {{user_id: string, at: number, consent: Consent}} ConsentEntry
+ * @typedef {{at: number, label: string, added_by: string}} Marker
+ * @typedef {{take: number, active: boolean, started_at: number, started_by: string,
+ *   stopped_at: number | null, consents: Record<string, Consent>, ledger: ConsentEntry[],
+ *   markers: Marker[], all_party: boolean}} Recording
+ * @typedef {{reporter_id: string, user_id: string | null, reason: string, at: number}} FiledReport
+ * @typedef {{title: string, description: string, topics: string[]}} RoomCard
+ * @typedef {{max_cohosts: number, max_speakers: number, max_pinned_links: number,
+ *   [name: string]: number}} Limits
+ * @typedef {{
+ *   room_id: string, host_id: string, host_name: string, card: RoomCard,
+ *   state: 'scheduled' | 'live' | 'ended' | 'cancelled', created_at: number,
+ *   starts_at: number | null, started_at: number | null, ended_at: number | null,
+ *   ask_mode: 'everyone' | 'followed' | 'invited', locked: boolean, broadcast: boolean,
+ *   limits: Limits,
+ *   participants: Record<string, Participant>, cohost_ids: string[], requests: SpeakRequest[],
+ *   invites: Invite[], request_cooldowns: Record<string, number>,
+ *   last_reaction_at: Record<string, number>, removed: string[], blocked: string[],
+ *   contacts: string[], pinned_links: PinnedLink[], tickets: Ticketing | null,
+ *   recording: Recording | null, reports: FiledReport[], folded_reports: Record<string, number>
+ * }} Room
+ */
+
 const STAGE_ORDER = { host: 0, cohost: 1, speaker: 2 };
 
+/** @param {string} role */
 export const onStage = (role) => role === 'host' || role === 'cohost' || role === 'speaker';
+/** @param {string} role */
 export const moderates = (role) => role === 'host' || role === 'cohost';
 
 // -- queries ---------------------------------------------------------------------------------
 
+/** @param {Room} room @param {string} userId @returns {Participant | null} */
 export function person(room, userId) {
   return Object.prototype.hasOwnProperty.call(room.participants, userId)
     ? room.participants[userId]
     : null;
 }
 
+/** @param {Room} room @param {string} userId */
 export function nameOf(room, userId) {
   const found = person(room, userId);
   if (found) return found.display_name;
@@ -23,7 +62,8 @@ export function nameOf(room, userId) {
   return 'someone who left';
 }
 
-/** Host, then co-hosts, then speakers, each in the order they came on stage. */
+/** Host, then co-hosts, then speakers, each in the order they came on stage.
+ * @param {Room} room */
 export function stage(room) {
   return Object.values(room.participants)
     .filter((p) => onStage(p.role))
@@ -33,25 +73,30 @@ export function stage(room) {
     );
 }
 
+/** @param {Room} room */
 export function listeners(room) {
   return Object.values(room.participants)
     .filter((p) => p.role === 'listener')
     .sort((a, b) => a.joined_at - b.joined_at);
 }
 
+/** @param {Room} room @param {string} userId */
 export function requestOf(room, userId) {
   return room.requests.find((r) => r.user_id === userId) || null;
 }
 
+/** @param {Room} room @param {string} userId */
 export function invitesFor(room, userId) {
   return room.invites.filter((i) => i.user_id === userId);
 }
 
+/** @param {Room} room */
 export function isRecording(room) {
   return Boolean(room.recording && room.recording.active);
 }
 
-/** In an all-party take, who on stage has not said yes (nothing is written until nobody). */
+/** In an all-party take, who on stage has not said yes (nothing is written until nobody).
+ * @param {Room} room @returns {string[]} */
 export function recordingWaitsFor(room) {
   const recording = room.recording;
   if (!recording || !recording.active || !recording.all_party) return [];
@@ -60,14 +105,17 @@ export function recordingWaitsFor(room) {
 
 // -- apply -----------------------------------------------------------------------------------
 
+/** @param {string[]} list @param {string} value */
 function addTo(list, value) {
   return list.includes(value) ? list : [...list, value].sort();
 }
 
+/** @param {string[]} list @param {string} value */
 function removeFrom(list, value) {
   return list.filter((v) => v !== value);
 }
 
+/** @param {Room} room @param {string} userId */
 function dropPerson(room, userId) {
   if (!person(room, userId)) return;
   const { [userId]: _gone, ...rest } = room.participants;
@@ -78,26 +126,31 @@ function dropPerson(room, userId) {
   room.last_reaction_at = reactions;
 }
 
+/** @param {Room} room @param {string} userId */
 function dropRequest(room, userId) {
   room.requests = room.requests.filter((r) => r.user_id !== userId);
 }
 
+/** @param {Room} room @param {string} userId @param {string} kind */
 function dropInvite(room, userId, kind) {
   room.invites = room.invites.filter((i) => !(i.user_id === userId && i.kind === kind));
 }
 
+/** @param {Recording} recording @param {string} userId @param {number} at @param {Consent} consent */
 function withAnswer(recording, userId, at, consent) {
   recording.consents = { ...recording.consents, [userId]: consent };
   recording.ledger = [...recording.ledger, { user_id: userId, at, consent }];
 }
 
-/** Someone comes on stage during a recording: ask them, unless they answered in this take. */
+/** Someone comes on stage during a recording: ask them, unless they answered in this take.
+ * @param {Room} room @param {string} userId @param {number} at */
 function asked(room, userId, at) {
   const recording = room.recording;
   if (!recording || !recording.active || userId in recording.consents) return;
   withAnswer(recording, userId, at, 'pending');
 }
 
+/** @param {Recording | null} recording @param {number} at */
 function stopped(recording, at) {
   if (recording && recording.active) {
     recording.active = false;
@@ -105,6 +158,7 @@ function stopped(recording, at) {
   }
 }
 
+/** @param {Room} room @param {string} userId @param {Role} role @param {number} at */
 function setRole(room, userId, role, at) {
   const current = person(room, userId);
   if (!current || current.role === role || role === 'host' || current.role === 'host') return;
@@ -129,12 +183,14 @@ function setRole(room, userId, role, at) {
   if (role === 'cohost') dropInvite(room, userId, 'cohost');
 }
 
+/** @param {Room} room @param {string} userId @param {boolean} muted */
 function setMuted(room, userId, muted) {
   const current = person(room, userId);
   if (!current || !onStage(current.role) || current.muted === muted) return;
   room.participants = { ...room.participants, [userId]: { ...current, muted } };
 }
 
+/** @param {Room} room @param {any} e  a participant_joined event */
 function joined(room, e) {
   if (person(room, e.actor)) return;
   room.participants = {
@@ -159,7 +215,13 @@ function joined(room, e) {
   if (onStage(e.role)) asked(room, e.actor, e.at);
 }
 
-/** Fold one event (its wire `kind` and body) into `room`, in place. Unknown kinds are ignored. */
+/**
+ * Fold one event (its wire `kind` and body) into `room`, in place. Unknown kinds are ignored.
+ * @param {Room} room
+ * @param {string} kind
+ * @param {any} e  the event's body as the relay sends it (server/room/events.py, to_plain)
+ * @returns {Room}
+ */
 export function apply(room, kind, e) {
   switch (kind) {
     case 'participant_joined':
@@ -201,6 +263,9 @@ export function apply(room, kind, e) {
     case 'room_locked':
       room.locked = Boolean(e.locked);
       break;
+    case 'broadcast_mode_set':
+      room.broadcast = Boolean(e.on);
+      break;
     case 'contact_added':
       room.contacts = addTo(room.contacts, e.user_id);
       break;
@@ -224,26 +289,29 @@ export function apply(room, kind, e) {
     case 'ticket_issued':
       if (room.tickets) room.tickets.issued = addTo(room.tickets.issued, e.code);
       break;
-    case 'ticket_revoked': // only the host receives it; everyone else sees the holder leave
-      if (room.tickets) {
-        const { [e.code]: _, ...holders } = room.tickets.holders;
-        room.tickets.issued = removeFrom(room.tickets.issued, e.code);
-        room.tickets.holders = holders;
-        room.tickets.revoked = addTo(room.tickets.revoked || [], e.code);
-      }
-      if (e.holder && e.holder !== room.host_id && !(room.cohost_ids || []).includes(e.holder)) {
+    case 'ticket_revoked': { // only the host receives it; everyone else sees the holder leave
+      const tickets = room.tickets;
+      if (!tickets) break;
+      const { [e.code]: _, ...holders } = tickets.holders;
+      tickets.issued = removeFrom(tickets.issued, e.code);
+      tickets.holders = holders;
+      tickets.revoked = addTo(tickets.revoked, e.code);
+      if (e.holder && e.holder !== room.host_id && !room.cohost_ids.includes(e.holder)) {
         dropPerson(room, e.holder);
       }
       break;
-    case 'ticket_moved': // the host and the two holders receive it; others see the old one leave
-      if (room.tickets) {
-        const { [e.code]: _, ...holders } = room.tickets.holders;
-        room.tickets.holders = holders; // the join that follows binds it to the new holder
-      }
-      if (e.from_user !== room.host_id && !(room.cohost_ids || []).includes(e.from_user)) {
+    }
+    case 'ticket_moved': { // the host and the old holder receive it; others see the old one leave
+      // (the new holder joins with it and gets a snapshot after their join)
+      const tickets = room.tickets;
+      if (!tickets || !tickets.issued.includes(e.code)) break;
+      const { [e.code]: _, ...holders } = tickets.holders;
+      tickets.holders = holders; // the join that follows binds it to the new holder
+      if (e.from_user !== room.host_id && !room.cohost_ids.includes(e.from_user)) {
         dropPerson(room, e.from_user);
       }
       break;
+    }
     case 'speak_requested':
       if (person(room, e.actor) && !requestOf(room, e.actor)) {
         room.requests = [...room.requests, { user_id: e.actor, asked_at: e.at }];
@@ -323,6 +391,7 @@ export function apply(room, kind, e) {
       room.pinned_links = room.pinned_links.filter((p) => p.url !== e.url);
       break;
     case 'recording_started': {
+      /** @type {Record<string, Consent>} */
       const consents = {};
       for (const p of stage(room)) consents[p.user_id] = p.user_id === e.actor ? 'granted' : 'pending';
       room.recording = {

@@ -64,6 +64,8 @@ export function describe(kind, e, who) {
       return e.kind === 'cohost' ? `${actor} became a co-host` : `${actor} came on stage (invited)`;
     case 'ask_mode_changed':
       return `${actor} set the room so ${ASK_MODE_WORDS[e.mode] || e.mode}`;
+    case 'broadcast_mode_set':
+      return e.on ? `${actor} turned broadcast mode on` : `${actor} turned broadcast mode off`;
     case 'room_locked':
       return e.locked ? `${actor} closed the room to newcomers` : `${actor} opened the room to newcomers`;
     case 'recording_started':

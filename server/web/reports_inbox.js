@@ -7,7 +7,7 @@
 import { announce, h, show, syncList } from './dom.js';
 import { formatClock, plural } from './format.js';
 import { person } from './mirror.js';
-import { reaches } from './permissions.js';
+import { personActions } from './permissions.js';
 
 function reportKey(report) {
   return `${report.reporter_id}|${report.user_id ?? ''}|${report.at}`;
@@ -132,7 +132,8 @@ export class ReportsInbox {
     time.textContent = row.at === null ? '' : `${formatClock(row.at)} `;
     el.querySelector('.what').textContent = row.text;
     const here = row.userId && person(room, row.userId);
-    const canAct = Boolean(here && reaches(room, you, row.userId) && room.state === 'live');
+    // The same rule as the person dialog's Remove and Block (actOnReported sends that action).
+    const canAct = Boolean(here && personActions(room, you, row.userId).some((a) => a.id === 'remove'));
     const name = row.userId ? this.names.nameOf(room, row.userId) : '';
     const remove = el.querySelector('.remove');
     const block = el.querySelector('.block');

@@ -2,6 +2,7 @@
 // command goes to the relay and the room changes only when its event comes back; a refusal
 // shows the relay's own sentence.
 
+import { asCommandError } from './connection.js';
 import { announce, h } from './dom.js';
 import { confirmDialog, openDialog, reportDialog } from './dialogs.js';
 import { formatWhen, ROLE_LABELS, STRIKE_SPANS, struckWhat } from './format.js';
@@ -9,7 +10,7 @@ import { isRecording, nameOf, onStage, person } from './mirror.js';
 import { personActions } from './permissions.js';
 
 export class RoomActions {
-  /** @param {App} app  the controller (app.js): mirror, connection, audio, render */
+  /** @param {import('./app.js').App} app  the controller (app.js): mirror, connection, audio, render */
   constructor(app) {
     this.app = app;
     this.consentDialog = null;
@@ -65,8 +66,8 @@ export class RoomActions {
       await this.app.connection.request(type, body);
       if (success) announce(success);
       return true;
-    } catch (error) {
-      const message = error.message || 'That did not work.';
+    } catch (thrown) {
+      const message = asCommandError(thrown).message || 'That did not work.';
       if (onError) onError(message);
       else this.toast(message);
       return false;
@@ -94,7 +95,8 @@ export class RoomActions {
       await this.app.connection.request('request_to_speak', {});
       announce('You asked to speak. The hosts can see your request.');
       return true;
-    } catch (error) {
+    } catch (thrown) {
+      const error = asCommandError(thrown);
       // Only the host knows whom they follow: a refusal is how a listener learns it, and
       // then the button says so instead of being refused again on every press.
       if (error.code === 'not_followed') {
@@ -128,6 +130,13 @@ export class RoomActions {
     return this.command('lock_room', { locked: !locked }, locked
       ? 'The room is open to newcomers again.'
       : 'The room is closed to newcomers: only people already here, and host or co-host links, get in.');
+  }
+
+  toggleBroadcast() {
+    const on = Boolean(this.app.mirror.room.broadcast);
+    return this.command('set_broadcast_mode', { on: !on }, on
+      ? 'Broadcast mode is off: new listeners hear the room live over WebRTC while seats last.'
+      : 'The room is a broadcast: new listeners hear it over HLS, a few seconds late.');
   }
 
   async toggleRecording() {
@@ -221,20 +230,23 @@ export class RoomActions {
   }
 
   /** Strike from the record: choose how far back, confirm, send. Yours needs nobody's approval;
-   * the host and co-hosts reach this for a speaker from the person's dialog. */
+   * the host and co-hosts reach this for a speaker from the person's dialog.
+   * @param {string} userId */
   openStrike(userId) {
     const { room, you } = this.app.mirror;
     const self = userId === you;
     const name = nameOf(room, userId);
+    /** @type {Record<string, string>} */
     const labels = {
       last_minute: 'Last minute',
       last_5_minutes: 'Last 5 minutes',
       last_15_minutes: 'Last 15 minutes',
       since_joined: self ? 'Since I joined' : 'Since they joined',
     };
+    /** @type {import('./dialogs.js').DialogAction[]} */
     const actions = STRIKE_SPANS.map((span) => ({
       label: labels[span],
-      kind: 'plain',
+      kind: /** @type {'plain'} */ ('plain'),
       run: () => {
         setTimeout(() => this._confirmStrike(userId, span), 0);
         return true;
@@ -251,6 +263,7 @@ export class RoomActions {
     });
   }
 
+  /** @param {string} userId @param {string} span */
   async _confirmStrike(userId, span) {
     const { room, you } = this.app.mirror;
     const self = userId === you;
@@ -271,9 +284,10 @@ export class RoomActions {
     const status = onStage(target.role)
       ? `${ROLE_LABELS[target.role]} · microphone ${target.muted ? 'off' : 'on'}`
       : `Listener${room.requests.some((r) => r.user_id === userId) ? ' · asked to speak' : ''}`;
+    /** @type {import('./dialogs.js').DialogAction[]} */
     const actions = personActions(room, you, userId).map((action) => ({
       label: action.label,
-      kind: action.danger ? 'danger' : 'plain',
+      kind: /** @type {'danger' | 'plain'} */ (action.danger ? 'danger' : 'plain'),
       run: async () => {
         if (action.report) {
           setTimeout(() => this._report(target), 0);
@@ -330,6 +344,7 @@ export class RoomActions {
     const field = h('input', { type: 'text', readonly: true, value: link, class: 'share-link', 'aria-label': 'Room link' });
     const qr = h('img', { class: 'share-qr', src: `/api/rooms/${encodeURIComponent(this.app.roomId)}/qr.svg`, alt: 'QR code of the room link', width: 192, height: 192 });
     const cohostOut = h('div', { class: 'cohost-link' });
+    /** @type {import('./dialogs.js').DialogAction[]} */
     const actions = [
       { label: 'Copy link', kind: 'primary', autofocus: true, run: async () => { await this._copy(field, 'Room link copied.'); return false; } },
     ];

@@ -8,7 +8,7 @@
 import { fill, h, hueOf, initials, safeHttpUrl, show, syncList } from './dom.js';
 import { formatAgo, plural, ROLE_LABELS } from './format.js';
 import { invitesFor, isRecording, listeners, nameOf, onStage, person, recordingWaitsFor, requestOf, stage } from './mirror.js';
-import { isModerator, reaches } from './permissions.js';
+import { isModerator, mayUnpin, reaches } from './permissions.js';
 import { reactionBar } from './reactions.js';
 
 const STATE_LABELS = { live: 'Live', scheduled: 'Scheduled', ended: 'Ended', cancelled: 'Cancelled' };
@@ -63,10 +63,12 @@ export class RoomView {
       this.micProblemText = h('p', {}),
       h('button', { type: 'button', class: 'button primary', onclick: () => ctl.retryMic() }, 'Try the microphone again'));
     this.requestBanner = h('div', { class: 'banner', role: 'status' }, this.requestText = h('p', {}));
+    this.broadcastNote = h('p', { class: 'banner broadcast-note', role: 'status' },
+      'This room is broadcast: listeners hear it a few seconds late.');
     this.notStarted = h('div', { class: 'banner warn', role: 'status' },
       h('p', {}, 'The room has not started. Listeners can join from its start time; until then only hosts are here.'),
       this.startButton = h('button', { type: 'button', class: 'button primary', onclick: () => ctl.command('start_room', {}, 'The room is live.') }, 'Start the room now'));
-    const prompts = h('div', { class: 'prompts' }, this.connBanner, this.audioBanner, this.recordingBanner,
+    const prompts = h('div', { class: 'prompts' }, this.connBanner, this.audioBanner, this.broadcastNote, this.recordingBanner,
       this.notStarted, this.invites, this.unmuteAsk, this.micProblem, this.requestBanner);
 
     // -- stage, links, queue, audience ---------------------------------------------------------
@@ -86,6 +88,7 @@ export class RoomView {
     this.recordButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleRecording() }, 'Start recording');
     this.endButton = h('button', { type: 'button', class: 'button danger', onclick: () => ctl.endRoom() }, 'End the room');
     this.lockButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleLock() }, 'Close to newcomers');
+    this.broadcastButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.toggleBroadcast() }, 'Turn broadcast mode on');
     // Who may ask to speak (host and co-hosts), as in the console.
     this.askModeSelect = h('select', { id: 'ask-mode', onchange: () => ctl.setAskMode(this.askModeSelect.value) },
       h('option', { value: 'everyone' }, 'Everyone'),
@@ -98,7 +101,7 @@ export class RoomView {
     this.blockedSection = h('div', { class: 'blocked' }, this.blockedHeading, this.blockedList);
     this.modSection = h('section', { class: 'moderation', 'aria-labelledby': 'requests-heading' },
       this.requestsHeading, this.requestsList, this.requestsEmpty,
-      h('div', { class: 'row wrap' }, this.muteAllButton, this.lockButton, this.recordButton, this.endButton),
+      h('div', { class: 'row wrap' }, this.muteAllButton, this.lockButton, this.broadcastButton, this.recordButton, this.endButton),
       this.askModeRow, this.blockedSection);
 
     this.audienceHeading = h('h2', { id: 'audience-heading' }, 'Listeners');
@@ -165,7 +168,8 @@ export class RoomView {
     this.title.textContent = room.card.title;
     fill(this.badges,
       h('span', { class: `badge state-${room.state}` }, STATE_LABELS[room.state] || room.state),
-      h('span', { class: 'badge' }, plural(listeners(room).length, 'listener', 'listeners')),
+      h('span', { class: 'badge listener-count' }, listenerText(listeners(room).length, s.hlsListeners)),
+      room.broadcast ? h('span', { class: 'badge' }, 'Broadcast') : null,
       room.tickets ? h('span', { class: 'badge' }, 'Ticketed') : null,
       isRecording(room) ? h('span', { class: 'badge recording' }, h('span', { class: 'rec-dot', 'aria-hidden': 'true' }), 'Recording') : null);
     this.aboutText.textContent = room.card.description || 'No description.';
@@ -186,6 +190,7 @@ export class RoomView {
     this.root.dataset.connection = conn.state;
     show(this.audioBanner, Boolean(s.autoplayBlocked));
     show(this.notStarted, room.state === 'scheduled');
+    show(this.broadcastNote, Boolean(room.broadcast) && !['ended', 'cancelled'].includes(room.state));
     show(this.startButton, you === room.host_id);
 
     // recording
@@ -278,6 +283,8 @@ export class RoomView {
       show(this.requestsEmpty, room.requests.length === 0);
       show(this.muteAllButton, onStageNow.some((p) => p.role === 'speaker' && !p.muted));
       this.lockButton.textContent = room.locked ? 'Open to newcomers' : 'Close to newcomers';
+      this.broadcastButton.textContent = room.broadcast ? 'Turn broadcast mode off' : 'Turn broadcast mode on';
+      show(this.broadcastButton, Boolean(s.hlsOn) || Boolean(room.broadcast));
       if (document.activeElement !== this.askModeSelect) this.askModeSelect.value = room.ask_mode;
       const host = you === room.host_id;
       const blocked = host ? [...(room.blocked || [])] : [];
@@ -385,15 +392,14 @@ export class RoomView {
   _patchLink(el, link, room, you) {
     const anchor = el.querySelector('a');
     anchor.textContent = link.title || link.url;
-    let host = '';
+    let host;
     try {
       host = new URL(link.url).host;
     } catch {
       host = '';
     }
     el.querySelector('.link-meta').textContent = `${host} · pinned by ${nameOf(room, link.pinned_by)}`;
-    const mine = link.pinned_by === you;
-    const canUnpin = mine || (isModerator(room, you) && reaches(room, you, link.pinned_by));
+    const canUnpin = mayUnpin(room, you, link);
     const unpin = el.querySelector('.unpin');
     show(unpin, canUnpin);
     unpin.setAttribute('aria-label', `Unpin ${link.title || link.url}`);
@@ -423,4 +429,11 @@ function setDisabled(button, disabled) {
   // aria-disabled keeps it in the tab order and lets a screen reader find it.
   if (disabled) button.setAttribute('aria-disabled', 'true');
   else button.removeAttribute('aria-disabled');
+}
+
+/** "12 listeners", with the listeners on HLS without the page added ("about" when sampled). */
+export function listenerText(joined, hls) {
+  const extra = hls && hls.extra > 0 ? hls.extra : 0;
+  const text = plural(joined + extra, 'listener', 'listeners');
+  return extra > 0 && hls.estimated ? `about ${text}` : text;
 }

@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from server.directory import card_of
 from server.room import (
     SYSTEM,
     AddContact,
@@ -30,6 +31,7 @@ from server.room import (
     RoomEnded,
     RoomState,
     SetAskMode,
+    SetBroadcastMode,
     StartRoom,
     apply_all,
     decide,
@@ -163,6 +165,31 @@ def test_a_locked_room_lets_in_only_people_with_a_seat_or_a_ticket():
     assert isinstance(decide(away.room, "cohost", Join("Cora"), away.now), list)  # a seat
     reopened = locked.then(("host", LockRoom(False)))
     assert isinstance(decide(reopened.room, "newcomer", Join("Nia"), reopened.now), list)
+
+
+BROADCAST = rows(
+    ("host makes the room a broadcast", "host", SetBroadcastMode(True), "live", OK),
+    ("co-host makes it a broadcast", "cohost", SetBroadcastMode(True), "live", OK),
+    ("speaker turns it on", "speaker", SetBroadcastMode(True), "live", "not_allowed"),
+    ("listener turns it on", "listener", SetBroadcastMode(True), "live", "not_allowed"),
+    ("host turns off what is off", "host", SetBroadcastMode(False), "live", "no_change"),
+    ("host sends a non-boolean", "host", SetBroadcastMode(1), "live", "invalid_field"),  # type: ignore[arg-type]
+    ("host sets it before the start", "host", SetBroadcastMode(True), "scheduled", OK),
+    ("host sets it on an ended room", "host", SetBroadcastMode(True), "ended", "room_ended"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("actor", "command", "given", "expect"), BROADCAST)
+def test_set_broadcast_mode(actor, command, given, expect):
+    check(actor, command, given, expect)
+
+
+def test_broadcast_mode_is_part_of_the_room_and_its_card():
+    on = world("live").then(("host", SetBroadcastMode(True)))
+    assert on.room.broadcast and card_of(on.room)["broadcast"] is True
+    assert isinstance(decide(on.room, "host", SetBroadcastMode(True), on.now), Rejected)
+    off = on.then(("cohost", SetBroadcastMode(False)))
+    assert not off.room.broadcast and card_of(off.room)["broadcast"] is False
 
 
 ASK_MODE_AND_CONTACTS = rows(

@@ -95,6 +95,7 @@ BUILDERS: dict[type, Callable[[Draw, st.SearchStrategy[str]], c.Command]] = {
         draw(who), draw(st.sampled_from([*c.STRIKE_SPANS, "last_hour"]))
     ),
     c.LockRoom: lambda draw, who: c.LockRoom(draw(st.booleans())),
+    c.SetBroadcastMode: lambda draw, who: c.SetBroadcastMode(draw(st.booleans())),
     c.FollowHostBlock: lambda draw, who: c.FollowHostBlock(draw(who), draw(st.booleans()), "host"),
 }
 # Weights: ending the room stops everything else and leaving empties it, so those are drawn

@@ -2,7 +2,8 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m tests.ui.screenshots
 
-Writes docs/screenshots/console-{main,queue,moderator,settings,recording,export,recordings}.png.
+Writes docs/screenshots/console-{main,queue,moderator,settings,recording,export,recordings}.png,
+and from the whole console app console-{tickets,people,directory,mic-check}.png.
 Not a test: run by hand and look at the pictures.
 """
 
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 from console.client import JoinLink
 from console.host_session import HostSession
 from console.identity import Identity
-from console.room_view import ApproveRequest, PinLink, Report
+from console.room_view import ApproveRequest, PinLink, RemoveParticipant, Report
 from console.rooms_api import RelayApi
 from console.settings import Settings
 from console.supervisor import RelaySupervisor
@@ -29,12 +30,14 @@ from server.room import AddMarker, React, RequestToSpeak, SetConsent, StopRecord
 from tests.fixtures_audio import SENTENCES, speech
 from tests.ui.botkit import ToneBot, until
 from tests.ui.consolekit import open_console, relay_api
+from ui.console_app import ConsoleApp
 from ui.export_dialog import ExportDialog
 from ui.moderator_view import ModeratorView
 from ui.recordings_library import RecordingsLibrary
 from ui.recordings_model import recordings_root
 from ui.room_controller import RoomController
 from ui.settings_dialog import SettingsDialog
+from ui.start_dialog import NewRoom
 from ui.theme import apply_theme
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -216,6 +219,78 @@ async def recording_shots(console, speakers, root: Path) -> None:
     library.close()
 
 
+async def app_scene() -> None:
+    """The paths a host reaches from the console app itself: the ticket desk with issued codes,
+    the People tab with a blocked listener (Unblock), the rooms directory, the mic check."""
+    data = Path(tempfile.mkdtemp(prefix="rc-shots-app-"))
+    app = ConsoleApp(data)
+    app.settings = app.settings.with_changes(relay_port=0, display_name="Hana Host")
+    people: list[HostSession] = []
+    try:
+        await app.start()
+        dialog = app.start_dialog
+        assert dialog is not None
+        await until(lambda: "running" in dialog.status.text(), 30)
+        tickets = {"price_cents": 500, "currency": "USD", "quantity": 50}
+        await app._chosen(NewRoom("Paid workshop: mixing speech", tickets=tickets))
+        await until(lambda: app.window is not None and app.window.isVisible(), 30)
+        window = app.window
+        assert window is not None and app.relay_url is not None
+        window.resize(1360, 820)
+        desk = window.show_tickets()
+        desk.issue.click()
+        await until(lambda: desk.model.rowCount() == 5)
+        desk.issue.click()
+        await until(lambda: desk.model.rowCount() == 10)
+        desk.view.setCurrentIndex(desk.model.index(2))
+        await asyncio.sleep(0.5)
+        desk.grab().save(str(OUT / "console-tickets.png"))
+        desk.close()
+
+        codes = [desk.model.item(row).code for row in range(3)]
+        join_url = app.book.rooms()[0].join_url
+        for name, code in zip(("Iris Novak", "Omar Aziz", "Troll Account"), codes, strict=True):
+            session = HostSession(JoinLink.parse(join_url), Identity.new("l"), name)
+            session.client.ticket_code = code
+            await session.client.connect()
+            people.append(session)
+        troll = people[-1].client.user_id
+        await until(lambda: window.audience_model.row_of(troll) >= 0)
+        await window.session.send(RemoveParticipant(troll, block=True))
+        await until(lambda: window.side.people.blocked.rowCount() == 1)
+        window.show_people()
+        window.side.people.blocked_view.setCurrentIndex(window.side.people.blocked.index(0))
+        await asyncio.sleep(1.0)
+        window.grab().save(str(OUT / "console-people.png"))
+
+        api = RelayApi(app.relay_url, admin_key=app.supervisor.admin_key())  # type: ignore[union-attr]
+        for title, who in (
+            ("Friday jazz listening club", "Rosa Jazz"),
+            ("City council Q&A", "Mo Host"),
+        ):
+            await api.create_room(Identity.new(), who, title)
+        directory = app.show_directory()
+        await until(lambda: directory.model.rowCount() >= 3, 30)
+        await asyncio.sleep(0.5)
+        directory.grab().save(str(OUT / "console-directory.png"))
+        directory.close()
+
+        check = app.show_mic_check()
+        await until(lambda: check.status.text() != "", 30)
+        await asyncio.sleep(2.0)
+        check.grab().save(str(OUT / "console-mic-check.png"))
+        check.reject()
+    finally:
+        for session in people:
+            await session.close()
+        if app.window is not None:
+            app.window.close()
+            if app.window.pending_question is not None:
+                app.window.pending_question.yes.click()
+        await app.quit()
+    print("wrote", *sorted(p.name for p in OUT.glob("console-*.png")))
+
+
 def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setQuitOnLastWindowClosed(False)
@@ -223,6 +298,7 @@ def main() -> None:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.run_until_complete(scene())
+    loop.run_until_complete(app_scene())
     loop.close()
 
 

@@ -63,7 +63,11 @@ def test_issue_copy_revoke_and_the_code_no_longer_admits(qapp, aloop, tmp_path, 
             click(qtbot, desk.revoke)
             await until(lambda: row_text(desk, refunded).endswith("revoked"), what="revoked")
             assert open_dialogs(Question) == []
-            assert desk.status.text() == "Revoked 1 code; it admits nobody now."
+            # the row changes with the room's event; the line below it when the reply comes
+            await until(
+                lambda: desk.status.text() == "Revoked 1 code; it admits nobody now.",
+                what="the revoke's confirmation",
+            )
             assert desk.summary.text() == "$1.00 each  ·  4 of 100 issued  ·  0 used"
             assert window.header.tickets.text() == "🎟 4/100 tickets"
             assert not desk.revoke.isEnabled()  # the selected row is already revoked

@@ -28,6 +28,7 @@ from server.room import (
     PinLink,
     React,
     RemoveParticipant,
+    Report,
     RequestToSpeak,
     StartRecording,
     StopRecording,
@@ -235,6 +236,33 @@ def scenes(relay: RelayThread, browsers: Browsers, out: Path, folder: Path) -> N
     page = browsers.new_page(room.url)
     page.wait_for_selector("body[data-phase=card]")
     shoot(page, out, "card-ended")
+
+    # -- a host running the room from the browser ------------------------------------------------
+    hosted = open_room(relay, title="Ask me anything: audio engineering")
+    troll = hosted.join_bot("Troll Tom")
+    rita = hosted.join_bot("Rita Reporter")
+    hosted.join_bot("Liam Chen")
+    page = browsers.new_page(hosted.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    page.get_by_role("button", name="Share").click()
+    share = page.get_by_role("dialog", name="Share this room")
+    qr = share.get_by_role("img", name="QR code of the room link")
+    wait_until(lambda: qr.evaluate("img => img.complete && img.naturalWidth > 100"), what="QR")
+    shoot(page, out, "host-share")
+    page.keyboard.press("Escape")
+    rita.send(Report("Spam or scam: links in every message", troll.user_id))
+    page.get_by_role("heading", name="Reports (1 new)").wait_for()
+    page.locator(".reports").scroll_into_view_if_needed()
+    shoot(page, out, "host-reports")
+    inbox = page.get_by_role("list", name="Reports (1 new)")
+    inbox.get_by_role("button", name="Remove Troll Tom").click()
+    confirm = page.get_by_role("dialog", name="Remove from the room")
+    confirm.get_by_role("button", name="Remove from the room").click()
+    confirm.wait_for(state="hidden")
+    page.get_by_role("heading", name="Moderation log").click()
+    page.get_by_role("list", name="Moderation log").get_by_role("listitem").first.wait_for()
+    page.locator(".mod-log").scroll_into_view_if_needed()
+    shoot(page, out, "host-log")
 
 
 async def _cohost_link(base_url: str, room_id: str, host_token: str) -> str:

@@ -13,11 +13,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from playwright.sync_api import expect
 
 from console.tracks import ToneTrack
+from server.room import SetBroadcastMode
 from tests.web.roomkit import join_from_browser, open_room, page_until
 from tests.web.webrig import RelayThread
 
@@ -57,26 +57,30 @@ def hls_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayThread]
     running.close()
 
 
-async def set_broadcast(base_url: str, room_id: str, token: str, on: bool) -> None:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{base_url}/hls/{room_id}/broadcast",
-            json={"on": on},
-            headers={"Authorization": f"Bearer {token}"},
-        ) as response,
-    ):
-        assert response.status == 200, await response.text()
+NOTE = "This room is broadcast: listeners hear it a few seconds late."
 
 
 def test_in_broadcast_mode_a_browser_listener_hears_the_room_over_hls(
     hls_relay: RelayThread, browsers
 ) -> None:
+    """The host turns broadcast mode on (the room rules' command, as the console's toggle
+    sends it): a listener already in sees the note at once; one who opens the link after sees
+    it on the card, joins, hears the room over HLS, and the page says so."""
     room = open_room(hls_relay, title="Broadcast test")
     room.host_speaks(ToneTrack(440))
-    hls_relay.run(set_broadcast(hls_relay.base_url, room.room_id, room.made["host_token"], on=True))
+    early = browsers.new_page(room.url)
+    join_from_browser(early, "Wes Early")
+    expect(early.get_by_text("Listening over WebRTC")).to_be_visible(timeout=20_000)
+    expect(early.get_by_text(NOTE)).to_be_hidden()
+    room.host.send(SetBroadcastMode(True))
+    expect(early.get_by_text(NOTE)).to_be_visible(timeout=10_000)
+    expect(early.get_by_text("Listening over WebRTC")).to_be_visible()  # new listeners only
+
     page = browsers.new_page(room.url)
+    page.wait_for_selector("body[data-phase=card]")
+    expect(page.get_by_text("Broadcast: heard a few seconds late")).to_be_visible()
     join_from_browser(page, "Lena Listener")
+    expect(page.get_by_text(NOTE)).to_be_visible(timeout=10_000)
 
     expect(page.get_by_text(re.compile(r"^Listening over HLS"))).to_be_visible(timeout=20_000)
     assert page.evaluate("window.roomcast.listening") == "hls"
@@ -106,6 +110,19 @@ def test_in_broadcast_mode_a_browser_listener_hears_the_room_over_hls(
     host_tile = f'.stage-list li[data-user-id="{room.host.user_id}"]'
     page.wait_for_selector(f'{host_tile}[data-speaking="true"]', timeout=10_000)
 
+    # It heartbeats (p is 1 in a small room), and is counted once: joined and on HLS.
+    page_until(page, "window.roomcast.hlsHeartbeats >= 1", 10, "a heartbeat")
+    page_until(
+        page,
+        f"""async () => {{
+          const s = await (await fetch('/hls/{room.room_id}/state.json', {{cache: 'no-store'}})).json();
+          return s.listeners.hls === 1 && s.listeners.joined === 2 && s.listeners.total === 2;
+        }}""",
+        10,
+        "the relay to count the page's heartbeat once",
+    )
+    expect(page.locator(".badge.listener-count")).to_have_text("2 listeners")
+
 
 def test_past_the_webrtc_seats_a_listener_hears_hls(hls_relay: RelayThread, browsers) -> None:
     """One WebRTC seat per room here: the first listener takes it, the second gets HLS."""
@@ -123,3 +140,21 @@ def test_past_the_webrtc_seats_a_listener_hears_hls(hls_relay: RelayThread, brow
     page_until(
         second, "document.querySelector('audio.room-audio').currentTime > 1", 20, "HLS playback"
     )
+
+
+def test_a_browser_host_turns_broadcast_mode_on_and_off(hls_relay: RelayThread, browsers) -> None:
+    room = open_room(hls_relay, title="Page broadcast")
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    turn_on = page.get_by_role("button", name="Turn broadcast mode on")
+    expect(turn_on).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(NOTE)).to_be_hidden()
+    turn_on.click()
+    expect(page.get_by_text(NOTE)).to_be_visible(timeout=10_000)
+    turn_off = page.get_by_role("button", name="Turn broadcast mode off")
+    expect(turn_off).to_be_visible()
+    card_says = f"async () => (await (await fetch('/api/rooms/{room.room_id}')).json()).broadcast"
+    assert page_until(page, card_says, 5, "the card to say broadcast") is True
+    turn_off.click()
+    expect(page.get_by_text(NOTE)).to_be_hidden(timeout=10_000)
+    expect(page.get_by_role("button", name="Turn broadcast mode on")).to_be_visible()

@@ -29,7 +29,7 @@ COMPARED = (
     "room_id", "host_id", "host_name", "card", "state", "starts_at", "started_at", "ended_at",
     "ask_mode", "participants", "cohost_ids", "requests", "invites",
     "removed", "contacts", "pinned_links", "tickets", "recording", "reports", "limits",
-    "blocked", "request_cooldowns", "last_reaction_at",
+    "blocked", "request_cooldowns", "last_reaction_at", "locked", "broadcast",
 )  # fmt: skip
 
 
