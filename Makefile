@@ -12,10 +12,6 @@ PYTEST_ARGS ?=
 HLSJS_VERSION := 1.7.4
 WEB_VENDOR := server/web/vendor/hls.js.version
 ARGS ?=
-# hls.js plays rooms over HLS where a browser has no native HLS; fetched with npm into
-# server/web/vendor/ (installer/vendor-web.sh), served by the relay, never from a CDN.
-HLSJS_VERSION := 1.7.4
-WEB_VENDOR := server/web/vendor/hls.js.version
 
 .PHONY: run test bench lint system-run system-test venv clean help
 

@@ -72,6 +72,7 @@ from audio.recording_manifest import (
 from audio.recording_parts import first_of, join_parts, parts_of
 from audio.recording_recovery import needs_recovery, recover
 from audio.recording_repair import DamagedAudio, repair_damaged
+from audio.recording_strike import apply_strikes, record_export
 
 logger = logging.getLogger(__name__)
 
@@ -177,6 +178,7 @@ def export(
             if isinstance(exc, OSError | SinkWriteError | EncodeError):
                 raise ExportError(_write_failure(exc, out)) from exc
             raise
+    record_export(folder, out)  # a later strike marks it stale
     return replace(
         report,
         recovered=recovered,
@@ -211,6 +213,7 @@ def _export_parts(
         report = export(
             joined, out, format, channels, stems, progress, cancel, encoder=encoder, verify=verify
         )
+    record_export(first, out)
     return replace(report, parts=len(parts))
 
 
@@ -251,6 +254,10 @@ def _open_recording(folder: Path) -> tuple[Manifest, bool]:
                 manifest = load_manifest(folder)
     except (RecordingFolderError, OSError) as exc:
         raise ExportError(str(exc)) from exc
+    try:
+        apply_strikes(folder, manifest)  # whatever the ledger strikes is silence before export
+    except (RecordingFolderError, OSError, RuntimeError) as exc:
+        raise ExportError(f"{folder}: a strike could not be applied ({exc}).") from exc
     if manifest.ledger_lost:
         raise ExportError(
             f"{folder} cannot be exported: its consent ledger could not be established "

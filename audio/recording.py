@@ -63,11 +63,13 @@ from audio.recording_manifest import (
     TRACKS_DIR,
     Manifest,
     RecordingState,
+    StrikeEntry,
     TrackEntry,
     iso_utc,
     save_manifest,
     track_file_name,
 )
+from audio.recording_strike import append_strike, apply_strikes
 from audio.voice_gate import VoiceGate
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,19 @@ Int16Array = npt.NDArray[np.int16]
 SinkFactory = Callable[[Path, int], TrackSink]
 
 _SILENCE_CHUNK_FRAMES = 48_000 * 10
+STRIKE_AFTER_TICKS = 25
+"""A strike also silences the half second after it: a voice captured before the request may still
+be on its way to the relay (network, jitter buffer) when the writer learns of it."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrikeCommand:
+    user_id: str
+    by: str
+    span: str
+    at: float  # wall clock of the request
+    seconds: float  # how far back from the latest tick handed over
+    last_index: int | None  # the latest tick handed over when the strike came
 
 
 class _FolderTaken(Exception):
@@ -143,7 +158,7 @@ class RecordingWriter:
         self._sink_factory = sink_factory
         self._first_tick = first_tick
         self._queue: queue.Queue[_Tick] = queue.Queue(maxsize=max_queue_ticks)
-        self._controls: deque[JournalCommand] = deque()
+        self._controls: deque[JournalCommand | StrikeCommand] = deque()
         self._stopping = threading.Event()
         self._closed = threading.Event()
         self._manifest = Manifest(
@@ -167,6 +182,8 @@ class RecordingWriter:
         self._pending_ticks = 0
         self._journal = Journal(self._manifest, self.tick_s)
         self._ledger_written = 0  # lines of the ledger already in its own file
+        self._struck_until: dict[str, int] = {}  # per person: ticks before this are struck
+        self._waiting_strikes: list[StrikeCommand] = []  # until their tick reaches the writer
         self._silence = np.zeros(self.tick_frames, dtype=np.float32)
         self._thread = threading.Thread(
             target=self._run, name=f"recording:{self.folder.name}", daemon=True
@@ -237,6 +254,14 @@ class RecordingWriter:
     def set_consent_ledger(self, entries: Iterable[LedgerEntry]) -> None:
         """Replace the manifest's consent ledger (every answer, in order)."""
         self._controls.append(LedgerCommand.of(entries))
+
+    def strike(self, user_id: str, seconds: float, *, by: str, span: str, at: float) -> None:
+        """Strike the last `seconds` of `user_id`'s voice (up to the latest tick handed over, and
+        STRIKE_AFTER_TICKS past it) from the take. The writer thread appends it to the ledger
+        file (fsynced) at once, silences what it still holds in memory and every later block of
+        the span, and silences what is already on disk when the take's files are finished
+        (audio/recording_strike.py)."""
+        self._controls.append(StrikeCommand(user_id, by, span, at, seconds, self._last_index))
 
     def stop(self) -> None:
         """Finish the files and the manifest on the writer thread; returns at once."""
@@ -324,6 +349,12 @@ class RecordingWriter:
         for user_id in tick.speakers:
             if user_id not in self._tracks:
                 self._open_track(user_id, relative)
+        struck = [
+            row for user_id, row in rows.items() if relative < self._struck_until.get(user_id, -1)
+        ]
+        if struck:
+            tick.blocks = tick.blocks.copy()
+            tick.blocks[struck] = 0.0
         for user_id, origin in tick.gaps:
             gapped = self._tracks.get(user_id)
             if gapped is not None:
@@ -401,12 +432,72 @@ class RecordingWriter:
     def _apply_controls(self) -> None:
         changed = False
         while self._controls:
-            self._journal.apply(self._controls.popleft())
+            command = self._controls.popleft()
+            if isinstance(command, StrikeCommand):
+                self._waiting_strikes.append(command)
+            else:
+                self._journal.apply(command)
             changed = True
         self._append_ledger()
+        struck = self._apply_strikes(all_of_them=self._stopping.is_set() and self._queue.empty())
         placed = self._journal.place_markers(self._origin, self._last_tick_seen)
-        if changed or placed:
+        if changed or placed or struck:
             self._save(state="recording")
+
+    def _apply_strikes(self, all_of_them: bool) -> bool:
+        """Strikes whose latest tick the writer has taken (every one, at the finish)."""
+        seen = self._last_tick_seen
+        ready = [
+            c
+            for c in self._waiting_strikes
+            if all_of_them or c.last_index is None or (seen is not None and c.last_index <= seen)
+        ]
+        for command in ready:
+            self._waiting_strikes.remove(command)
+            self._strike(command)
+        return bool(ready)
+
+    def _strike(self, command: StrikeCommand) -> None:
+        """Into the ledger file first (fsynced), then the manifest; what is still in memory is
+        silenced now, later blocks of the span as they come, the files on disk at the finish."""
+        if not self._owns_folder:
+            return
+        if self._origin is None or command.last_index is None:
+            end = self._next
+        else:
+            end = max(0, command.last_index - self._origin + 1)
+        want = int(np.ceil(command.seconds / self.tick_s - 1e-9))
+        start = max(0, end - want)
+        stop = end + STRIKE_AFTER_TICKS
+        manifest = self._manifest
+        entry = StrikeEntry(
+            command.user_id,
+            manifest.name_of(command.user_id),
+            command.by,
+            manifest.name_of(command.by),
+            iso_utc(command.at),
+            command.span,
+            start,
+            stop,
+            round(start * self.tick_s, 3),
+            round(stop * self.tick_s, 3),
+            reaches_back_s=round(max(0, want - end) * self.tick_s, 3),
+        )
+        try:
+            append_strike(self.folder, entry)
+        except OSError as exc:
+            raise SinkWriteError(self.folder / LEDGER_NAME, exc) from exc
+        manifest.strikes.append(entry)
+        self._struck_until[command.user_id] = max(stop, self._struck_until.get(command.user_id, -1))
+        track = self._tracks.get(command.user_id)
+        if track is not None:
+            first_pending = self._next - len(track.pending)
+            for index in range(len(track.pending)):
+                if start <= first_pending + index < stop:
+                    track.pending[index] = self._silence
+        logger.info(
+            "%s: %s's voice struck, ticks %d-%d", self.folder.name, entry.display_name, start, stop
+        )
 
     def _append_ledger(self) -> None:
         """New answers go to the append-only ledger file (fsynced) before the manifest: a
@@ -448,6 +539,19 @@ class RecordingWriter:
         for sink in self._sinks():
             sink.close()
         self._manifest.stopped_at = iso_utc(self._now())
+        if self._manifest.strikes:
+            # The files are whole now: the struck spans on disk become silence, the mix is
+            # rendered again. A crash before the save below leaves the state "recording", and
+            # recovery applies the ledger's strikes again.
+            self._save(state="recording")
+            try:
+                apply_strikes(self.folder, self._manifest, save=False, now=self._now())
+                for track in self._tracks.values():  # measured again on what is left
+                    track.talk_ticks = round(track.entry.talk_time_s / self.tick_s)
+            except (OSError, RuntimeError) as exc:
+                raise SinkWriteError(
+                    self.folder, exc if isinstance(exc, OSError) else None
+                ) from exc
         self._save(state="stopped")
 
     def _fail(self, failure: RecordingFailure) -> None:

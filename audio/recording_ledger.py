@@ -15,10 +15,13 @@ import os
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from audio.recording_manifest import ConsentLine, fsync_directory
 
 LEDGER_NAME = "consent-ledger.jsonl"
+STRUCK = "struck"
+"""The `answer` of a ledger line that records a strike (audio/recording_strike.py)."""
 
 
 class LedgerUnreadable(Exception):
@@ -27,7 +30,13 @@ class LedgerUnreadable(Exception):
 
 def append_ledger(folder: Path, lines: Iterable[ConsentLine]) -> int:
     """Append `lines` and fsync; returns how many were written."""
-    data = "".join(json.dumps(asdict(line), ensure_ascii=False) + "\n" for line in lines)
+    return append_records(folder, (asdict(line) for line in lines))
+
+
+def append_records(folder: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Append one JSON line per record (a consent answer, or a strike: `answer` "struck") and
+    fsync; returns how many were written."""
+    data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
     if not data:
         return 0
     path = folder / LEDGER_NAME
@@ -62,6 +71,8 @@ def read_ledger(folder: Path) -> tuple[list[ConsentLine], str]:
             continue
         try:
             data = json.loads(chunk.decode("utf-8"))
+            if data["answer"] == STRUCK:
+                continue  # a strike, not an answer: audio/recording_strike.read_strikes
             lines.append(
                 ConsentLine(
                     str(data["user_id"]),

@@ -70,6 +70,38 @@ class ConsentLine:
 
 
 @dataclass
+class StrikeEntry:
+    """A span of one person's voice struck from the take at their (or a host's) request, in this
+    folder's sample clock: ticks [from_tick, to_tick) of their track are silence and the mix is
+    rendered without it (`applied`). `reaches_back_s`: how much of the span lies before this
+    folder's tick 0, in the take's earlier parts (audio/recording_parts.py)."""
+
+    user_id: str
+    display_name: str
+    by: str
+    by_name: str
+    at: str  # wall clock, ISO 8601 UTC
+    span: str  # what was chosen: last_minute, last_5_minutes, last_15_minutes, since_joined
+    from_tick: int
+    to_tick: int
+    from_s: float
+    to_s: float
+    reaches_back_s: float = 0.0
+    applied: bool = False
+
+
+@dataclass
+class ExportRecord:
+    """An export of this recording: `path` relative to the folder when inside it. `stale`: a
+    strike came after it, so it still holds what was struck."""
+
+    path: str
+    made_at: str
+    stale: bool = False
+    stale_since: str | None = None
+
+
+@dataclass
 class AuditLine:
     at: str
     action: str
@@ -110,11 +142,17 @@ class Manifest:
     """The consent ledger could not be established (manifest and ledger file both damaged or
     gone): nobody can tell who agreed to be recorded, so export refuses it."""
     audit: list[AuditLine] = field(default_factory=list)
+    strikes: list[StrikeEntry] = field(default_factory=list)
+    exports: list[ExportRecord] = field(default_factory=list)
     format: str = MANIFEST_FORMAT
     version: int = MANIFEST_VERSION
 
     def track_of(self, user_id: str) -> TrackEntry | None:
         return next((t for t in self.tracks if t.user_id == user_id), None)
+
+    @property
+    def stale_exports(self) -> list[ExportRecord]:
+        return [e for e in self.exports if e.stale]
 
     def name_of(self, user_id: str) -> str:
         return self.participants.get(user_id) or user_id
@@ -135,7 +173,7 @@ class Manifest:
             k: v
             for k, v in data.items()
             if k in cls.__dataclass_fields__
-            and k not in ("tracks", "markers", "consent_ledger", "audit")
+            and k not in ("tracks", "markers", "consent_ledger", "audit", "strikes", "exports")
         }
         manifest = cls(**plain)
         track_fields = TrackEntry.__dataclass_fields__
@@ -146,6 +184,8 @@ class Manifest:
         manifest.markers = [MarkerEntry(**m) for m in data.get("markers", [])]
         manifest.consent_ledger = [ConsentLine(**c) for c in data.get("consent_ledger", [])]
         manifest.audit = [AuditLine(**a) for a in data.get("audit", [])]
+        manifest.strikes = [StrikeEntry(**a) for a in data.get("strikes", [])]
+        manifest.exports = [ExportRecord(**a) for a in data.get("exports", [])]
         return manifest
 
 

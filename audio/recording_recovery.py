@@ -220,6 +220,10 @@ def _repair(folder: Path, manifest: Manifest, rebuilt: bool, now: float) -> Reco
     )
     manifest.audit.append(AuditLine(iso_utc(now), "recovered", detail=detail))
     save_manifest(folder, manifest)
+    # The ledger is the source of truth for strikes: any the crash left unapplied is applied now.
+    from audio.recording_strike import apply_strikes
+
+    apply_strikes(folder, manifest, now=now)
     message = f"Recovered {folder.name}: {clock_text(target / rate)} in {len(frames)} file(s)" + (
         f"; could not read {', '.join(lost)}" if lost else ""
     )

@@ -141,26 +141,16 @@ def ffmpeg_two_pass(mix: Path, out: Path, bitrate_kbps: int, codec: str) -> None
         f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
         f":offset={measured['target_offset']}:linear=true,aresample={RATE_HZ}"
     )
+    ffmpeg_filter(mix, out, second, "-c:a", codec, "-b:a", f"{bitrate_kbps}k")
+
+
+def ffmpeg_filter(source: Path, out: Path, chain: str, *encode: str) -> None:
+    """ffmpeg: `source` through the filter `chain`, encoded with the `encode` options."""
     subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-i",
-            str(mix),
-            "-af",
-            second,
-            "-c:a",
-            codec,
-            "-b:a",
-            f"{bitrate_kbps}k",
-            str(out),
-        ],
+        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
+         "-af", chain, *encode, str(out)],
         check=True,
-    )
+    )  # fmt: skip
 
 
 def ebur128(path: Path) -> tuple[float, float]:
@@ -192,26 +182,8 @@ def ffmpeg_stems(recording: Path, out_stem: Path, gain_db: float) -> list[Path]:
     stems: list[Path] = []
     for track in sorted((recording / "tracks").glob("*.flac")):
         stem = out_stem.with_name(f"{out_stem.stem}-{track.stem}.flac")
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-i",
-                str(track),
-                "-af",
-                f"volume={gain_db:.2f}dB,alimiter=limit=0.89:level=false",
-                "-c:a",
-                "flac",
-                "-sample_fmt",
-                "s16",
-                str(stem),
-            ],
-            check=True,
-        )
+        chain = f"volume={gain_db:.2f}dB,alimiter=limit=0.89:level=false"
+        ffmpeg_filter(track, stem, chain, "-c:a", "flac", "-sample_fmt", "s16")
         stems.append(stem)
     return stems
 

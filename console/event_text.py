@@ -39,6 +39,7 @@ from server.room import (
     RoomRescheduled,
     RoomStarted,
     SpeakRequested,
+    StruckFromRecord,
     TicketRevoked,
     Unblocked,
     UnmuteAsked,
@@ -54,6 +55,26 @@ _ROLE_WORDS = {
 
 # Events that say nothing a moderator reviews later (they have their own panels).
 QUIET = (Reacted, ParticipantJoined, ParticipantLeft)
+
+
+def struck_what(span: str, whose: str | None = None) -> str:
+    """What a strike removes, in words: "Your last minute" (whose None), "Sam’s last 5 minutes",
+    "their voice since joining"."""
+    owner = whose or "Your"
+    match span:
+        case "last_minute":
+            return f"{owner} last minute"
+        case "last_5_minutes":
+            return f"{owner} last 5 minutes"
+        case "last_15_minutes":
+            return f"{owner} last 15 minutes"
+    return f"{owner} voice since joining"
+
+
+def struck_sentence(span: str, whose: str | None = None) -> str:
+    """The plain confirmation once the relay has done it."""
+    verb = "were" if span in ("last_5_minutes", "last_15_minutes") else "was"
+    return f"{struck_what(span, whose)} {verb} removed from the recording."
 
 
 def describe(event: object, room: Room, known: Mapping[str, str] | None = None) -> str | None:
@@ -141,4 +162,8 @@ def describe(event: object, room: Room, known: Mapping[str, str] | None = None) 
             return f"{actor} {'agreed to' if granted else 'declined'} being recorded"
         case MarkerAdded(label=label):
             return f"{actor} added a marker: {label}"
+        case StruckFromRecord(user_id=uid, span=span):
+            if uid == getattr(event, "actor", None):
+                return f"{actor} struck {struck_what(span, 'their').lower()} from the recording"
+            return f"{actor} struck {struck_what(span, who(uid) + '’s')} from the recording"
     return None

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from server.room import (
     REACTIONS,
+    STRIKE_SPANS,
     AddContact,
     AddMarker,
     ApproveRequest,
@@ -49,6 +50,8 @@ from server.room import (
     StartRecording,
     StartRoom,
     StopRecording,
+    StrikeFromRecord,
+    StruckFromRecord,
     Unblock,
     Unmute,
     Unmuted,
@@ -58,6 +61,7 @@ from server.room import (
 
 __all__ = [
     "REACTIONS",
+    "STRIKE_SPANS",
     "AddContact",
     "AddMarker",
     "ApproveRequest",
@@ -96,6 +100,8 @@ __all__ = [
     "StartRecording",
     "StartRoom",
     "StopRecording",
+    "StrikeFromRecord",
+    "StruckFromRecord",
     "Unblock",
     "Unmute",
     "Unmuted",

@@ -22,8 +22,10 @@ run_packages=(
 # What the suite adds: a virtual screen, speech fixtures, ffprobe/ffmpeg for
 # exported files, the browser the web-client tests drive, nginx as the HLS edge
 # (tests/hls; started by the tests themselves, never as a system service), and zbarimg to
-# read back the QR code the page shows.
-test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx zbar-tools)
+# read back the QR code the page shows; a window manager, a tray and xdotool for the console's
+# journeys on a real desktop (tests/ui/desktop.py).
+test_packages=(xvfb xauth espeak-ng sox ffmpeg chromium desktop-file-utils nginx zbar-tools
+  openbox trayer xdotool wmctrl x11-utils)
 
 packages=("${run_packages[@]}")
 case "$purpose" in

@@ -1,6 +1,6 @@
 """The relay's HTTP interface: health, the room directory, room cards, creation.
 
-    GET  /healthz               {"ok": true, ...}
+    GET  /healthz               {"ok": true, "hls": bool (streams HLS: broadcast mode), ...}
     POST /api/rooms             create → {room_id, host_id, host_token, join_url, host_url, room}
     GET  /api/rooms             live and scheduled rooms (cards), a page at a time:
                                 ?limit=N (default 50, at most 200) &cursor=C (from next_cursor)
@@ -149,10 +149,13 @@ def routes(hub_key: Any, config_key: Any, rights_key: Any) -> list[web.AbstractR
                     "live_rooms": hub.live_room_count,
                     "problem": problem,
                     "store": store,
+                    "hls": hub.hls_enabled,
                 },
                 status=503,
             )
-        return web.json_response({"ok": True, "live_rooms": hub.live_room_count, "store": store})
+        return web.json_response(
+            {"ok": True, "live_rooms": hub.live_room_count, "store": store, "hls": hub.hls_enabled}
+        )
 
     async def create_room(request: web.Request) -> web.Response:
         hub: Hub = request.app[hub_key]

@@ -41,6 +41,7 @@ from server.room import (
     Room,
     RoomLocked,
     SpeakRequested,
+    StruckFromRecord,
     TicketingCleared,
     TicketingSet,
     TicketIssued,
@@ -54,7 +55,7 @@ STAGE_NEUTRAL: tuple[type, ...] = (
     Reacted, LinkPinned, LinkUnpinned, ReportFiled, SpeakRequested, RequestWithdrawn,
     RequestDeclined, InviteSent, InviteDeclined, InviteExpired, MarkerAdded, ContactAdded,
     ContactRemoved, TicketIssued, TicketingSet, TicketingCleared, CardEdited, AskModeChanged,
-    RoomLocked, BroadcastModeSet,
+    RoomLocked, BroadcastModeSet, StruckFromRecord,
 )  # fmt: skip
 
 

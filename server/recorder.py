@@ -34,6 +34,7 @@ from server.room import (
     Room,
     RoomCancelled,
     RoomEnded,
+    StruckFromRecord,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class RecordingPort(Protocol):
         self, participants: Mapping[str, str], ledger: Sequence[object]
     ) -> None: ...
     def add_marker(self, label: str, actor: str) -> None: ...
+    def strike(self, user_id: str, seconds: float, by: str, span: str, at: float) -> None: ...
     def stop_recording(self) -> None: ...
 
 
@@ -93,6 +95,12 @@ class RoomRecorders:
             elif isinstance(event, MarkerAdded):
                 if room.room_id in self.takes and media is not None:
                     media.add_marker(event.label, event.actor)
+            elif isinstance(event, StruckFromRecord):
+                # The writer measures the span back from the latest tick it was handed, so the
+                # milliseconds between the rules' `now` and the worker's receipt add to it.
+                seconds = max(0.0, time.time() - event.since)
+                if room.room_id in self.takes and media is not None:
+                    media.strike(event.user_id, seconds, event.actor, event.span, event.at)
             elif isinstance(event, (ConsentAnswered, RoleChanged, ParticipantJoined)):
                 self._describe(room, media)
 

@@ -105,6 +105,7 @@ class ConsoleApp(QObject):
         self._device_error_shown = ""
         self._quitting = False
         self.instance = SingleInstance(data_dir, self)
+        self.relay_hls = False  # the relay streams HLS (its /healthz says), so broadcasts work
         self.handed_over = False  # another console on this data folder took our launch
         self._retention_timer = QTimer(self)
         self._retention_timer.setInterval(RETENTION_EVERY_MS)
@@ -163,6 +164,7 @@ class ConsoleApp(QObject):
             return self.start_dialog
         first_start = self.settings.display_name == settings_store.Settings().display_name
         dialog = StartDialog(self.book.rooms(), ask_name=first_start)
+        dialog.form.broadcast.setVisible(self.relay_hls)
         dialog.nameChosen.connect(self._name_chosen)
         dialog.chosen.connect(lambda choice: spawn(self._chosen(choice), self._start_failed))
         dialog.cancelled.connect(self._start_cancelled)
@@ -234,7 +236,7 @@ class ConsoleApp(QObject):
 
     async def _relay(self) -> str:
         if self.relay_url:
-            await RelayApi(self.relay_url).health()
+            self._relay_ready(await RelayApi(self.relay_url).health())
             self._status(f"Using the relay at {self.relay_url}.")
             return self.relay_url
         self.supervisor = RelaySupervisor(
@@ -246,7 +248,15 @@ class ConsoleApp(QObject):
         )
         url = await self.supervisor.start()
         self.relay_url = url
+        self._relay_ready(await RelayApi(url).health())
         return url
+
+    def _relay_ready(self, health: dict[str, Any]) -> None:
+        """What the relay can do decides what the start dialog offers: broadcast mode only on
+        a relay that streams HLS (the embedded one does not), never an option that is refused."""
+        self.relay_hls = bool(health.get("hls"))
+        if self.start_dialog is not None:
+            self.start_dialog.form.broadcast.setVisible(self.relay_hls)
 
     def _admin_key(self) -> str | None:
         """The key that lets this console create rooms: its own relay's, or for a relay

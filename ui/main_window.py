@@ -25,7 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.room_view import EndRoom, Room, RoomState, SetBroadcastMode
+from console.event_text import struck_sentence
+from console.room_view import (
+    EndRoom,
+    Room,
+    RoomState,
+    SetBroadcastMode,
+    StruckFromRecord,
+    name_of,
+)
 from ui.dialogs import Question, open_again
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
@@ -140,6 +148,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Connected to the relay.")
 
         controller.roomChanged.connect(self.sync_room)
+        controller.eventArrived.connect(self._after_event)
         controller.speakingChanged.connect(self.stage_model.set_speaking)
         controller.error.connect(self.banner.show_message)
         self.side.reportArrived.connect(lambda text: self.banner.show_message(text, hold_s=30))
@@ -192,6 +201,18 @@ class MainWindow(QMainWindow):
         self.requests.refresh()
         self.audience.refresh()
         self.setWindowTitle(f"{room.card.title} — Roomcast")
+
+    def _after_event(self, _seq: int, event: object, room: Room) -> None:
+        """A strike from the record: the person struck and the host (and whoever asked) are
+        told in plain words."""
+        if not isinstance(event, StruckFromRecord):
+            return
+        me = self.controller.me
+        if event.user_id == me:
+            self.recording_bar.show_struck(struck_sentence(event.span))
+        elif me in (room.host_id, event.actor):
+            whose = name_of(room, event.user_id, self.controller.names) + "’s"
+            self.recording_bar.show_struck(struck_sentence(event.span, whose))
 
     def display_tick(self) -> None:
         elapsed_s = self._elapsed.restart() / 1000.0

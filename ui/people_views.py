@@ -26,6 +26,7 @@ from console.room_view import (
     RemoveContact,
     RemoveParticipant,
     Report,
+    StrikeFromRecord,
 )
 from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE, PeopleListView
@@ -34,6 +35,7 @@ from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import AudienceModel, RequestModel
 from ui.stage_view import confirm_remove
+from ui.strike_dialog import ask_to_strike
 
 APPROVE_NEXT_KEY = "Ctrl+Return"
 
@@ -139,6 +141,7 @@ class AudiencePanel(QWidget):
         self.controller = controller
         self.model = model
         self.pending_question: Question | None = None
+        self.strike_question: Question | None = None
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -227,7 +230,13 @@ class AudiencePanel(QWidget):
         uid = str(index.data(KEY_ROLE))
         buttons = (self.invite, self.cohost, self.remove, self.block, self.report)
         self.context_menu = person_menu(self, self.controller, uid, buttons)
+        # Someone who spoke earlier in this take and is back in the audience.
+        if self.controller.allowed(StrikeFromRecord(uid, "last_minute")):
+            self.context_menu.addAction("Strike from the record…", lambda: self._strike(uid))
         self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _strike(self, user_id: str) -> None:
+        self.strike_question = ask_to_strike(self, self.controller, user_id, self.strike_question)
 
     def _invite(self) -> None:
         uid = self.selected_user()

@@ -31,12 +31,14 @@ from console.room_view import (
     SetConsent,
     StartRecording,
     StopRecording,
+    StrikeFromRecord,
     name_of,
 )
 from ui.dialogs import Question, open_again
 from ui.plain import plain_label
 from ui.room_controller import RoomController
 from ui.room_models import clock_text
+from ui.strike_dialog import ask_to_strike
 
 MARKER_KEY = "Ctrl+M"
 
@@ -95,6 +97,14 @@ class RecordingBar(QWidget):
         self.left_out.setWordWrap(True)
         self.my_consent = QPushButton("", self)
         self.my_consent.clicked.connect(self._change_my_answer)
+        self.strike_mine = QPushButton("Strike my voice…", self)
+        self.strike_mine.setToolTip(
+            "Remove the last minute (or more) of your own voice from the recording"
+        )
+        self.strike_mine.clicked.connect(self.ask_to_strike_mine)
+        self.strike_question: Question | None = None
+        self.struck_note = plain_label("", self)  # "Your last minute was removed …"
+        self.struck_note.setWordWrap(True)
         self.marker_label = QLineEdit(self)
         self.marker_label.setPlaceholderText("Marker label (optional)")
         self.marker_label.setMaxLength(80)
@@ -115,7 +125,15 @@ class RecordingBar(QWidget):
         row.addWidget(self.left_out, 4)  # most of the room when shown ...
         row.addWidget(self.last_take, 4)
         row.addStretch(1)  # ... and the buttons stay packed at both ends when not
-        for widget in (self.my_consent, self.marker_label, self.marker, self.export, self.library):
+        row.addWidget(self.struck_note, 2)
+        for widget in (
+            self.my_consent,
+            self.strike_mine,
+            self.marker_label,
+            self.marker,
+            self.export,
+            self.library,
+        ):
             row.addWidget(widget)
         self.marker_label.setFixedWidth(190)
 
@@ -173,6 +191,12 @@ class RecordingBar(QWidget):
             self.last_take.setText(f"Last recording: take {recording.take}, {length}")
         self.export.setVisible(stopped and is_host)
         self.library.setVisible(is_host)
+        self.strike_mine.setVisible(
+            active and me is not None and controller.allowed(StrikeFromRecord(me, "last_minute"))
+        )
+        if not active:
+            self.struck_note.setText("")
+        self.struck_note.setVisible(active and bool(self.struck_note.text()))
         mine = recording.consents.get(me) if active and recording and me else None
         started_by_me = recording is not None and recording.started_by == me
         self.my_consent.setVisible(mine is not None and not started_by_me)
@@ -246,6 +270,21 @@ class RecordingBar(QWidget):
         self.marker_label.clear()
         at = clock_text(time.time() - self._started_at) if self._started_at else ""
         self.notice.emit(f"Marker “{label}” added at {at}." if at else f"Marker “{label}” added.")
+
+    # -- strike from the record -------------------------------------------------------------------
+
+    def ask_to_strike_mine(self) -> None:
+        me = self.controller.me
+        if me is not None:
+            self.strike_question = ask_to_strike(
+                self.window(), self.controller, me, self.strike_question
+            )
+
+    def show_struck(self, text: str) -> None:
+        """The relay struck it: say so plainly, until the take stops."""
+        self.struck_note.setText(text)
+        self.struck_note.setVisible(True)
+        self.notice.emit(text)
 
     # -- the console user's own consent -----------------------------------------------------------
 

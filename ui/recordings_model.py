@@ -87,10 +87,16 @@ class RecordingRow:
     tick_s: float = 0.02
     ledger_lost: bool = False  # the consent ledger could not be established: no export
     parts: int = 1  # a take that went on after a crash in <folder>-part2, …: listed as one
+    struck: tuple[str, ...] = ()  # spans struck from the record at someone's request (keys)
+    stale_exports: int = 0  # exports made before a strike: they still hold what was struck
 
     @property
     def key(self) -> str:
         return self.folder.name
+
+    @property
+    def strikes(self) -> int:
+        return len(self.struck)
 
     @property
     def busy(self) -> bool:
@@ -115,7 +121,16 @@ class RecordingRow:
     def state_text(self) -> str:
         text = STATE_WORDS.get(self.state, self.state)
         text += " · recovered after a crash" if self.recovered else ""
-        return text + (f" · {self.parts} parts" if self.parts > 1 else "")
+        text += f" · {self.parts} parts" if self.parts > 1 else ""
+        if self.strikes:
+            text += f" · {self.strikes} span{'s' if self.strikes > 1 else ''} struck"
+        if self.stale_exports:
+            many = self.stale_exports > 1
+            text += (
+                f" · {self.stale_exports} export{'s' if many else ''} out of date "
+                "(made before a strike; export again)"
+            )
+        return text
 
 
 def _size(folder: Path) -> int:
@@ -176,6 +191,8 @@ def read_row(folder: Path) -> RecordingRow:
         dropped_ticks=manifest.dropped_ticks,
         tick_s=manifest.tick_frames / max(1, manifest.sample_rate_hz),
         ledger_lost=manifest.ledger_lost,
+        struck=tuple(f"{s.user_id}@{s.at}" for s in manifest.strikes),
+        stale_exports=len(manifest.stale_exports),
     )
 
 
@@ -211,6 +228,9 @@ def read_take(folder: Path) -> RecordingRow:
         dropped_ticks=sum(part.dropped_ticks for part in rows),
         ledger_lost=any(part.ledger_lost for part in rows),
         parts=len(rows),
+        # A span carried into an earlier part is the same strike (same person, same moment).
+        struck=tuple(dict.fromkeys(key for part in rows for key in part.struck)),
+        stale_exports=sum(part.stale_exports for part in rows),
     )
 
 

@@ -41,6 +41,7 @@ from console.room_view import (
     RemoveCohost,
     RemoveParticipant,
     Role,
+    StrikeFromRecord,
 )
 from ui import theme
 from ui.dialogs import Question, open_again
@@ -58,6 +59,7 @@ from ui.room_models import (
     RowLook,
     StageModel,
 )
+from ui.strike_dialog import ask_to_strike
 
 ROW_HEIGHT = 56
 AVATAR = 38
@@ -343,6 +345,9 @@ class StagePanel(QWidget):
         self.cohost = QPushButton("Make co-host", self)
         self.remove = QPushButton("Remove", self)
         self.block = QPushButton("Block", self)
+        self.strike = QPushButton("Strike from the record…", self)
+        self.strike.setToolTip("Remove the recent span of their voice from the recording")
+        self.strike_question: Question | None = None
         self.mute_all.setToolTip("Mute everyone on stage; each can unmute themself")
         self.mute.setToolTip("Mute this speaker; they can unmute themself")
         self.to_audience.setToolTip("Move them off the stage to listen")
@@ -350,7 +355,7 @@ class StagePanel(QWidget):
         self.remove.setToolTip("Remove them from this room (asks first)")
         self.block.setToolTip("Remove them and bar them from all your rooms (asks first)")
         self.block.setObjectName("destructive")
-        for button in (self.mute, self.to_audience, self.cohost, self.remove, self.block):
+        for button in self._person_buttons():
             actions.addWidget(button)
         actions.addStretch(1)
         layout.addLayout(actions)
@@ -362,6 +367,7 @@ class StagePanel(QWidget):
         self.cohost.clicked.connect(self._toggle_cohost)
         self.remove.clicked.connect(lambda: self._confirm_remove(block=False))
         self.block.clicked.connect(lambda: self._confirm_remove(block=True))
+        self.strike.clicked.connect(self._strike)
         self.mute_all.clicked.connect(lambda: controller.submit(MuteAll(), "mute everyone"))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -370,6 +376,9 @@ class StagePanel(QWidget):
         model.rowsInserted.connect(lambda *_: self.refresh_actions())
         model.rowsRemoved.connect(lambda *_: self.refresh_actions())
         self.refresh_actions()
+
+    def _person_buttons(self) -> tuple[QPushButton, ...]:
+        return (self.mute, self.to_audience, self.cohost, self.strike, self.remove, self.block)
 
     def selected_user(self) -> str | None:
         indexes = self.view.selectionModel().selectedIndexes()
@@ -390,9 +399,14 @@ class StagePanel(QWidget):
         self.title.setText(f"Stage  ({self.model.rowCount()}/13)")
         self.mute_all.setEnabled(c.allowed(MuteAll()))
         if room is None or uid is None:
-            for button in (self.mute, self.to_audience, self.cohost, self.remove, self.block):
+            for button in self._person_buttons():
                 button.setEnabled(False)
+            self.strike.setVisible(room is not None and room.is_recording)
             return
+        # Strike from the record: only while recording, for whoever the host may act on
+        # (their own voice is struck from the recording bar).
+        self.strike.setVisible(room.is_recording)
+        self.strike.setEnabled(uid != c.me and c.allowed(StrikeFromRecord(uid, "last_minute")))
         self.mute.setEnabled(c.allowed(Mute(uid)))
         self.to_audience.setEnabled(c.allowed(MoveToAudience(uid)))
         is_cohost = room.role_of(uid) is Role.COHOST
@@ -409,7 +423,7 @@ class StagePanel(QWidget):
             return
         self.view.setCurrentIndex(index)
         uid = str(index.data(KEY_ROLE))
-        buttons = (self.mute, self.to_audience, self.cohost, self.remove, self.block)
+        buttons = tuple(b for b in self._person_buttons() if not b.isHidden())
         self.context_menu = person_menu(self, self.controller, uid, buttons)
         self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
 
@@ -426,6 +440,11 @@ class StagePanel(QWidget):
             self.controller.submit(RemoveCohost(uid), "remove the co-host")
         else:
             self.controller.submit(InviteToCohost(uid), "invite them to co-host")
+
+    def _strike(self) -> None:
+        uid = self.selected_user()
+        if uid is not None:
+            self.strike_question = ask_to_strike(self, self.controller, uid, self.strike_question)
 
     def _confirm_remove(self, block: bool) -> None:
         uid, room = self.selected_user(), self.controller.room

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from server.media.worker_protocol import (
     StartRecording,
     StatsRequest,
     StopRecording,
+    StrikeRecording,
     WorkerReady,
     WorkerStats,
     decode_message,
@@ -453,6 +454,8 @@ class _Recording:
     participants: dict[str, str] = field(default_factory=dict)
     ledger: tuple[Any, ...] = ()
     part: int = 1
+    waiting_strikes: list[tuple[StrikeRecording, float]] = field(default_factory=list)
+    """Strikes that came while no worker was up to write the take (perf_counter when queued)."""
 
 
 class RoomMediaProxy:
@@ -589,6 +592,15 @@ class RoomMediaProxy:
         if self.recording is not None and self.home is not None:
             self.pool.send(self.home, AddMarker(self.room_id, label, actor))
 
+    def strike(self, user_id: str, seconds: float, by: str, span: str, at: float) -> None:
+        if self.recording is None:
+            return
+        message = StrikeRecording(self.room_id, user_id, seconds, by, span, at)
+        if self.home is None:  # the next home's writer gets it, reaching back as much further
+            self.recording.waiting_strikes.append((message, time.perf_counter()))
+            return
+        self.pool.send(self.home, message)
+
     def stop_recording(self) -> None:
         self.recording = None
         if self.home is not None:
@@ -627,6 +639,10 @@ class RoomMediaProxy:
                     home,
                     DescribeRecording(self.room_id, dict(recording.participants), recording.ledger),
                 )
+            waiting, recording.waiting_strikes = recording.waiting_strikes, []
+            for message, queued in waiting:
+                late = time.perf_counter() - queued
+                self.pool.send(home, replace(message, seconds=message.seconds + late))
 
     def _refresh_forward(self) -> None:
         if self.home is None:

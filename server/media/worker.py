@@ -61,6 +61,7 @@ from server.media.worker_protocol import (
     StartRecording,
     StatsRequest,
     StopRecording,
+    StrikeRecording,
     WorkerReady,
     WorkerStats,
     decode_audience,
@@ -236,6 +237,10 @@ class MediaWorker:
                 writer = self.writers.get(room_id)
                 if writer is not None:
                     writer.add_marker(None, label, actor)
+            case StrikeRecording(room_id=room_id, user_id=user_id, seconds=seconds):
+                writer = self.writers.get(room_id)
+                if writer is not None:
+                    writer.strike(user_id, seconds, by=message.by, span=message.span, at=message.at)
             case StopRecording(room_id=room_id):
                 self._stop_recording(room_id)
             case StatsRequest(call_id=call_id, restart_windows=restart):

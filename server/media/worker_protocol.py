@@ -108,6 +108,18 @@ class AddMarker:
 
 
 @dataclass(frozen=True, slots=True)
+class StrikeRecording:
+    """Strike the last `seconds` of `user_id`'s voice from the running take (StruckFromRecord)."""
+
+    room_id: str
+    user_id: str
+    seconds: float
+    by: str
+    span: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class StopRecording:
     room_id: str
 
@@ -200,6 +212,7 @@ MESSAGE_TYPES: tuple[type, ...] = (
     StartRecording,
     DescribeRecording,
     AddMarker,
+    StrikeRecording,
     StopRecording,
     StatsRequest,
     WorkerReady,

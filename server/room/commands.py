@@ -351,6 +351,25 @@ class AddMarker:
     label: str
 
 
+STRIKE_SPANS: dict[str, float | None] = {
+    "last_minute": 60.0,
+    "last_5_minutes": 300.0,
+    "last_15_minutes": 900.0,
+    "since_joined": None,
+}
+"""What a strike may remove, by name: the last N seconds, or everything since the person first
+came on stage in this take (None)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrikeFromRecord:
+    """Remove the recent span of `user_id`'s voice from the running take (see STRIKE_SPANS)."""
+
+    wire_name: ClassVar[str] = "strike_from_record"
+    user_id: UserId
+    span: str
+
+
 Command: TypeAlias = (
     Join | Leave | StartRoom | EndRoom | CancelRoom | EditCard | Reschedule | SetAskMode | LockRoom
     | SetBroadcastMode
@@ -363,7 +382,7 @@ Command: TypeAlias = (
     | Mute | MuteAll | Unmute | AskToUnmute
     | RemoveParticipant | Unblock | Report
     | React | PinLink | UnpinLink
-    | StartRecording | StopRecording | SetConsent | AddMarker
+    | StartRecording | StopRecording | SetConsent | AddMarker | StrikeFromRecord
 )  # fmt: skip
 
 _ALL: tuple[type[Command], ...] = (
@@ -377,7 +396,7 @@ _ALL: tuple[type[Command], ...] = (
     Mute, MuteAll, Unmute, AskToUnmute,
     RemoveParticipant, Unblock, Report,
     React, PinLink, UnpinLink,
-    StartRecording, StopRecording, SetConsent, AddMarker,
+    StartRecording, StopRecording, SetConsent, AddMarker, StrikeFromRecord,
 )  # fmt: skip
 
 COMMAND_TYPES: dict[str, type[Command]] = {cls.wire_name: cls for cls in _ALL}

@@ -392,6 +392,21 @@ class MarkerAdded:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class StruckFromRecord:
+    """`actor` had `user_id`'s voice from `since` (wall clock, never before the take started or
+    the person was first asked in it) to `at` removed from the take; `span` is what they chose
+    (a STRIKE_SPANS name). The room keeps nothing of it: the recorder writes it to the take's
+    ledger and silences the span."""
+
+    wire_name: ClassVar[str] = "struck_from_record"
+    actor: UserId
+    at: float
+    user_id: UserId
+    span: str
+    since: float
+
+
 Event: TypeAlias = (
     ParticipantJoined | ParticipantLeft
     | RoomStarted | RoomEnded | RoomCancelled | RoomRescheduled | CardEdited | AskModeChanged
@@ -404,7 +419,7 @@ Event: TypeAlias = (
     | Muted | Unmuted | UnmuteAsked
     | ParticipantRemoved | Unblocked | ReportFiled
     | Reacted | LinkPinned | LinkUnpinned
-    | RecordingStarted | RecordingStopped | ConsentAnswered | MarkerAdded
+    | RecordingStarted | RecordingStopped | ConsentAnswered | MarkerAdded | StruckFromRecord
 )  # fmt: skip
 
 _ALL: tuple[type[Event], ...] = (
@@ -419,7 +434,7 @@ _ALL: tuple[type[Event], ...] = (
     Muted, Unmuted, UnmuteAsked,
     ParticipantRemoved, Unblocked, ReportFiled,
     Reacted, LinkPinned, LinkUnpinned,
-    RecordingStarted, RecordingStopped, ConsentAnswered, MarkerAdded,
+    RecordingStarted, RecordingStopped, ConsentAnswered, MarkerAdded, StruckFromRecord,
 )  # fmt: skip
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.wire_name: cls for cls in _ALL}

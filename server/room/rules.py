@@ -60,6 +60,7 @@ from server.room.commands import (
     StartRoom,
     StepDown,
     StopRecording,
+    StrikeFromRecord,
     Unblock,
     Unmute,
     UnpinLink,
@@ -205,5 +206,7 @@ def _rule(room: Room, actor: UserId, command: Command, now: float) -> list[Event
             return recording_rules.set_consent(room, actor, command, now)
         case AddMarker():
             return recording_rules.add_marker(room, actor, command, now)
+        case StrikeFromRecord():
+            return recording_rules.strike_from_record(room, actor, command, now)
         case Join() | ExpireInvites() | EndAbandonedRoom() | FollowHostBlock():  # the gate
             return Rejected(Reason.UNKNOWN_COMMAND, "That is not something a room can do.")

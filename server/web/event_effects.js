@@ -2,7 +2,7 @@
 // a floating reaction, a prompt to show, the audio link to renegotiate.
 
 import { announce } from './dom.js';
-import { ROLE_LABELS } from './format.js';
+import { ROLE_LABELS, struckSentence } from './format.js';
 import { moderates, nameOf, onStage, person } from './mirror.js';
 import { floatReaction } from './reactions.js';
 
@@ -83,6 +83,17 @@ export function afterEvent(app, kind, e, before) {
     case 'recording_stopped':
       announce('Recording stopped.');
       break;
+    case 'struck_from_record': {
+      // A plain confirmation for the person struck, and for the host (and whoever asked).
+      const said = e.user_id === you
+        ? struckSentence(e.span, null)
+        : (you === room.host_id || e.actor === you) ? struckSentence(e.span, nameOf(room, e.user_id)) : null;
+      if (said) {
+        app.actions.toast(said);
+        announce(said);
+      }
+      break;
+    }
     case 'link_pinned':
       announce(`${by} pinned a link: ${e.title || e.url}`);
       break;

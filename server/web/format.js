@@ -14,6 +14,27 @@ export function formatClock(epochSeconds) {
   return clockFormat.format(new Date(epochSeconds * 1000));
 }
 
+/** Strike from the record: the spans a person may strike (server/room/commands.STRIKE_SPANS). */
+export const STRIKE_SPANS = ['last_minute', 'last_5_minutes', 'last_15_minutes', 'since_joined'];
+
+/** "Your last minute was removed from the recording." and the like. */
+export function struckSentence(span, whose) {
+  const verb = span === 'last_5_minutes' || span === 'last_15_minutes' ? 'were' : 'was';
+  return `${struckWhat(span, whose)} ${verb} removed from the recording.`;
+}
+
+/** "Your last minute", "Sam’s last 5 minutes", "Your voice since you joined". */
+export function struckWhat(span, whose) {
+  const yours = whose === null;
+  const owner = yours ? 'Your' : whose === 'their' || whose.endsWith('’s') ? whose : `${whose}’s`;
+  switch (span) {
+    case 'last_minute': return `${owner} last minute`;
+    case 'last_5_minutes': return `${owner} last 5 minutes`;
+    case 'last_15_minutes': return `${owner} last 15 minutes`;
+    default: return yours ? 'Your voice since you joined' : `${owner} voice since joining`;
+  }
+}
+
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }

@@ -425,6 +425,8 @@ export function apply(room, kind, e) {
         ];
       }
       break;
+    case 'struck_from_record':
+      break; // the recorder silences the span; the room keeps nothing of it (recording_rules.py)
     default:
       break; // unmute_asked and any kind added later change no state here
   }

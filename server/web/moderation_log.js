@@ -5,7 +5,7 @@
 // console's wording (console/event_text.py), cut to moderation.
 
 import { h, show, syncList } from './dom.js';
-import { formatClock } from './format.js';
+import { formatClock, struckWhat } from './format.js';
 import { nameOf, person } from './mirror.js';
 
 const KEEP_LINES = 500;
@@ -72,6 +72,10 @@ export function describe(kind, e, who) {
       return `${actor} started recording`;
     case 'recording_stopped':
       return `${actor} stopped recording`;
+    case 'struck_from_record': {
+      const what = struckWhat(e.span, e.actor === e.user_id ? 'their' : `${who(e.user_id)}’s`);
+      return `${actor} struck ${what} from the recording`;
+    }
     case 'report_filed': {
       const target = e.user_id ? who(e.user_id) : 'the room';
       return e.kept === false

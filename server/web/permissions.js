@@ -10,9 +10,10 @@ import { moderates, onStage, person } from './mirror.js';
 
 /**
  * One entry of the person dialog: the command it sends (`type`, `body`), or `report: true`
- * for the report dialog (which asks for the reason).
+ * for the report dialog (which asks for the reason), or `strike: true` for the strike dialog
+ * (which chooses the span; `body` has the first choice).
  * @typedef {{id: string, label: string, type: string, body?: Record<string, unknown>,
- *   danger?: boolean, confirm?: string, report?: boolean}} PersonAction
+ *   danger?: boolean, confirm?: string, report?: boolean, strike?: boolean}} PersonAction
  */
 
 /** Host or co-host, present in the room (server/room/permissions.is_moderator).
@@ -87,6 +88,14 @@ export function personActions(room, me, targetId, now = Date.now() / 1000) {
   // The host's own seats: no need to be live (a scheduled room's co-host can lose the seat).
   if (!over(room) && host && room.cohost_ids.includes(targetId)) {
     actions.push({ id: 'remove_cohost', label: 'Remove as co-host', type: 'remove_cohost', body });
+  }
+  // Strike from the record on their behalf: anyone who has been on stage in the running take
+  // (recording_rules.strike_from_record). The span is chosen in its dialog; the last minute first.
+  if (moderate && room.recording?.active && targetId in room.recording.consents) {
+    actions.push({
+      id: 'strike', label: 'Strike from the record…', type: 'strike_from_record',
+      body: { user_id: targetId, span: 'last_minute' }, strike: true,
+    });
   }
   if (moderate && live && stageNow) {
     actions.push({ id: 'to_audience', label: 'Move to the audience', type: 'move_to_audience', body });

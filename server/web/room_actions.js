@@ -5,7 +5,7 @@
 import { asCommandError } from './connection.js';
 import { announce, h } from './dom.js';
 import { confirmDialog, openDialog, reportDialog } from './dialogs.js';
-import { formatWhen, ROLE_LABELS } from './format.js';
+import { formatWhen, ROLE_LABELS, STRIKE_SPANS, struckWhat } from './format.js';
 import { isRecording, nameOf, onStage, person } from './mirror.js';
 import { personActions } from './permissions.js';
 
@@ -229,6 +229,54 @@ export class RoomActions {
       (message) => this.consentDialog?.setError(message));
   }
 
+  /** Strike from the record: choose how far back, confirm, send. Yours needs nobody's approval;
+   * the host and co-hosts reach this for a speaker from the person's dialog.
+   * @param {string} userId */
+  openStrike(userId) {
+    const { room, you } = this.app.mirror;
+    const self = userId === you;
+    const name = nameOf(room, userId);
+    /** @type {Record<string, string>} */
+    const labels = {
+      last_minute: 'Last minute',
+      last_5_minutes: 'Last 5 minutes',
+      last_15_minutes: 'Last 15 minutes',
+      since_joined: self ? 'Since I joined' : 'Since they joined',
+    };
+    /** @type {import('./dialogs.js').DialogAction[]} */
+    const actions = STRIKE_SPANS.map((span) => ({
+      label: labels[span],
+      kind: /** @type {'plain'} */ ('plain'),
+      run: () => {
+        setTimeout(() => this._confirmStrike(userId, span), 0);
+        return true;
+      },
+    }));
+    actions.push({ label: 'Cancel', kind: 'plain', autofocus: true });
+    openDialog({
+      title: 'Strike from the record',
+      text: self
+        ? 'Remove your own voice from this recording, as far back as you choose. Nobody has to approve it.'
+        : `Remove ${name}’s voice from this recording, as far back as you choose.`,
+      actions,
+      className: 'strike-dialog',
+    });
+  }
+
+  /** @param {string} userId @param {string} span */
+  async _confirmStrike(userId, span) {
+    const { room, you } = this.app.mirror;
+    const self = userId === you;
+    const what = struckWhat(span, self ? null : nameOf(room, userId));
+    const yes = await confirmDialog({
+      title: `Strike ${self ? what.charAt(0).toLowerCase() + what.slice(1) : what}?`,
+      text: `${what} will be removed from the recording: ${self ? 'your' : 'their'} track and the mix become silence for that span, and exports made before are marked out of date. People in the room already heard it live. This cannot be undone.`,
+      yes: 'Strike it',
+      danger: true,
+    });
+    if (yes) await this.command('strike_from_record', { user_id: userId, span });
+  }
+
   openPerson(userId) {
     const { room, you } = this.app.mirror;
     const target = person(room, userId);
@@ -243,6 +291,10 @@ export class RoomActions {
       run: async () => {
         if (action.report) {
           setTimeout(() => this._report(target), 0);
+          return true;
+        }
+        if (action.strike) {
+          setTimeout(() => this.openStrike(userId), 0);
           return true;
         }
         await this._run(action);

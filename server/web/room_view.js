@@ -50,7 +50,8 @@ export class RoomView {
     this.recordingBanner = h('div', { class: 'banner recording', role: 'status' },
       h('span', { class: 'rec-dot', 'aria-hidden': 'true' }),
       this.recordingText = h('p', {}),
-      this.consentButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.openConsent(true) }, 'Change my answer'));
+      this.consentButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.openConsent(true) }, 'Change my answer'),
+      this.strikeButton = h('button', { type: 'button', class: 'button plain', onclick: () => ctl.openStrike(this.you) }, 'Strike from the record…'));
     this.invites = h('div', { class: 'invites' });
     this.unmuteAsk = h('div', { class: 'banner', role: 'status' },
       this.unmuteAskText = h('p', {}),
@@ -209,6 +210,9 @@ export class RoomView {
       this.recordingText.textContent = text;
       this.consentButton.textContent = mine === 'pending' ? 'Answer' : 'Change my answer';
       show(this.consentButton, mine !== undefined && you !== recording.started_by);
+      // Anyone who has been on stage in this take may strike their own voice from it.
+      this.you = you;
+      show(this.strikeButton, mine !== undefined);
     }
 
     // invitations to me

@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--file-size-limit", type=int, default=None)
     parser.add_argument("--ticks", type=int, default=100_000)
+    parser.add_argument("--strike-at", type=int, default=None, help="Ana strikes her last 1 s")
     args = parser.parse_args()
     if args.file_size_limit is not None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -71,6 +72,8 @@ def main() -> None:
         slowest = max(slowest, time.perf_counter() - begun)
         if tick == 25:
             writer.add_marker(tick, "Intro", "ana")
+        if tick == args.strike_at:
+            writer.strike("ana", 1.0, by="ana", span="last_minute", at=time.time())
         print(f"tick {tick}", flush=True)
         if writer.error is not None:
             # keep ticking a little: the room goes on and write_tick must stay instant

@@ -91,6 +91,9 @@ BUILDERS: dict[type, Callable[[Draw, st.SearchStrategy[str]], c.Command]] = {
     c.UnpinLink: lambda draw, who: c.UnpinLink(draw(URLS)),
     c.SetConsent: lambda draw, who: c.SetConsent(draw(st.booleans())),
     c.AddMarker: lambda draw, who: c.AddMarker(draw(TEXT)),
+    c.StrikeFromRecord: lambda draw, who: c.StrikeFromRecord(
+        draw(who), draw(st.sampled_from([*c.STRIKE_SPANS, "last_hour"]))
+    ),
     c.LockRoom: lambda draw, who: c.LockRoom(draw(st.booleans())),
     c.SetBroadcastMode: lambda draw, who: c.SetBroadcastMode(draw(st.booleans())),
     c.FollowHostBlock: lambda draw, who: c.FollowHostBlock(draw(who), draw(st.booleans()), "host"),

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 
+from server.media.coordinator import RoomMediaProxy
+from server.media.worker_protocol import StartRecording as StartMessage
+from server.media.worker_protocol import StrikeRecording
 from server.media_coordinator import MediaCoordinator
 from server.recorder import RoomRecorders
 from server.room import StartRecording, apply_all, decide
@@ -38,6 +42,7 @@ class CallLog:
         self.calls.append(("describe_recording", None))
 
     def add_marker(self, label: str, actor: str) -> None: ...
+    def strike(self, user_id: str, seconds: float, by: str, span: str, at: float) -> None: ...
     def stop_recording(self) -> None: ...
 
 
@@ -65,3 +70,43 @@ def test_the_stage_reaches_the_media_before_a_recording_starts(tmp_path):
         await coordinator.close()
 
     asyncio.run(scenario())
+
+
+def test_a_strike_while_no_worker_writes_the_take_reaches_the_next_one_reaching_further_back(
+    tmp_path,
+):
+    """The take's worker died and none is up yet (one worker, restarting): the strike waits for
+    the next home, and asks it to reach back by the time it waited too."""
+
+    class Pool:
+        def __init__(self) -> None:
+            self.up = False
+            self.sent: list[object] = []
+            self.workers = [SimpleNamespace(hosted=set())]
+            self.hls_root = None
+
+        def pick_home(self) -> int | None:
+            return 0 if self.up else None
+
+        def hls_for(self, room_id: str) -> bool:
+            return False
+
+        def send(self, index: int, message: object) -> None:
+            self.sent.append(message)
+
+    pool = Pool()
+    proxy = RoomMediaProxy(pool, "room-1")  # type: ignore[arg-type]
+    asyncio.run(proxy.start())
+    proxy.start_recording(tmp_path / "take1-part2", "Talk")
+    proxy.strike("sam", 60.0, "sam", "last_minute", 1_700_000_000.0)
+    assert not [m for m in pool.sent if isinstance(m, StrikeRecording)]
+    pool.up = True
+    proxy.worker_ready(0)
+    kinds = [type(m).__name__ for m in pool.sent]
+    assert kinds.index("StartRecording") < kinds.index("StrikeRecording")
+    (late,) = [m for m in pool.sent if isinstance(m, StrikeRecording)]
+    assert (late.user_id, late.by, late.span) == ("sam", "sam", "last_minute")
+    assert 60.0 < late.seconds < 70.0  # the time it waited, added
+    assert any(isinstance(m, StartMessage) for m in pool.sent)
+    proxy.strike("sam", 60.0, "host", "last_minute", 1_700_000_001.0)
+    assert [m.seconds for m in pool.sent if isinstance(m, StrikeRecording)][-1] == 60.0

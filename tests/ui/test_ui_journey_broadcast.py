@@ -18,6 +18,7 @@ import pytest
 
 from console.client import CommandRejected
 from console.media_link import MediaLink
+from console.rooms_api import RELAY_KEY_ENV
 from console.supervisor import RelaySupervisor
 from tests.relay.relaykit import join
 from tests.ui.botkit import until
@@ -132,30 +133,23 @@ def test_the_host_flips_broadcast_mode_and_sees_hls_listeners_and_their_reaction
     aloop.run_until_complete(scenario())
 
 
-def test_a_new_room_as_a_broadcast_needs_hls_and_says_so_keeping_the_form(
-    qapp, aloop, tmp_path, qtbot
+def test_the_new_room_form_offers_broadcast_mode_only_on_a_relay_that_streams_hls(
+    qapp, aloop, tmp_path, qtbot, hls_relay_child, monkeypatch
 ):
-    """The console's own relay streams no HLS: ticking "Broadcast mode" for a new room is
-    refused in words, the form keeps what was typed; unticked, the room opens without the
-    toggle (nothing to broadcast with)."""
+    """The console's own relay streams no HLS: its new-room form has no broadcast option (an
+    option that would only be refused leads nowhere), and the room opens without the toggle.
+    Pointed at a relay started with --hls, the same form offers it and the room is made a
+    broadcast."""
 
     async def scenario():
-        app = ConsoleApp(tmp_path / "data")
+        app = ConsoleApp(tmp_path / "console")  # its own relay, beside the HLS one
         app.settings = app.settings.with_changes(relay_port=0, display_name="Hana Host")
         try:
             await app.start()
             dialog = the_dialog(StartDialog)
             await until(lambda: "running" in dialog.status.text(), what="the relay")
-            qtbot.keyClicks(dialog.form.title, "Big show")
-            assert dialog.form.broadcast.isVisible() and not dialog.form.broadcast.isChecked()
-            click(qtbot, dialog.form.broadcast)
-            assert dialog.form.broadcast.isChecked()
-            click(qtbot, dialog.go)
-            await until(dialog.error.isVisible, 20, "the refusal")
-            assert "Broadcast mode needs a relay that streams HLS" in dialog.error.text()
-            assert dialog.isVisible() and dialog.form.title.text() == "Big show"
-            assert dialog.go.isEnabled()
-            click(qtbot, dialog.form.broadcast)
+            assert not dialog.form.broadcast.isVisible()
+            qtbot.keyClicks(dialog.form.title, "Small show")
             click(qtbot, dialog.go)
             await until(lambda: app.window is not None and app.window.isVisible(), 30, "window")
             window = app.window
@@ -164,5 +158,31 @@ def test_a_new_room_as_a_broadcast_needs_hls_and_says_so_keeping_the_form(
             assert not window.header.broadcast_note.isVisible()
         finally:
             await app.quit()
+
+        monkeypatch.setenv(RELAY_KEY_ENV, hls_relay_child.admin_key())  # a relay elsewhere
+        elsewhere = ConsoleApp(tmp_path / "other", relay_url=hls_relay_child.base_url)
+        elsewhere.settings = elsewhere.settings.with_changes(display_name="Hana Host")
+        try:
+            await elsewhere.start()
+            dialog = the_dialog(StartDialog)
+            await until(lambda: "Using the relay" in dialog.status.text(), what="the relay")
+            await until(dialog.form.broadcast.isVisible, 10, "the broadcast option")
+            qtbot.keyClicks(dialog.form.title, "Big show")
+            click(qtbot, dialog.form.broadcast)
+            assert dialog.form.broadcast.isChecked()
+            click(qtbot, dialog.go)
+            await until(
+                lambda: elsewhere.window is not None and elsewhere.window.isVisible(), 30, "window"
+            )
+            window = elsewhere.window
+            assert window.controller.room.broadcast
+            await until(window.header.broadcast_note.isVisible, 10, "the broadcast note")
+            assert window.header.broadcast_note.text() == NOTE
+        finally:
+            if elsewhere.window is not None:
+                elsewhere.window.close()
+                if elsewhere.window.pending_question is not None:
+                    elsewhere.window.pending_question.yes.click()
+            await elsewhere.quit()
 
     aloop.run_until_complete(scenario())

@@ -21,6 +21,7 @@ from server.room import (
     SetAskMode,
     SetConsent,
     StartRecording,
+    StruckFromRecord,
 )
 from tests.web.roomkit import join_from_browser, open_room, wait_until
 
@@ -242,3 +243,104 @@ def test_an_invitee_is_told_when_the_invitation_expires(relay, browsers) -> None
         "The invitation expired. A host can invite you again."
     )
     expect(page.get_by_role("button", name="Accept")).to_have_count(0)
+
+
+def test_a_speaker_strikes_their_last_minute_from_the_recording_notice(relay, browsers) -> None:
+    """Strike from the record (issue 14 item 5): the notice offers it to whoever has been on
+    stage in the take; a choice, a confirmation naming what happens, and a plain sentence once
+    the relay has done it. Listeners are not offered it."""
+    room = open_room(relay, title="Strike talk")
+    struck: list[StruckFromRecord] = []
+    room.host.client.on_event.append(
+        lambda _seq, event, _room: (
+            struck.append(event) if isinstance(event, StruckFromRecord) else None
+        )
+    )
+    page = browsers.new_page(room.url)
+    me = join_from_browser(page, "Sia Striker")
+    listener_page = browsers.new_page(room.url)
+    join_from_browser(listener_page, "Lou Listener")
+    room.host.send(InviteToSpeak(me))
+    page.get_by_role("button", name="Accept").click()
+    wait_until(lambda: room.live().role_of(me) is Role.SPEAKER, what="on stage")
+    room.host.send(StartRecording())
+    page.get_by_role("dialog", name="This room is being recorded").get_by_role(
+        "button", name="Yes, record my voice"
+    ).click()
+    wait_until(lambda: room.live().recording.consents.get(me) is Consent.GRANTED, what="yes")
+    expect(
+        listener_page.locator("#view").get_by_text("This room is being recorded.")
+    ).to_be_visible()
+    expect(listener_page.get_by_role("button", name="Strike from the record…")).to_be_hidden()
+
+    page.get_by_role("button", name="Strike from the record…").click()
+    choose = page.get_by_role("dialog", name="Strike from the record")
+    expect(choose).to_contain_text("Nobody has to approve it.")
+    for label in ("Last minute", "Last 5 minutes", "Last 15 minutes", "Since I joined"):
+        expect(choose.get_by_role("button", name=label)).to_be_visible()
+    choose.get_by_role("button", name="Last minute").click()
+    confirm = page.get_by_role("dialog", name="Strike your last minute?")
+    expect(confirm).to_contain_text("Your last minute will be removed from the recording")
+    expect(confirm).to_contain_text("cannot be undone")
+    assert struck == [], "nothing is sent before the confirmation"
+    confirm.get_by_role("button", name="Strike it").click()
+    expect(confirm).to_be_hidden()
+    expect(
+        page.locator("#toast").get_by_text("Your last minute was removed from the recording.")
+    ).to_be_visible()
+    wait_until(lambda: len(struck) == 1, what="the strike in the room's log")
+    assert (struck[0].actor, struck[0].user_id, struck[0].span) == (me, me, "last_minute")
+
+
+def test_a_browser_host_strikes_a_speakers_last_five_minutes_from_the_person_dialog(
+    relay, browsers
+) -> None:
+    """The host's person dialog offers Strike from the record for a speaker during a take (and
+    not before); the speaker hears of it in the room's log."""
+    room = open_room(relay, title="Host strikes")
+    sam = room.join_bot("Sam Speaker")
+    seen: list[StruckFromRecord] = []
+    sam.client.on_event.append(
+        lambda _seq, event, _room: (
+            seen.append(event) if isinstance(event, StruckFromRecord) else None
+        )
+    )
+    room.host.send(InviteToSpeak(sam.user_id))
+    sam.send(AcceptInvite(InviteKind.SPEAK))
+    page = browsers.new_page(room.made["host_url"])
+    join_from_browser(page, "Hana Host")
+    options = page.get_by_role("button", name="Options for Sam Speaker")
+    options.click()
+    dialog = page.get_by_role("dialog", name="Sam Speaker")
+    expect(dialog.get_by_role("button", name="Move to the audience")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Strike from the record…")).to_have_count(0)
+    dialog.get_by_role("button", name="Close").click()
+
+    page.get_by_role("button", name="Start recording").click()
+    page.get_by_role("dialog", name="Start recording?").get_by_role(
+        "button", name="Record those who agree"
+    ).click()
+    wait_until(lambda: room.live().is_recording, what="the recording")
+    sam.send(SetConsent(True))
+    options.click()
+    page.get_by_role("dialog", name="Sam Speaker").get_by_role(
+        "button", name="Strike from the record…"
+    ).click()
+    choose = page.get_by_role("dialog", name="Strike from the record")
+    expect(choose).to_contain_text("Remove Sam Speaker’s voice from this recording")
+    expect(choose.get_by_role("button", name="Since they joined")).to_be_visible()
+    choose.get_by_role("button", name="Last 5 minutes").click()
+    confirm = page.get_by_role("dialog", name="Strike Sam Speaker’s last 5 minutes?")
+    expect(confirm).to_contain_text("their track and the mix become silence")
+    confirm.get_by_role("button", name="Strike it").click()
+    expect(
+        page.locator("#toast").get_by_text(
+            "Sam Speaker’s last 5 minutes were removed from the recording."
+        )
+    ).to_be_visible()
+    wait_until(lambda: len(seen) == 1, what="the strike reaches the speaker")
+    assert (seen[0].user_id, seen[0].span) == (sam.user_id, "last_5_minutes")
+    page.get_by_role("heading", name="Moderation log").click()
+    expect(page.get_by_role("list", name="Moderation log")).to_contain_text(
+        "Hana Host struck Sam Speaker’s last 5 minutes from the recording"
+    )
