@@ -1,7 +1,7 @@
 """The console's own cost: CPU and memory of its window and session on a real relay.
 
 One run, one console (this process: the room window and its HostSession, with no microphone:
-it sends silence), a relay child process, and the room's people in another child
+it sends nothing, and hears the room), a relay child process, and the room's people in another child
 (bench/ui_peers.py) so their cost is theirs:
 
 1. idle live room (the baseline): the host alone, live;
@@ -166,7 +166,10 @@ def main() -> None:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(run(app, seconds, rss_window_s))
+    try:
+        loop.run_until_complete(run(app, seconds, rss_window_s))
+    finally:
+        loop.close()  # its worker threads too (Qt aborts on a QThread left running)
 
 
 async def run(app: Any, seconds: float, rss_window_s: float) -> None:

@@ -32,6 +32,7 @@ from server.protocol import encode_envelope
 from server.room import RequestToSpeak, Role, RoleChanged, Unmute
 
 JOIN_BATCH = 25  # listeners connecting at once
+PER_ADDRESS = 40  # listeners per loopback address (the relay's per-address join burst is 60)
 
 
 class SyllableTone(PacedAudioTrack):
@@ -123,6 +124,7 @@ async def main(join_url: str) -> None:
     talkers: list[Talker] = []
     sockets: list[Any] = []
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    spread: list[aiohttp.ClientSession] = []  # the listeners' sessions, one per address
     link = JoinLink.parse(join_url)
     try:
         while line := (await reader.readline()).decode().strip():
@@ -136,9 +138,15 @@ async def main(join_url: str) -> None:
                     print(f"ok {len(talkers)} talkers", flush=True)
                 elif command == "listeners":
                     wanted = int(args[0])
+                    while len(spread) * PER_ADDRESS < wanted:
+                        address = f"127.0.0.{len(spread) + 2}"
+                        connector = aiohttp.TCPConnector(limit=0, local_addr=(address, 0))
+                        spread.append(aiohttp.ClientSession(connector=connector))
                     while len(sockets) < wanted:
                         batch = range(len(sockets), min(wanted, len(sockets) + JOIN_BATCH))
-                        sockets += await asyncio.gather(*(listen(http, link, i) for i in batch))
+                        sockets += await asyncio.gather(
+                            *(listen(spread[i // PER_ADDRESS], link, i) for i in batch)
+                        )
                     print(f"ok {len(sockets)} listeners", flush=True)
                 elif command == "quit":
                     break
@@ -152,6 +160,8 @@ async def main(join_url: str) -> None:
             await ws.close()
         for talker in talkers:
             await talker.close()
+        for session in spread:
+            await session.close()
         await http.close()
 
 

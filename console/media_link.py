@@ -15,6 +15,7 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from console.client import RoomClient
 from console.tracks import Recorder
+from server.media.aiortc_internals import negotiated_codecs
 from server.media.ice import IceConfig, gathering_on, rtc_configuration
 
 logger = logging.getLogger(__name__)
@@ -50,14 +51,18 @@ class MediaLink:
         else:
             pc.addTransceiver("audio", direction="recvonly")
 
-        @pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            self.recorder.consume(track)
-
         with gathering_on(self.ice):  # candidates on the configured addresses only
             await pc.setLocalDescription(await pc.createOffer())
         answer = await self.client.offer(pc.localDescription.sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        # The room's sound: its packets are decoded as they arrive (see Recorder.listen).
+        # No packet can come before this: the transports connect after this call returns.
+        for transceiver in pc.getTransceivers():
+            codecs = negotiated_codecs(transceiver)
+            if transceiver.currentDirection in ("sendrecv", "recvonly") and codecs:
+                opus = codecs[0]
+                if opus.mimeType.lower() == "audio/opus" and opus.payloadType is not None:
+                    self.recorder.listen(transceiver.receiver, opus.payloadType)
 
     def _fresh_track(self) -> MediaStreamTrack | None:
         if self.source is None:

@@ -4,15 +4,17 @@
 holds, silence when it has nothing yet; when the device clock runs ahead, the ring is trimmed
 so latency cannot creep up. `MeteredTrack` wraps any source (a capture, or a tone in tests):
 it measures each frame (level, speaking gate, "talking while muted") and publishes to the
-level board under `LOCAL`, and sends silence while the host is muted, so a muted microphone
-never leaves the machine.
+level board under `LOCAL`, and sends nothing while the host is muted (nor with no microphone),
+so a muted microphone never leaves the machine and silence costs no encoding or sending.
 
 Runs on: the console's event loop (aiortc pulls `recv()` there).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import av
 import numpy as np
@@ -57,7 +59,17 @@ class CaptureTrack(PacedAudioTrack):
 
 
 class MeteredTrack(MediaStreamTrack):
-    """What the host sends: the source's frames, measured, and silence while muted."""
+    """What the host sends: the source's frames, measured; nothing while muted or with no
+    microphone.
+
+    While muted, `recv` keeps reading and measuring the microphone (the host's meter and
+    "talking while muted" go on) but hands aiortc no frame, so nothing is encoded or sent; the
+    relay takes a speaker who sends nothing as silence. With no microphone (a `silent` source
+    such as `SilenceTrack`) it reads nothing at all and waits for one. The frames sent after
+    a pause (or from another microphone) are stamped so their RTP time keeps following the
+    wall clock: the pause shows as a jump in RTP time, sequence numbers run on, and the
+    relay's capture clock (recording consent) keeps placing them where they were spoken.
+    """
 
     kind = "audio"
 
@@ -69,7 +81,13 @@ class MeteredTrack(MediaStreamTrack):
         self.gate = VoiceGate(mode=vad_mode)
         self.muted_talk = MutedTalkDetector()
         self.notices: list[MutedTalkNotice] = []  # the UI takes them (and clears the list)
-        self.frames = 0
+        self.frames = 0  # frames read from the microphone (measured)
+        self.frames_sent = 0  # frames handed to aiortc (encoded and sent)
+        self._switched = asyncio.Event()  # a new source (or the end): a waiting recv looks again
+        self._resume = True  # the next frame sent follows a pause or a new source
+        self._pts_shift = 0
+        self._last_pts: int | None = None  # of the last frame sent, and when (monotonic s)
+        self._last_sent_s = 0.0
 
     def switch_source(self, source: MediaStreamTrack) -> None:
         """Use another microphone from the next frame on (the old one is stopped)."""
@@ -77,6 +95,8 @@ class MeteredTrack(MediaStreamTrack):
         if old is not source:
             old.stop()
         self.gate.reset()
+        self._resume = True
+        self._switched.set()
 
     def set_sensitivity(self, vad_mode: int) -> None:
         self.gate.frames.set_mode(vad_mode)
@@ -86,25 +106,43 @@ class MeteredTrack(MediaStreamTrack):
         return self.muted_talk.talking_while_muted
 
     async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        frame = await self.source.recv()
-        if not isinstance(frame, av.AudioFrame):
-            raise MediaStreamError
-        pcm = frame.to_ndarray().reshape(-1)
-        samples = (pcm.astype(np.float32) / 32768.0) if pcm.dtype == np.int16 else pcm
-        samples = np.ascontiguousarray(samples, dtype=np.float32)
-        self.frames += 1
-        self._measure(samples)
-        if not self.muted:
-            return frame
-        silent = av.AudioFrame.from_ndarray(
-            np.zeros((1, frame.samples), dtype=np.int16), format="s16", layout="mono"
-        )
-        silent.sample_rate = frame.sample_rate
-        silent.pts = frame.pts
-        silent.time_base = frame.time_base
-        return silent
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            source = self.source
+            if getattr(source, "silent", False):  # no microphone: nothing to read or send
+                self._switched.clear()
+                self.muted_talk.update(False, self.muted, 0.0)
+                self._resume = True
+                await self._switched.wait()
+                continue
+            frame = await source.recv()
+            if not isinstance(frame, av.AudioFrame):
+                raise MediaStreamError
+            pcm = frame.to_ndarray().reshape(-1)
+            samples = (pcm.astype(np.float32) / 32768.0) if pcm.dtype == np.int16 else pcm
+            samples = np.ascontiguousarray(samples, dtype=np.float32)
+            self.frames += 1
+            self._measure(samples)
+            if self.muted or source is not self.source:
+                self._resume = True  # muted at source: this frame never leaves the machine
+                continue
+            return self._stamped(frame)
+
+    def _stamped(self, frame: av.AudioFrame) -> av.AudioFrame:
+        """Shift the frame's pts so the frames sent follow the wall clock across pauses."""
+        now = time.monotonic()
+        pts = int(frame.pts or 0)
+        if self._resume:
+            self._resume = False
+            if self._last_pts is not None and frame.time_base is not None:
+                per_second = 1 / frame.time_base
+                elapsed = round((now - self._last_sent_s) * per_second / frame.samples)
+                self._pts_shift = self._last_pts + max(1, elapsed) * frame.samples - pts
+        frame.pts = pts + self._pts_shift
+        self._last_pts, self._last_sent_s = int(frame.pts), now
+        self.frames_sent += 1
+        return frame
 
     def _measure(self, samples: npt.NDArray[np.float32]) -> None:
         peak_db = gain_to_db(block_peak(samples))
@@ -118,6 +156,7 @@ class MeteredTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self.source.stop()
+        self._switched.set()
 
 
 class SendTap(MediaStreamTrack):

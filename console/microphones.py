@@ -2,13 +2,10 @@
 
 Device scans and opening a stream can take a while (PortAudio restarts, the sound server
 answers); the console calls these from a worker thread. A machine without sound still gets a
-working console: `SilenceTrack` sends silence and the UI says what is wrong.
+working console: `SilenceTrack` stands in (nothing is sent) and the UI says what is wrong.
 """
 
 from __future__ import annotations
-
-import numpy as np
-import numpy.typing as npt
 
 from audio.device_error import DeviceProblem
 from audio.devices import DeviceCatalog, DeviceError
@@ -17,14 +14,9 @@ from console.client import JoinLink, RoomClient
 from console.identity import Identity
 from console.mic_track import CaptureTrack
 from console.rooms_api import HostedRoom
-from console.tracks import PacedAudioTrack
+from console.tracks import SilenceTrack
 
-
-class SilenceTrack(PacedAudioTrack):
-    """Silence at 20 ms a frame: the stand-in while no microphone is open."""
-
-    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
-        return np.zeros(frames, dtype=np.int16)
+__all__ = ["SilenceTrack", "device_names", "open_capture", "open_microphone", "owner_commands"]
 
 
 def device_names(catalog: DeviceCatalog) -> tuple[list[str], list[str]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import fractions
 import time
 from pathlib import Path
@@ -17,8 +16,12 @@ from pathlib import Path
 import av
 import numpy as np
 import numpy.typing as npt
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtp import RtpPacket
+
+from server.media.aiortc_internals import hook_receiver
+from server.media.opus_codec import SpeakerDecoder, new_decoder
 
 SAMPLE_RATE_HZ = 48_000
 FRAME_S = 0.020
@@ -56,6 +59,18 @@ class PacedAudioTrack(MediaStreamTrack):
         frame.time_base = TIME_BASE
         self._pts += FRAME_SAMPLES
         return frame
+
+
+class SilenceTrack(PacedAudioTrack):
+    """Silence at 20 ms a frame: the stand-in while no microphone is open.
+
+    `MeteredTrack` never pulls it (`silent`): with no microphone the console sends nothing,
+    which the relay takes as silence."""
+
+    silent = True
+
+    def next_block(self, frames: int) -> npt.NDArray[np.int16]:
+        return np.zeros(frames, dtype=np.int16)
 
 
 class ToneTrack(PacedAudioTrack):
@@ -108,35 +123,65 @@ class WavTrack(PacedAudioTrack):
         return out
 
 
+SEQ_MODULO = 1 << 16
+MAX_CONCEALED_FRAMES = 5  # a longer gap is left to the output (silence): PLC would only buzz
+
+
 class Recorder:
     """Keeps what a received track delivers, as 48 kHz mono float32, and writes a WAV.
 
     Only the last `max_seconds` are kept (None keeps everything: about 11.5 MB a minute).
+
+    `listen` takes the relay's packets as they arrive and decodes them on the event loop
+    (libopus, mono 48 kHz: the relay's mix): aiortc's own path would hold them in its jitter
+    buffer, hand them to a decoder thread, decode to stereo, queue the frames back to the loop
+    and need a resampler to make them mono again, for every 20 ms of the room's sound. A packet
+    that is late or doubled is dropped; a gap of up to `MAX_CONCEALED_FRAMES` is filled (the
+    frame before a packet from its in-band FEC, the others by libopus concealment); a longer one
+    is not (the output plays silence).
     """
 
     def __init__(self, max_seconds: float | None = 60.0) -> None:
         self._blocks: collections.deque[npt.NDArray[np.float32]] = collections.deque()
         self._kept = 0
         self._max_samples = None if max_seconds is None else int(max_seconds * SAMPLE_RATE_HZ)
-        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE_HZ)
         self.frames_received = 0
-        self._task: asyncio.Task[None] | None = None
+        self.packets_lost = 0  # frames the relay sent that never came (filled or not)
+        self.packets_late = 0  # late or doubled packets, dropped
+        self._decoder: SpeakerDecoder | None = None
+        self._payload_type: int | None = None
+        self._next_seq: int | None = None
 
-    def consume(self, track: MediaStreamTrack) -> None:
-        """Start draining `track` (every received track must be drained, or aiortc leaks)."""
-        self._task = asyncio.ensure_future(self._drain(track))
+    def listen(self, receiver: RTCRtpReceiver, payload_type: int) -> None:
+        """Decode `receiver`'s Opus packets (of `payload_type`) here, as they arrive."""
+        self._decoder = new_decoder()
+        self._payload_type = payload_type
+        self._next_seq = None
+        hook_receiver(receiver, self._on_packet)
 
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
+    async def _on_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.accept(packet.sequence_number, packet.payload_type, packet.payload)
+
+    def accept(self, seq: int, payload_type: int, payload: bytes) -> None:
+        """One RTP packet of the room's sound (runs on: the event loop, per packet)."""
+        decoder = self._decoder
+        if decoder is None or payload_type != self._payload_type or not payload:
+            return
+        if self._next_seq is not None:
+            gap = (seq - self._next_seq + SEQ_MODULO // 2) % SEQ_MODULO - SEQ_MODULO // 2
+            if gap < 0:
+                self.packets_late += 1
                 return
-            if not isinstance(frame, av.AudioFrame):
-                continue
-            self.frames_received += 1
-            for out in self._resampler.resample(frame):
-                self.keep(out.to_ndarray().reshape(-1).astype(np.float32))
+            if gap > 0:
+                self.packets_lost += gap
+            if 0 < gap <= MAX_CONCEALED_FRAMES:
+                for _ in range(gap - 1):
+                    self.keep(decoder.conceal())
+                self.keep(decoder.recover(payload)[0])
+        self._next_seq = (seq + 1) % SEQ_MODULO
+        block = decoder.decode(payload)
+        self.frames_received += 1
+        self.keep(block if block is not None else decoder.conceal())
 
     def keep(self, block: npt.NDArray[np.float32]) -> None:
         """One received block (48 kHz mono float32); subclasses may send it on as well."""
@@ -160,7 +205,5 @@ class Recorder:
         soundfile.write(str(path), self.samples(), SAMPLE_RATE_HZ, subtype="PCM_16")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        """Stop taking packets (the connection is closing)."""
+        self._decoder = None

@@ -46,7 +46,7 @@ from ui.side_panels import SidePanels
 from ui.stage_view import StagePanel
 from ui.tickets_window import TicketsWindow
 
-DISPLAY_HZ = 30
+DISPLAY_HZ = 25  # the relay sends levels at 25 Hz; more frames would show nothing new
 LISTENER_SAMPLE_S = 5
 PTT_RELEASE_GRACE_MS = 120
 BANNER_QUIET_S = 4.0  # the same message again within this is part of the same burst

@@ -1,19 +1,21 @@
 """The stage: everyone on it, with a live meter, a speaking glow and their mute state, and the
 moderator's actions for the person selected (mute, move to audience, co-host, remove, block).
 
-The list paints through a delegate, so a meter moving repaints one row and nothing else.
+The list paints through a delegate; a meter moving repaints its own bar and nothing else, and a
+row's still part (card, avatar, name, labels) is painted once per look and then blitted.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
     QPointF,
+    QRect,
     QRectF,
     QSize,
     Qt,
@@ -48,7 +50,15 @@ from ui.meter import paint_meter
 from ui.people_lists import person_menu
 from ui.plain import plain_label
 from ui.room_controller import RoomController
-from ui.room_models import LEVEL_ROLE, MUTED_ROLE, ROLE_ROLE, SELF_ROLE, SPEAKING_ROLE, StageModel
+from ui.room_models import (
+    LEVEL_ROLE,
+    MUTED_ROLE,
+    ROLE_ROLE,
+    SELF_ROLE,
+    SPEAKING_ROLE,
+    RowLook,
+    StageModel,
+)
 from ui.strike_dialog import ask_to_strike
 
 ROW_HEIGHT = 56
@@ -130,7 +140,21 @@ def _avatar_drawer(
     return draw
 
 
+def meter_area(row: QRect) -> QRect:
+    """The part of a stage row a moving meter repaints (the bar and its peak tick)."""
+    rect = QRectF(row).adjusted(4, 3, -4, -3)
+    meter_left = rect.right() - METER_WIDTH - 14
+    return QRectF(meter_left - 2, rect.center().y() + 1, METER_WIDTH + 4, 12).toAlignedRect()
+
+
 class StageDelegate(QStyledItemDelegate):
+    """Paints a stage row: its still part (card, avatar, glow, name, role, mute or speaking
+    label) from a pixmap kept per look, then the meter, which is all a level change repaints."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: dict[tuple[object, ...], QPixmap] = {}
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
@@ -142,84 +166,146 @@ class StageDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        model = index.model()
+        look = model.look(index.row()) if isinstance(model, StageModel) else None
+        if look is None:
+            look = _look_from_roles(index)
+        name, key, speaking, muted = look.name, look.key, look.speaking, look.muted
+        role_label = look.role_label
+        dpr = painter.device().devicePixelRatioF()
+        size = option.rect.size()
+        still_key = (
+            name, key, speaking, muted, role_label, selected, size.width(), size.height(), dpr,
+            palette.cacheKey(), option.font.key(),
+        )  # fmt: skip
+        still = self._rows.get(still_key)
+        if still is None:
+            if len(self._rows) > 256:  # people and looks come and go; a few rooms' worth
+                self._rows.clear()
+            still = QPixmap(math.ceil(size.width() * dpr), math.ceil(size.height() * dpr))
+            still.setDevicePixelRatio(dpr)
+            still.fill(Qt.GlobalColor.transparent)
+            row_painter = QPainter(still)
+            _paint_still(
+                row_painter, QRect(QPoint(0, 0), size), option, dpr,
+                (name, key, speaking, muted, role_label, selected),
+            )  # fmt: skip
+            row_painter.end()
+            self._rows[still_key] = still
+        painter.drawPixmap(option.rect.topLeft(), still)
+
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(option.rect).adjusted(4, 3, -4, -3)
-        palette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        card = QColor(palette.highlight().color()) if selected else QColor(palette.base().color())
-        if selected:
-            card.setAlpha(60)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(card)
-        painter.drawRoundedRect(rect, 8, 8)
-
-        name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        key = str(index.data(KEY_ROLE) or name)
-        speaking = bool(index.data(SPEAKING_ROLE))
-        muted = bool(index.data(MUTED_ROLE))
-        role_label = str(index.data(ROLE_ROLE) or "")
-        if index.data(SELF_ROLE):
-            role_label += " · you"
-        vu_db, peak_db = index.data(LEVEL_ROLE) or (-120.0, -120.0)
-
-        avatar = QRectF(rect.left() + 10, rect.center().y() - AVATAR / 2, AVATAR, AVATAR)
-        corner = avatar.topLeft() - QPointF(GLOW_MARGIN, GLOW_MARGIN)
-        dpr = painter.device().devicePixelRatioF()
-        if speaking:
-            painter.drawPixmap(corner, _sprite(("glow",), dpr, _draw_glow))
-        font = QFont(option.font)
-        font.setBold(True)
-        dark = palette.window().color().lightness() < 128
-        (colour, ink), letters = avatar_colours(key, dark), initials(name)
-        painter.drawPixmap(
-            corner,
-            _sprite(
-                ("avatar", colour.rgb(), ink.rgb(), letters, font.key()),
-                dpr,
-                _avatar_drawer(colour, ink, letters, font),
-            ),
-        )
-
-        text_left = avatar.right() + 12
         meter_left = rect.right() - METER_WIDTH - 14
-        text_rect = QRectF(text_left, rect.top() + 7, meter_left - text_left - 8, 20)
-        painter.setPen(palette.text().color())
-        painter.drawText(
-            text_rect,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            painter.fontMetrics().elidedText(
-                name, Qt.TextElideMode.ElideRight, int(text_rect.width())
-            ),
-        )
-        font.setBold(False)
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.88))
-        painter.setFont(font)
-        faded = QColor(palette.text().color())
-        faded.setAlpha(150)
-        painter.setPen(faded)
-        painter.drawText(
-            QRectF(text_left, rect.top() + 27, text_rect.width(), 18),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            role_label,
-        )
-
+        vu_db, peak_db = look.vu_db, look.peak_db
         meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
         track = QColor(palette.mid().color())
         track.setAlpha(90)
         paint_meter(painter, meter, vu_db, peak_db, muted=muted, track=track)
-        label_rect = QRectF(meter_left, rect.top() + 6, METER_WIDTH, 18)
-        if muted:
-            painter.setPen(theme.WARNING)
-            painter.drawText(
-                label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "🔇 muted"
-            )
-        elif speaking:
-            painter.setPen(theme.SPEAKING)
-            painter.drawText(
-                label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "speaking"
-            )
         painter.restore()
+
+
+def _look_from_roles(index: QModelIndex | QPersistentModelIndex) -> RowLook:
+    """A row's look through the item roles (for a model other than `StageModel`)."""
+    name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+    vu_db, peak_db = index.data(LEVEL_ROLE) or (-120.0, -120.0)
+    return RowLook(
+        name,
+        str(index.data(KEY_ROLE) or name),
+        bool(index.data(SPEAKING_ROLE)),
+        bool(index.data(MUTED_ROLE)),
+        str(index.data(ROLE_ROLE) or "") + (" · you" if index.data(SELF_ROLE) else ""),
+        vu_db,
+        peak_db,
+    )
+
+
+def _paint_still(
+    painter: QPainter,
+    row: QRect,
+    option: QStyleOptionViewItem,
+    dpr: float,
+    state: tuple[str, str, bool, bool, str, bool],
+) -> None:
+    """A row's still part, into `row` (a pixmap of the row's size)."""
+    name, key, speaking, muted, role_label, selected = state
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    rect = QRectF(row).adjusted(4, 3, -4, -3)
+    palette = option.palette
+    card = QColor(palette.highlight().color()) if selected else QColor(palette.base().color())
+    if selected:
+        card.setAlpha(60)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(card)
+    painter.drawRoundedRect(rect, 8, 8)
+
+    avatar = QRectF(rect.left() + 10, rect.center().y() - AVATAR / 2, AVATAR, AVATAR)
+    corner = avatar.topLeft() - QPointF(GLOW_MARGIN, GLOW_MARGIN)
+    if speaking:
+        painter.drawPixmap(corner, _sprite(("glow",), dpr, _draw_glow))
+    font = QFont(option.font)
+    font.setBold(True)
+    dark = palette.window().color().lightness() < 128
+    (colour, ink), letters = avatar_colours(key, dark), initials(name)
+    painter.drawPixmap(
+        corner,
+        _sprite(
+            ("avatar", colour.rgb(), ink.rgb(), letters, font.key()),
+            dpr,
+            _avatar_drawer(colour, ink, letters, font),
+        ),
+    )
+
+    text_left = avatar.right() + 12
+    meter_left = rect.right() - METER_WIDTH - 14
+    text_rect = QRectF(text_left, rect.top() + 7, meter_left - text_left - 8, 20)
+    painter.setFont(option.font)
+    painter.setPen(palette.text().color())
+    painter.drawText(
+        text_rect,
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, int(text_rect.width())),
+    )
+    font.setBold(False)
+    font.setPointSizeF(max(7.0, font.pointSizeF() * 0.88))
+    painter.setFont(font)
+    faded = QColor(palette.text().color())
+    faded.setAlpha(150)
+    painter.setPen(faded)
+    painter.drawText(
+        QRectF(text_left, rect.top() + 27, text_rect.width(), 18),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        role_label,
+    )
+    label_rect = QRectF(meter_left, rect.top() + 6, METER_WIDTH, 18)
+    if muted:
+        painter.setPen(theme.WARNING)
+        painter.drawText(
+            label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "🔇 muted"
+        )
+    elif speaking:
+        painter.setPen(theme.SPEAKING)
+        painter.drawText(
+            label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "speaking"
+        )
+
+
+class StageListView(PeopleListView):
+    """The stage list: a meter that moved repaints its bar, not its whole row."""
+
+    def dataChanged(
+        self,
+        top: QModelIndex | QPersistentModelIndex,
+        bottom: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        if list(roles) == [LEVEL_ROLE] and top.row() == bottom.row():
+            self.viewport().update(meter_area(self.visualRect(top)))
+            return
+        super().dataChanged(top, bottom, roles)
 
 
 class StagePanel(QWidget):
@@ -243,7 +329,7 @@ class StagePanel(QWidget):
         header.addWidget(self.mute_all)
         layout.addLayout(header)
 
-        self.view = PeopleListView(self)
+        self.view = StageListView(self)
         self.view.setObjectName("stageList")
         self.view.setModel(model)
         self.view.setItemDelegate(StageDelegate(self.view))

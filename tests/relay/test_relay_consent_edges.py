@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
+from console.client import JoinLink
+from console.host_session import HostSession
 from console.identity import Identity
 from console.media_link import MediaLink
 from console.tracks import FRAME_SAMPLES, SAMPLE_RATE_HZ, PacedAudioTrack
@@ -271,3 +273,60 @@ def test_an_all_party_take_writes_nothing_while_one_speaker_has_not_answered(tmp
         heard_s = tone_samples(samples, ALLOWED_HZ) / rate
         assert forbidden == 0, f"{name}: audio from before everyone said yes was written"
         assert heard_s > 0.5, f"{name}: after everyone said yes, only {heard_s:.2f} s"
+
+
+def test_the_consoles_mute_pauses_keep_capture_times_true(tmp_path):
+    """The console sends nothing while muted (console/mic_track.py), so the RTP time of what it
+    sends after unmuting jumps by the pause. The relay must go on placing its audio at the
+    instant it was captured: nothing the host's microphone heard while muted is written, and
+    what they say after each unmute is, less the gate's opening margin. Pauses of 0.16-0.24 s
+    (under the capture clock's reset) and of 0.7 s (over it)."""
+
+    async def scenario() -> tuple[Path, str, list[tuple[float, float]]]:
+        async with relay(tmp_path, with_media=True) as config:
+            identity = Identity.new()
+            created = await create_room(config, identity, title="Mute edges")
+            track = ConsentTone()  # the forbidden tone is what the mic hears while muted
+            session = HostSession(
+                JoinLink.parse(created["host_url"]), identity, "Hana Host", mic=track
+            )
+            spoken: list[tuple[float, float]] = []  # (unmuted, muting) on this clock
+            try:
+                await session.start()
+                await track.frames_pass(25)
+                await session.send(StartRecording())  # the host consents by starting it
+                await session.client.wait_for(lambda c: c.room.is_recording)
+                await track.frames_pass(10)
+                for edge in range(EDGES // 2):
+                    track.allow()  # the host starts talking as they click unmute
+                    await session.set_muted(False)
+                    assert session.mic is not None and not session.mic.muted
+                    unmuted = time.perf_counter()
+                    await track.frames_pass(8 + edge % 5)  # 160-240 ms of talk
+                    spoken.append((unmuted, time.perf_counter()))
+                    await session.set_muted(True)
+                    track.forbid()  # the relay has the mute: the mic hears the forbidden tone
+                    await track.frames_pass(35 if edge % 4 == 3 else 8 + edge % 5)
+                await session.send(StopRecording())
+                folder = await wait_folder(tmp_path / "recordings")
+                assert session.mic is not None and session.mic.frames_sent > 0
+            finally:
+                await session.close()
+            assert session.user_id is not None
+            return folder, session.user_id, spoken
+
+    folder, host_id, spoken = asyncio.run(scenario())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    track_file = next(t["file"] for t in manifest["tracks"] if t["user_id"] == host_id)
+    talked_s = sum(end - start for start, end in spoken)
+    for name, path in {"track": folder / track_file, "mix": folder / manifest["mix_file"]}.items():
+        samples, rate = soundfile.read(str(path), dtype="float32")
+        lit = np.flatnonzero(tone_windows(samples, FORBIDDEN_HZ)) * DETECT_HOP / rate
+        heard_s = tone_samples(samples, ALLOWED_HZ) / rate
+        print(f"{name}: allowed tone {heard_s:.2f} s of {talked_s:.2f} s talked unmuted")
+        assert not lit.size, f"{name}: audio captured while muted at {np.round(lit, 4)} s"
+        # Each unmuted phase loses the gate's opening margin and at most ~2 blocks at its
+        # edges; capture times off by a pause would lose whole phases.
+        assert heard_s > talked_s - len(spoken) * (OPEN_MARGIN_S + 0.06), (
+            f"{name}: {heard_s:.2f} of {talked_s:.2f} s"
+        )

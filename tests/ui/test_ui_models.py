@@ -123,3 +123,57 @@ def test_the_rooms_list_orders_live_first_then_by_start(qtmodeltester):
     qtmodeltester.check(model)
     assert [r.room_id for r in model.items()] == ["a", "b"]
     assert "1 reminder" in model.index(1).data() and "live now" in model.index(0).data()
+
+
+def test_a_moving_meter_repaints_its_bar_and_nothing_else_of_the_stage(qtbot):
+    from PySide6.QtCore import QEvent, QObject, QRect
+    from PySide6.QtGui import QPaintEvent
+
+    from ui import stage_view
+    from ui.stage_view import StageDelegate, StageListView, meter_area
+
+    stage = StageModel()
+    stage.sync_room(room_with(0, stage=4), {})
+    view = StageListView()
+    view.setModel(stage)
+    view.setItemDelegate(StageDelegate(view))
+    view.setUniformItemSizes(True)
+    view.resize(520, 280)
+    qtbot.addWidget(view)
+    painted: list[QRect] = []
+
+    class PaintWatch(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if isinstance(event, QPaintEvent):
+                painted.append(event.region().boundingRect())
+            return False
+
+    watch = PaintWatch()
+    view.viewport().installEventFilter(watch)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: any(rect.height() > 200 for rect in painted))  # laid out, painted
+    before = view.viewport().grab().toImage()
+    stills = []
+    real_still = stage_view._paint_still
+    stage_view._paint_still = lambda *args: (stills.append(args), real_still(*args))[1]
+    try:
+        board = LevelBoard()
+        board.publish_relay({"s1": {"peak_db": -6.0, "rms_db": -12.0, "speaking": False}})
+        painted.clear()
+        assert stage.tick(board, 0.3) == 1
+        qtbot.waitUntil(lambda: bool(painted))
+        area = meter_area(view.visualRect(stage.index(stage.row_of("s1"))))
+        assert all(area.contains(rect) for rect in painted), (painted, area)
+        assert stills == []  # the row's still part came from its pixmap
+    finally:
+        stage_view._paint_still = real_still
+    after = view.viewport().grab().toImage()
+    changed = [
+        (x, y)
+        for y in range(0, before.height(), 2)
+        for x in range(0, before.width(), 2)
+        if before.pixel(x, y) != after.pixel(x, y)
+    ]
+    assert changed, "the meter did not move on screen"
+    assert all(area.contains(x, y) for x, y in changed)  # the rest of the stage is untouched
