@@ -15,6 +15,10 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 EVENTS = 400
+# The leak drops one reference per event (EVENTS over a run). None's count is the whole
+# process's, so other threads still running from earlier tests (a relay's, a media link's)
+# move it by a few dozen either way meanwhile: allow that, never a drop near one per event.
+NOISE = EVENTS // 8
 
 
 class _PaintingWidget(QWidget):
@@ -51,7 +55,7 @@ def test_repainting_does_not_leak_none(qtbot):
         widget.grab()  # renders synchronously through paintEvent
     after = sys.getrefcount(None)
     assert widget.painted >= EVENTS
-    assert after >= before - 5, f"None refcount fell by {before - after} over {EVENTS} repaints"
+    assert after >= before - NOISE, f"None refcount fell by {before - after} over {EVENTS} repaints"
 
 
 def test_timer_events_do_not_leak_none(qtbot):
@@ -60,7 +64,9 @@ def test_timer_events_do_not_leak_none(qtbot):
     ticker.startTimer(0)
     qtbot.waitUntil(lambda: ticker.ticks >= EVENTS, timeout=10_000)
     after = sys.getrefcount(None)
-    assert after >= before - 5, f"None refcount fell by {before - after} over {EVENTS} timer events"
+    assert after >= before - NOISE, (
+        f"None refcount fell by {before - after} over {EVENTS} timer events"
+    )
 
 
 def test_pinned_pyside_is_safe_for_this_python():
