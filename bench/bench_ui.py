@@ -172,15 +172,16 @@ class Peers:
 
 
 def main() -> None:
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from ui.event_loop import ConsoleLoop
 
     seconds = float(os.environ.get("ROOMCAST_BENCH_UI_S", "10"))
     rss_window_s = float(os.environ.get("ROOMCAST_BENCH_UI_RSS_S", "60"))
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
+    loop = ConsoleLoop(app)  # the console's own loop
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(run(app, seconds, rss_window_s))
