@@ -239,6 +239,7 @@ async def run(app: Any, seconds: float, rss_window_s: float) -> None:
             cpu = await cpu_share(seconds, profile)
             threads = busiest(threads0, thread_ticks(), seconds)
             mix_fps = (session.media.recorder.frames_received - frames0) / seconds
+            levels_per_s = heard["levels"] / seconds
             if profile is not None:
                 print(f"  where the main thread's time went during {name}:")
                 pstats.Stats(profile).sort_stats("tottime").print_stats(12)
@@ -250,7 +251,7 @@ async def run(app: Any, seconds: float, rss_window_s: float) -> None:
                 f"  measured: {name} (connected {session.client.connected}; "
                 f"{len(room.stage())} on stage, {talking} unmuted, "
                 f"{len(room.listeners())} listening; "
-                f"relay levels {heard['levels'] / seconds:.0f}/s; "
+                f"relay levels {levels_per_s:.0f}/s; "
                 f"stage mix {mix_fps:.0f} frames/s; "
                 f"busiest threads: {threads})",
                 flush=True,
