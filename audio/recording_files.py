@@ -155,6 +155,23 @@ class FlacSink:
             self.close()
 
 
+@contextlib.contextmanager
+def replacing(path: Path, suffix: str) -> Iterator[Path]:
+    """A file beside `path` (named `path` + `suffix`) to write the new version into: when
+    the block ends it is fsynced and renamed over `path` (all or nothing, even across a
+    crash); if the block fails it is removed and `path` is left as it was."""
+    temporary = path.with_name(path.name + suffix)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
 def to_pcm16(samples: npt.NDArray[np.floating]) -> Int16Array:
     """Float (full scale 1.0) to 16-bit, clipped: libsndfile would wrap values past 1.0."""
     scaled: Float32Array = np.rint(np.asarray(samples, dtype=np.float32) * 32767.0)

@@ -12,7 +12,6 @@ every file once or twice (about 2 s per hour of track on this machine).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
@@ -23,7 +22,7 @@ import av
 import numpy as np
 import soundfile
 
-from audio.recording_files import FolderLock, read_tolerant
+from audio.recording_files import FolderLock, read_tolerant, replacing
 from audio.recording_ledger import LEDGER_NAME, LedgerUnreadable, read_ledger
 from audio.recording_manifest import (
     MANIFEST_NAME,
@@ -234,33 +233,27 @@ def _repair(folder: Path, manifest: Manifest, rebuilt: bool, now: float) -> Reco
 def rewrite_readable(path: Path, rate: int, target_frames: int, measure_talk: bool) -> float:
     """Decode what is readable, write it as a complete FLAC padded to `target_frames`; return
     the talk time found in it (seconds)."""
-    temporary = path.with_name(path.name + ".recovering")
     gate = VoiceGate(rate) if measure_talk else None
     tick = rate // 50
     talk_ticks = 0
     written = 0
     leftover = np.zeros(0, dtype=np.float32)
-    try:
-        with soundfile.SoundFile(temporary, "w", rate, 1, "PCM_16", format="FLAC") as out:
-            for chunk in read_tolerant(path):
-                out.write(chunk)
-                written += chunk.shape[0]
-                if gate is not None:
-                    samples = np.concatenate([leftover, chunk.astype(np.float32) / 32768.0])
-                    whole = samples.shape[0] // tick * tick
-                    for block in samples[:whole].reshape(-1, tick):
-                        talk_ticks += gate.update(block)
-                    leftover = samples[whole:]
-            padding = target_frames - written
-            while padding > 0:
-                take = min(padding, rate * 10)
-                out.write(np.zeros(take, dtype=np.int16))
-                padding -= take
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
+    with (
+        replacing(path, ".recovering") as temporary,
+        soundfile.SoundFile(temporary, "w", rate, 1, "PCM_16", format="FLAC") as out,
+    ):
+        for chunk in read_tolerant(path):
+            out.write(chunk)
+            written += chunk.shape[0]
+            if gate is not None:
+                samples = np.concatenate([leftover, chunk.astype(np.float32) / 32768.0])
+                whole = samples.shape[0] // tick * tick
+                for block in samples[:whole].reshape(-1, tick):
+                    talk_ticks += gate.update(block)
+                leftover = samples[whole:]
+        padding = target_frames - written
+        while padding > 0:
+            take = min(padding, rate * 10)
+            out.write(np.zeros(take, dtype=np.int16))
+            padding -= take
     return talk_ticks * tick / rate

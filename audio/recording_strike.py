@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from audio.recording_files import replacing
 from audio.recording_ledger import LEDGER_NAME, STRUCK, append_records
 from audio.recording_manifest import (
     EXPORTS_DIR,
@@ -226,37 +227,29 @@ def record_export(folder: Path, out: Path, now: float | None = None) -> None:
 def silence_spans(path: Path, spans: list[tuple[int, int]], tick_frames: int = 960) -> float:
     """Rewrite a complete FLAC file with each span of frames [from, to) as digital silence
     (temporary file, fsync, rename); returns the talk time left in it (seconds)."""
-    temporary = path.with_name(path.name + ".striking")
     talk_ticks = 0
-    try:
-        with (
-            soundfile.SoundFile(str(path)) as source,
-            soundfile.SoundFile(
-                str(temporary), "w", source.samplerate, source.channels, "PCM_16", format="FLAC"
-            ) as out,
-        ):
-            rate = int(source.samplerate)
-            gate = VoiceGate(rate)
-            position = 0
-            while True:
-                block = source.read(_BLOCK_FRAMES, dtype="int16")
-                if not len(block):
-                    break
-                for from_frame, to_frame in spans:
-                    lo = max(from_frame - position, 0)
-                    hi = min(to_frame - position, len(block))
-                    if lo < hi:
-                        block[lo:hi] = 0
-                out.write(block)
-                position += len(block)
-                whole = len(block) // tick_frames * tick_frames
-                samples = block[:whole].reshape(-1, tick_frames).astype(np.float32) / 32768.0
-                talk_ticks += sum(gate.update(tick) for tick in samples)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
+    with (
+        replacing(path, ".striking") as temporary,
+        soundfile.SoundFile(str(path)) as source,
+        soundfile.SoundFile(
+            str(temporary), "w", source.samplerate, source.channels, "PCM_16", format="FLAC"
+        ) as out,
+    ):
+        rate = int(source.samplerate)
+        gate = VoiceGate(rate)
+        position = 0
+        while True:
+            block = source.read(_BLOCK_FRAMES, dtype="int16")
+            if not len(block):
+                break
+            for from_frame, to_frame in spans:
+                lo = max(from_frame - position, 0)
+                hi = min(to_frame - position, len(block))
+                if lo < hi:
+                    block[lo:hi] = 0
+            out.write(block)
+            position += len(block)
+            whole = len(block) // tick_frames * tick_frames
+            samples = block[:whole].reshape(-1, tick_frames).astype(np.float32) / 32768.0
+            talk_ticks += sum(gate.update(tick) for tick in samples)
     return float(talk_ticks * tick_frames / rate)
