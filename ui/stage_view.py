@@ -1,8 +1,11 @@
 """The stage: everyone on it, with a live meter, a speaking glow and their mute state, and the
 moderator's actions for the person selected (mute, move to audience, co-host, remove, block).
 
-The list paints through a delegate; a meter moving repaints its own bar and nothing else, and a
-row's still part (card, avatar, name, labels) is painted once per look and then blitted.
+The list paints through a delegate; a row's still part (card, avatar, name, labels) is painted
+once per look and then blitted. Meters moving repaint their bars and nothing else: the stage
+model tells of all of a display tick's moves at once, and when only those bars need painting
+the view paints them itself in one pass (each bar's patch of its row's still pixmap, then the
+bar), without a round through Qt's item painting per row.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -147,18 +150,54 @@ def meter_area(row: QRect) -> QRect:
     return QRectF(meter_left - 2, rect.center().y() + 1, METER_WIDTH + 4, 12).toAlignedRect()
 
 
+def _still_key(
+    look: RowLook, selected: bool, size: QSize, dpr: float, context: tuple[int, str]
+) -> tuple[object, ...]:
+    """What a row's still part depends on: its look, selection, size and scale, and the
+    view's palette and font (`context`)."""
+    return (
+        look.name, look.key, look.speaking, look.muted, look.role_label, selected,
+        size.width(), size.height(), dpr, *context,
+    )  # fmt: skip
+
+
+def paint_row_meter(painter: QPainter, row: QRect, look: RowLook, track: QColor) -> None:
+    """A stage row's meter, inside `meter_area(row)` (the delegate and the view's meters-only
+    pass both draw it with this)."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    rect = QRectF(row).adjusted(4, 3, -4, -3)
+    meter_left = rect.right() - METER_WIDTH - 14
+    meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
+    paint_meter(painter, meter, look.vu_db, look.peak_db, muted=look.muted, track=track)
+    painter.restore()
+
+
 class StageDelegate(QStyledItemDelegate):
     """Paints a stage row: its still part (card, avatar, glow, name, role, mute or speaking
-    label) from a pixmap kept per look, then the meter, which is all a level change repaints."""
+    label) from a pixmap kept per look, then the meter, which is all a level change repaints.
+
+    `context` and `track` are the view's palette and font key and the meter's track colour as
+    of the latest row painted: a palette, font or style change repaints the whole view through
+    here, so they are current whenever only meters are dirty."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: dict[tuple[object, ...], QPixmap] = {}
+        self.context: tuple[int, str] | None = None
+        self.track = QColor()
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         return QSize(320, ROW_HEIGHT)
+
+    def kept_still(self, look: RowLook, selected: bool, size: QSize, dpr: float) -> QPixmap | None:
+        """The still pixmap `paint` drew for a row of this look, selection, size and scale in
+        the current palette and font, if it is kept; None otherwise (paint the row whole)."""
+        if self.context is None:
+            return None
+        return self._rows.get(_still_key(look, selected, size, dpr, self.context))
 
     def paint(
         self,
@@ -172,14 +211,10 @@ class StageDelegate(QStyledItemDelegate):
         look = model.look(index.row()) if isinstance(model, StageModel) else None
         if look is None:
             look = _look_from_roles(index)
-        name, key, speaking, muted = look.name, look.key, look.speaking, look.muted
-        role_label = look.role_label
         dpr = painter.device().devicePixelRatioF()
         size = option.rect.size()
-        still_key = (
-            name, key, speaking, muted, role_label, selected, size.width(), size.height(), dpr,
-            palette.cacheKey(), option.font.key(),
-        )  # fmt: skip
+        self.context = (palette.cacheKey(), option.font.key())
+        still_key = _still_key(look, selected, size, dpr, self.context)
         still = self._rows.get(still_key)
         if still is None:
             if len(self._rows) > 256:  # people and looks come and go; a few rooms' worth
@@ -190,22 +225,15 @@ class StageDelegate(QStyledItemDelegate):
             row_painter = QPainter(still)
             _paint_still(
                 row_painter, QRect(QPoint(0, 0), size), option, dpr,
-                (name, key, speaking, muted, role_label, selected),
+                (look.name, look.key, look.speaking, look.muted, look.role_label, selected),
             )  # fmt: skip
             row_painter.end()
             self._rows[still_key] = still
         painter.drawPixmap(option.rect.topLeft(), still)
-
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(option.rect).adjusted(4, 3, -4, -3)
-        meter_left = rect.right() - METER_WIDTH - 14
-        vu_db, peak_db = look.vu_db, look.peak_db
-        meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
         track = QColor(palette.mid().color())
         track.setAlpha(90)
-        paint_meter(painter, meter, vu_db, peak_db, muted=muted, track=track)
-        painter.restore()
+        self.track = track
+        paint_row_meter(painter, option.rect, look, track)
 
 
 def _look_from_roles(index: QModelIndex | QPersistentModelIndex) -> RowLook:
@@ -294,7 +322,14 @@ def _paint_still(
 
 
 class StageListView(PeopleListView):
-    """The stage list: a meter that moved repaints its bar, not its whole row."""
+    """The stage list. Meters that moved repaint their bars, not their rows; when nothing else
+    is dirty, `paintEvent` paints those bars itself in one pass with one painter."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._meters: dict[int, QRect] = {}  # row -> meter area asked to repaint, not yet painted
+        self._meters_region = QRegion()
+        self.meter_passes = 0  # paint events served by the meters-only pass
 
     def dataChanged(
         self,
@@ -302,10 +337,66 @@ class StageListView(PeopleListView):
         bottom: QModelIndex | QPersistentModelIndex,
         roles: Sequence[int] = (),
     ) -> None:
-        if list(roles) == [LEVEL_ROLE] and top.row() == bottom.row():
-            self.viewport().update(meter_area(self.visualRect(top)))
+        if list(roles) != [LEVEL_ROLE]:
+            super().dataChanged(top, bottom, roles)
             return
-        super().dataChanged(top, bottom, roles)
+        model = self.model()
+        first, last = top.row(), bottom.row()
+        moved = model.moved_rows if isinstance(model, StageModel) else ()
+        rows = (
+            moved if moved and moved[0] == first and moved[-1] == last else range(first, last + 1)
+        )
+        region = QRegion()
+        for row in rows:
+            area = meter_area(self.visualRect(model.index(row, 0)))
+            self._meters[row] = area
+            region += area
+        self._meters_region += region
+        self.viewport().update(region)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        meters, self._meters = self._meters, {}
+        asked, self._meters_region = self._meters_region, QRegion()
+        if meters and self._paint_meters(event.region(), asked, meters):
+            self.meter_passes += 1
+            return
+        super().paintEvent(event)
+
+    def _paint_meters(self, region: QRegion, asked: QRegion, meters: dict[int, QRect]) -> bool:
+        """Paint the meters asked for, if that is all `region` holds (no scroll, hover, row or
+        look change) and every row's still pixmap is kept; False to paint the usual way."""
+        model, delegate = self.model(), self.itemDelegate()
+        if (
+            not isinstance(model, StageModel)
+            or not isinstance(delegate, StageDelegate)
+            or self.state() is not QAbstractItemView.State.NoState
+            or not region.subtracted(asked).isEmpty()
+        ):
+            return False
+        selection = self.selectionModel()
+        dpr = self.viewport().devicePixelRatioF()
+        bars: list[tuple[QRect, QRect, QPixmap, RowLook]] = []
+        for row, area in meters.items():
+            if not region.intersects(area):
+                continue
+            index = model.index(row, 0)
+            rect = self.visualRect(index)
+            look = model.look(row)
+            if look is None or meter_area(rect) != area:
+                return False
+            selected = selection is not None and selection.isSelected(index)
+            still = delegate.kept_still(look, selected, rect.size(), dpr)
+            if still is None:
+                return False
+            bars.append((rect, area, still, look))
+        painter = QPainter(self.viewport())
+        for rect, area, still, look in bars:
+            painter.setClipRect(area)  # the card under the bar, from the row's still pixmap
+            painter.drawPixmap(rect.topLeft(), still)
+            painter.setClipping(False)
+            paint_row_meter(painter, rect, look, delegate.track)
+        painter.end()
+        return True
 
 
 class StagePanel(QWidget):
