@@ -137,6 +137,18 @@ def test_the_meters_sleep_in_a_silent_room_and_wake_when_someone_talks(
         try:
             # the host alone, their microphone silent: nothing moves, the display timer sleeps
             await until(lambda: not timer.isActive(), 10, "the display timer to sleep")
+
+            # the host's own microphone picks up sound (muted, it is still metered): the timer
+            # wakes and the strip's meter shows it; silent again, the timer sleeps again
+            mic = console.session.mic
+            strip_meter = window.strip.meter
+            mic.switch_source(ToneTrack(440, -18.0))
+            await until(timer.isActive, 10, "the timer to wake for the host's microphone")
+            await until(lambda: bar_pixels(on_screen(strip_meter), strip_meter.rect()) > 100, 10)
+            mic.switch_source(SilenceTrack())
+            await until(lambda: not timer.isActive(), 10, "the timer to sleep after the host")
+            assert bar_pixels(on_screen(strip_meter), strip_meter.rect()) == 0
+
             await bot.start()
             await until(lambda: window.request_model.rowCount() == 1, what="the request")
             click_row(qtbot, window.requests.view, bot.user_id)
