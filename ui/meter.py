@@ -70,15 +70,33 @@ def fraction(level_db: float) -> float:
     return (_clamp(level_db) + RANGE_DB) / RANGE_DB
 
 
-def paint_meter(
-    painter: QPainter, rect: QRectF, vu_db: float, peak_db: float, *, muted: bool, track: QColor
-) -> None:
-    """A rounded track, the VU bar (green → amber → red by level), a thin held-peak tick."""
+def paint_track(painter: QPainter, rect: QRectF, track: QColor) -> None:
+    """A meter's rounded track alone (what shows at the floor, and all a muted meter shows)."""
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     radius = rect.height() / 2
     painter.setBrush(track)
     painter.drawRoundedRect(rect, radius, radius)
+    painter.restore()
+
+
+def paint_meter(
+    painter: QPainter,
+    rect: QRectF,
+    vu_db: float,
+    peak_db: float,
+    *,
+    muted: bool,
+    track: QColor,
+    track_drawn: bool = False,
+) -> None:
+    """A rounded track, the VU bar (green → amber → red by level), a thin held-peak tick.
+    `track_drawn`: the track is already under `rect` (a stage row's still pixmap holds it)."""
+    if not track_drawn:
+        paint_track(painter, rect, track)
+    painter.save()
+    painter.setPen(Qt.PenStyle.NoPen)
+    radius = rect.height() / 2
     if muted:
         painter.restore()
         return

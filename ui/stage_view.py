@@ -11,9 +11,10 @@ bar), without a round through Qt's item painting per row.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -23,7 +24,16 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPixmap, QRegion
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QRegion,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -49,7 +59,7 @@ from console.room_view import (
 from ui import theme
 from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE, PeopleListView
-from ui.meter import paint_meter
+from ui.meter import paint_meter, paint_track
 from ui.people_lists import person_menu
 from ui.plain import plain_label
 from ui.room_controller import RoomController
@@ -161,21 +171,34 @@ def _still_key(
     )  # fmt: skip
 
 
+def _meter_rect(row: QRect) -> QRectF:
+    """Where a stage row's meter (its track) lies, inside `meter_area(row)`."""
+    rect = QRectF(row).adjusted(4, 3, -4, -3)
+    return QRectF(rect.right() - METER_WIDTH - 14, rect.center().y() + 3, METER_WIDTH, 8)
+
+
+def _track_colour(palette: QPalette) -> QColor:
+    track = QColor(palette.mid().color())
+    track.setAlpha(90)
+    return track
+
+
 def paint_row_meter(painter: QPainter, row: QRect, look: RowLook, track: QColor) -> None:
-    """A stage row's meter, inside `meter_area(row)` (the delegate and the view's meters-only
-    pass both draw it with this)."""
+    """A stage row's bar and peak tick over the track its still pixmap holds, inside
+    `meter_area(row)` (the delegate and the view's meters-only pass both draw it with this)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    rect = QRectF(row).adjusted(4, 3, -4, -3)
-    meter_left = rect.right() - METER_WIDTH - 14
-    meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
-    paint_meter(painter, meter, look.vu_db, look.peak_db, muted=look.muted, track=track)
+    paint_meter(
+        painter, _meter_rect(row), look.vu_db, look.peak_db,
+        muted=look.muted, track=track, track_drawn=True,
+    )  # fmt: skip
     painter.restore()
 
 
 class StageDelegate(QStyledItemDelegate):
     """Paints a stage row: its still part (card, avatar, glow, name, role, mute or speaking
-    label) from a pixmap kept per look, then the meter, which is all a level change repaints.
+    label, the meter's track) from a pixmap kept per look, then the meter's bar and peak tick,
+    which is all a level change repaints.
 
     `context` and `track` are the view's palette and font key and the meter's track colour as
     of the latest row painted: a palette, font or style change repaints the whole view through
@@ -230,10 +253,8 @@ class StageDelegate(QStyledItemDelegate):
             row_painter.end()
             self._rows[still_key] = still
         painter.drawPixmap(option.rect.topLeft(), still)
-        track = QColor(palette.mid().color())
-        track.setAlpha(90)
-        self.track = track
-        paint_row_meter(painter, option.rect, look, track)
+        self.track = _track_colour(palette)
+        paint_row_meter(painter, option.rect, look, self.track)
 
 
 def _look_from_roles(index: QModelIndex | QPersistentModelIndex) -> RowLook:
@@ -308,6 +329,7 @@ def _paint_still(
         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
         role_label,
     )
+    paint_track(painter, _meter_rect(row), _track_colour(palette))
     label_rect = QRectF(meter_left, rect.top() + 6, METER_WIDTH, 18)
     if muted:
         painter.setPen(theme.WARNING)
@@ -327,7 +349,8 @@ class StageListView(PeopleListView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._meters: dict[int, QRect] = {}  # row -> meter area asked to repaint, not yet painted
+        # row -> (its rectangle, its meter's) asked to repaint and not yet painted
+        self._meters: dict[int, tuple[QRect, QRect]] = {}
         self._meters_region = QRegion()
         self.meter_passes = 0  # paint events served by the meters-only pass
 
@@ -347,12 +370,32 @@ class StageListView(PeopleListView):
             moved if moved and moved[0] == first and moved[-1] == last else range(first, last + 1)
         )
         region = QRegion()
-        for row in rows:
-            area = meter_area(self.visualRect(model.index(row, 0)))
-            self._meters[row] = area
+        for row, rect, area in self._row_rects(model, rows):
+            self._meters[row] = (rect, area)
             region += area
         self._meters_region += region
         self.viewport().update(region)
+
+    def _row_rects(
+        self, model: QAbstractItemModel, rows: Sequence[int]
+    ) -> Iterator[tuple[int, QRect, QRect]]:
+        """Each row's rectangle and its meter's: for rows of one height one under the other
+        (the stage's uniform rows) from the first and the last, else asked of the layout."""
+        if not rows:
+            return
+        first = self.visualRect(model.index(rows[0], 0))
+        first_area = meter_area(first)
+        span = rows[-1] - rows[0]
+        last = self.visualRect(model.index(rows[-1], 0)) if span else first
+        pitch = (last.top() - first.top()) // span if span else 0
+        if not span or (last == first.translated(0, pitch * span) and pitch >= first.height()):
+            for row in rows:
+                dy = pitch * (row - rows[0])
+                yield row, first.translated(0, dy), first_area.translated(0, dy)
+            return
+        for row in rows:
+            rect = self.visualRect(model.index(row, 0))
+            yield row, rect, meter_area(rect)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         meters, self._meters = self._meters, {}
@@ -362,9 +405,13 @@ class StageListView(PeopleListView):
             return
         super().paintEvent(event)
 
-    def _paint_meters(self, region: QRegion, asked: QRegion, meters: dict[int, QRect]) -> bool:
-        """Paint the meters asked for, if that is all `region` holds (no scroll, hover, row or
-        look change) and every row's still pixmap is kept; False to paint the usual way."""
+    def _paint_meters(
+        self, region: QRegion, asked: QRegion, meters: dict[int, tuple[QRect, QRect]]
+    ) -> bool:
+        """Paint the meters asked for, if that is all `region` holds and every row's still
+        pixmap is kept; False to paint the usual way. Rows that moved (a scroll, rows coming
+        or going, a resize) repaint more than meters, so the rectangles recorded when they
+        were asked for still hold; the first is checked against the layout all the same."""
         model, delegate = self.model(), self.itemDelegate()
         if (
             not isinstance(model, StageModel)
@@ -376,13 +423,14 @@ class StageListView(PeopleListView):
         selection = self.selectionModel()
         dpr = self.viewport().devicePixelRatioF()
         bars: list[tuple[QRect, QRect, QPixmap, RowLook]] = []
-        for row, area in meters.items():
+        for row, (rect, area) in meters.items():
             if not region.intersects(area):
                 continue
             index = model.index(row, 0)
-            rect = self.visualRect(index)
+            if not bars and self.visualRect(index) != rect:
+                return False
             look = model.look(row)
-            if look is None or meter_area(rect) != area:
+            if look is None:
                 return False
             selected = selection is not None and selection.isSelected(index)
             still = delegate.kept_still(look, selected, rect.size(), dpr)

@@ -130,6 +130,22 @@ def test_the_meters_only_pass_leaves_what_the_whole_row_painting_draws(qtbot, st
     assert bar_pixels(fast, row_area(model, view, "s2")) == 0  # muted: the track only
 
 
+def test_the_meters_only_pass_finds_rows_that_are_not_evenly_spaced(qtbot, stage):
+    """A hidden row breaks the even spacing the view assumes for the rows of a tick: each
+    row's place comes from the layout, and the picture is still the whole one."""
+    model, view = stage
+    view.setRowHidden(model.row_of("s1"), True)
+    board = LevelBoard()
+    board.publish_relay(relay_levels(**LEVELS))
+    model.tick(board, 0.3)
+    view.viewport().repaint()
+    meters_pass(qtbot, model, view, board)
+    fast = on_screen(view.viewport())
+    assert fast == full_repaint(view)
+    assert bar_pixels(fast, row_area(model, view, "s4")) > 100
+    assert bar_pixels(fast, row_area(model, view, "h")) > 20
+
+
 @pytest.mark.parametrize("other", ["look", "row"])
 def test_a_row_dirty_in_the_same_tick_as_the_meters_is_painted_whole(qtbot, stage, other):
     """s3 starts speaking (a new look: glow and label), or its row is repainted for another
