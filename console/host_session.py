@@ -67,7 +67,7 @@ class HostSession:
         self.board = board or LevelBoard()
         self.client = RoomClient(link, identity, display_name)
         self.mic = MeteredTrack(mic, self.board, vad_mode=vad_mode) if mic is not None else None
-        self.media = MediaLink(self.client)
+        self.media = MediaLink(self.client, dtx=True)  # a silent room sends the host nothing
         self.media.recorder = RoomAudioSink(playback)
         self.talk_time = TalkTime()
         self._on_stage = False

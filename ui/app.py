@@ -36,12 +36,12 @@ def run_console(
         )
         return 1
 
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from console.data_folder import resolve_data_dir
     from ui.asyncs import spawn
     from ui.console_app import ConsoleApp
+    from ui.event_loop import run as run_on_console_loop
 
     try:
         folder = resolve_data_dir(data_dir)
@@ -62,5 +62,5 @@ def run_console(
         await done.wait()
 
     with contextlib.suppress(asyncio.CancelledError):
-        qasync.run(_run())
+        run_on_console_loop(_run())
     return 0

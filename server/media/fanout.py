@@ -11,6 +11,12 @@ the negotiated payload type, the sender's SSRC, its own sequence numbers (random
 [0, 32768) like aiortc, to stay clear of SRTP rollover trouble) and RTP timestamps
 (random origin + 960 per tick), the negotiated `mid` and `ssrc-audio-level` extensions.
 
+Discontinuous transmission (RFC 7587 §3.1.3): a peer whose offer says `usedtx=1` for Opus
+(the host's console does) is sent nothing while the room's mix is digital silence. Its
+sequence numbers stay contiguous (a pause is not a loss), its RTP timestamps keep following
+the clock (the receiver sees the pause's length), and the first packet after a pause carries
+the marker bit, as the first packet of a talkspurt does. Everyone else gets every tick.
+
 Bounded: a UDP send either goes to the kernel now or the packet is dropped and counted for
 that peer (asyncio would otherwise buffer without limit). A slow peer loses its own packets.
 """
@@ -38,6 +44,7 @@ MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 RTP_VERSION_BITS = 0x80
 EXTENSION_BIT = 0x10
+MARKER_BIT = 0x80
 ONE_BYTE_PROFILE = 0xBEDE
 MAX_WRITE_BUFFER_BYTES = 1_500
 """Past one packet waiting in asyncio's buffer, further packets to that peer are dropped."""
@@ -102,6 +109,7 @@ class Outlet:
         "_transport",
         "_writer",
         "addr",
+        "dtx",
         "extension_key",
         "first_byte",
         "level_id",
@@ -110,6 +118,7 @@ class Outlet:
         "octets_sent",
         "packets_dropped",
         "packets_sent",
+        "paused",
         "payload_type",
         "seq",
         "ssrc",
@@ -117,11 +126,13 @@ class Outlet:
         "user_id",
     )
 
-    def __init__(self, user_id: str, transceiver: RTCRtpTransceiver) -> None:
+    def __init__(self, user_id: str, transceiver: RTCRtpTransceiver, *, dtx: bool = False) -> None:
         codecs = internals.negotiated_codecs(transceiver)
         extensions = internals.negotiated_header_extensions(transceiver)
         self.user_id = user_id
-        self.payload_type = codecs[0].payloadType
+        payload_type = codecs[0].payloadType
+        assert payload_type is not None, "negotiate() refuses an Opus without a payload type"
+        self.payload_type: int = payload_type
         self.mid = transceiver.mid or ""
         ids = {ext.uri: ext.id for ext in extensions}
         self.mid_id = ids.get(MID_URI, 0) if self.mid else 0
@@ -142,6 +153,11 @@ class Outlet:
         self.packets_sent = 0
         self.packets_dropped = 0
         self.octets_sent = 0
+        self.dtx = dtx
+        """The peer asked for discontinuous transmission: nothing is sent while silent."""
+        self.paused = dtx
+        """A DTX pause is under way (or nothing was sent yet): the next packet sent starts a
+        talkspurt (marker bit)."""
 
     @property
     def ready(self) -> bool:
@@ -188,6 +204,8 @@ class FanOut:
         self._pending: list[Outlet] = []
         self.packets_sent = 0
         self.packets_dropped = 0
+        self.packets_paused = 0
+        """Packets not sent to DTX peers while the room was silent."""
         self.last_send_start_s = 0.0
         self.last_send_end_s = 0.0
 
@@ -230,9 +248,16 @@ class FanOut:
         return bool(self._ready)
 
     def send(
-        self, tick: int, audience: bytes, own: dict[str, bytes], level: int, voice: bool
+        self,
+        tick: int,
+        audience: bytes,
+        own: dict[str, bytes],
+        level: int,
+        voice: bool,
+        silent: bool = False,
     ) -> None:
-        """Send this tick's packets: `own[user]` to those who have one, the audience otherwise.
+        """Send this tick's packets: `own[user]` to those who have one, the audience otherwise;
+        while the mix is `silent`, nothing to a DTX peer without an own packet.
 
         The per-peer work: the 12-byte header packed into the SRTP session's own buffer, the
         shared body copied after it, one libsrtp call, one sendto on the socket itself.
@@ -244,7 +269,7 @@ class FanOut:
         pack_into = _HEADER.pack_into
         connected = internals.DTLS_CONNECTED
         audience_octets = len(audience)
-        sent = dropped = 0
+        sent = dropped = paused = 0
         lost: list[Outlet] = []
         self.last_send_start_s = time.perf_counter()
         for outlet in self._ready:
@@ -257,6 +282,10 @@ class FanOut:
                 outlet.seq = (outlet.seq + 1) & 0xFFFF  # the receiver sees a loss, not a stall
                 continue
             payload = own.get(outlet.user_id) if own else None
+            if silent and outlet.dtx and payload is None:
+                outlet.paused = True
+                paused += 1
+                continue
             if payload is None:
                 body = bodies.get(outlet.extension_key)
                 if body is None:
@@ -267,11 +296,15 @@ class FanOut:
                 octets = len(payload)
             writer = outlet._writer
             buffer = writer.buffer  # type: ignore[union-attr]
+            second_byte = outlet.payload_type
+            if outlet.paused:
+                second_byte |= MARKER_BIT
+                outlet.paused = False
             pack_into(
                 buffer,
                 0,
                 outlet.first_byte,
-                outlet.payload_type,
+                second_byte,
                 outlet.seq,
                 (outlet.ts_origin + ts_offset) & 0xFFFFFFFF,
                 outlet.ssrc,
@@ -298,6 +331,7 @@ class FanOut:
         self.last_send_end_s = time.perf_counter()
         self.packets_sent += sent
         self.packets_dropped += dropped
+        self.packets_paused += paused
         if lost:
             for outlet in lost:
                 outlet.refresh()

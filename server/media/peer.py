@@ -6,6 +6,7 @@ The answer: one audio transceiver, Opus only (mono-friendly fmtp: `stereo=0`,
 m-line (a second audio, video) is answered `inactive`. The relay's sender is parked (the
 fan-out sends for it); a speaker's receiver is hooked into a `SpeakerIngress`. Every remote
 track aiortc creates is drained, so nothing can pile up in aiortc's unbounded queue (#554).
+An offer whose Opus format says `usedtx=1` gets discontinuous transmission (see fanout.py).
 """
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ def check_offer(offer_sdp: object) -> aiortc_sdp.SessionDescription:
     return description
 
 
+def offer_asks_dtx(description: aiortc_sdp.SessionDescription, mid: str | None) -> bool:
+    """Whether the offer's audio section `mid` says `usedtx=1` for Opus (RFC 7587: the
+    receiver prefers that nothing is sent while there is nothing to hear)."""
+    for media in description.media:
+        if media.kind != "audio" or (mid is not None and media.rtp.muxId != mid):
+            continue
+        for codec in media.rtp.codecs:
+            if codec.mimeType.lower() == "audio/opus":
+                return str(codec.parameters.get("usedtx", "0")) == "1"
+    return False
+
+
 def opus_capability() -> RTCRtpCodecCapability:
     for codec in RTCRtpSender.getCapabilities("audio").codecs:
         if codec.mimeType.lower() == "audio/opus":
@@ -106,7 +119,7 @@ async def negotiate(
 
     Raises MediaError, after closing anything it opened, when the offer cannot be used.
     """
-    check_offer(offer_sdp)
+    description = check_offer(offer_sdp)
     pc = RTCPeerConnection(rtc_configuration(ice))
     drains: list[asyncio.Task[None]] = []
     peer: Peer | None = None
@@ -152,7 +165,7 @@ async def negotiate(
             await pc.setLocalDescription(answer)
         local = pc.localDescription
         outlet = (
-            Outlet(user_id, transceiver)
+            Outlet(user_id, transceiver, dtx=offer_asks_dtx(description, transceiver.mid))
             if transceiver.currentDirection in SENDING_DIRECTIONS
             else None
         )

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from audio.block_origin import BlockOrigin
+from audio.levels import FLOOR_DB
 from server.media import ice as ice_setup
 from server.media.capture_gate import OPEN_MARGIN_S, CaptureGate, ConsentStep
 from server.media.clock import TICK_S, TickClock
@@ -53,10 +54,15 @@ class RecordingSink(Protocol):
     ) -> None: ...
 
 
+def _at_rest(sample: LevelSample) -> bool:
+    return sample.peak_db <= FLOOR_DB and not sample.speaking
+
+
 LevelsCallback = Callable[[dict[str, LevelSample]], None]
 SpeakingCallback = Callable[[str, bool], None]
-AudienceCallback = Callable[[int, bytes, int, bool], None]
-"""(tick, Opus payload, audio level in -dBov, voice): the audience packet, for other workers."""
+AudienceCallback = Callable[[int, bytes, int, bool, bool], None]
+"""(tick, Opus payload, audio level in -dBov, voice, silent): the audience packet, for other
+workers (`silent`: the mix has been digital silence for a while; DTX peers get nothing)."""
 PeerLostCallback = Callable[[str], None]
 
 
@@ -97,6 +103,7 @@ class RoomMedia:
         self._on_levels = on_levels
         self._on_speaking = on_speaking
         self._levels_every = max(1, round(1.0 / (levels_hz * TICK_S)))
+        self._quiet_levels_sent: frozenset[str] | None = None
         self._recording: tuple[RecordingSink, int | None] | None = None
         self._peers: dict[str, Peer] = {}
         self._latest_offer: dict[str, int] = {}
@@ -177,7 +184,13 @@ class RoomMedia:
         task.add_done_callback(self._background.discard)
 
     def feed(
-        self, tick: int, payload: bytes, level: int, voice: bool, mixed_at_s: float | None = None
+        self,
+        tick: int,
+        payload: bytes,
+        level: int,
+        voice: bool,
+        mixed_at_s: float | None = None,
+        silent: bool = False,
     ) -> None:
         """Send another worker's audience packet to this worker's listeners of the room.
         `mixed_at_s` (perf_counter in the home worker; CLOCK_MONOTONIC is machine-wide) gives
@@ -185,7 +198,7 @@ class RoomMedia:
 
         Runs on: the worker's loop, when the packet arrives (the mixer lives elsewhere)."""
         if self._fanout.refresh(tick):
-            self._fanout.send(tick, payload, {}, level, voice)
+            self._fanout.send(tick, payload, {}, level, voice, silent)
             if mixed_at_s is not None:
                 middle = (self._fanout.last_send_start_s + self._fanout.last_send_end_s) / 2.0
                 self._hop_latencies_s.append(middle - mixed_at_s)
@@ -336,12 +349,20 @@ class RoomMedia:
             if hls is not None:
                 hls.add(out.audience)
             if self._forwarding and self._on_audience is not None:
-                self._on_audience(tick, out.audience, out.audio_level_dbov, out.voice)
+                self._on_audience(tick, out.audience, out.audio_level_dbov, out.voice, out.silent)
             if listening:
-                self._fanout.send(tick, out.audience, out.own, out.audio_level_dbov, out.voice)
+                self._fanout.send(
+                    tick, out.audience, out.own, out.audio_level_dbov, out.voice, out.silent
+                )
                 self._record_latency(tick, consumed)
         if tick % self._levels_every == 0 and self._stage.members:
             levels = self._stage.levels()
+            # A silent stage is said once; until something moves, nothing more is sent (a
+            # meter reads a level older than half a second as silence anyway).
+            quiet = frozenset(levels) if all(_at_rest(s) for s in levels.values()) else None
+            if quiet is not None and quiet == self._quiet_levels_sent:
+                return
+            self._quiet_levels_sent = quiet
             try:
                 self._on_levels(levels)
             except Exception:

@@ -11,6 +11,10 @@ Who hears what:
 
 Muted or not-on-stage people contribute nothing: their blocks are never read, whatever their
 browser sends. A muted member reads the level floor and never speaking.
+
+When the audience mix has been digital silence for a few ticks the output says so
+(`silent`): peers that asked for discontinuous transmission (`usedtx=1`) are then sent
+nothing until there is sound again (server/media/fanout.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ from server.media.opus_codec import FRAME_SAMPLES, SAMPLE_RATE_HZ, OpusEncoder, 
 from server.media.values import LevelSample, StageState
 
 TICK_S = FRAME_SAMPLES / SAMPLE_RATE_HZ
+SILENT_DBOV = 127
+"""RFC 6464's quietest level: -127 dBov or below, which no listener can hear."""
+DTX_HANGOVER_TICKS = 3
+"""Ticks of silence before DTX peers stop getting packets: the Opus encoder's look-ahead
+and the decoder's fade need the first few silent frames."""
 _SILENCE: Samples = np.zeros(FRAME_SAMPLES, dtype=np.float32)
 _SILENCE.setflags(write=False)
 
@@ -58,6 +67,9 @@ class TickOutput:
     """Anyone on stage speaking (the extension's V flag)."""
     flips: tuple[tuple[str, bool], ...]
     """Speaking flags that changed this tick."""
+    silent: bool = False
+    """The audience mix has been digital silence for `DTX_HANGOVER_TICKS` ticks: a peer that
+    asked for DTX (`usedtx=1`) is sent nothing (the encoder's tail has gone out by then)."""
 
 
 class StageMix:
@@ -78,6 +90,7 @@ class StageMix:
         self._audience = OpusEncoder()
         self._blocks = np.zeros((0, FRAME_SAMPLES), dtype=np.float32)
         self.encodes = 0
+        self._silent_ticks = DTX_HANGOVER_TICKS + 1  # nothing has sounded: no tail to send
 
     @property
     def members(self) -> list[str]:
@@ -160,7 +173,11 @@ class StageMix:
                         member.encoder = OpusEncoder(complexity=self.own_mix_complexity)
                     own[user_id] = member.encoder.encode(minus[row])
                     self.encodes += 1
-        return TickOutput(audience, own, _dbov(mix), voice, tuple(flips))
+        level = _dbov(mix)
+        # -127 dBov or quieter is digital silence for any listener.
+        self._silent_ticks = self._silent_ticks + 1 if level == SILENT_DBOV and not own else 0
+        silent = self._silent_ticks > DTX_HANGOVER_TICKS
+        return TickOutput(audience, own, level, voice, tuple(flips), silent)
 
     def levels(self) -> dict[str, LevelSample]:
         """Levels since the last call, per stage member; resets the accumulation."""
@@ -184,6 +201,6 @@ def _dbov(mix: Samples) -> int:
     """RFC 6464 level: 0 (0 dBov) to 127 (-127 dBov or quieter)."""
     mean_square = block_mean_square(mix)
     if mean_square <= 0.0:
-        return 127
+        return SILENT_DBOV
     level = -10.0 * math.log10(mean_square)
-    return min(127, max(0, round(level)))
+    return min(SILENT_DBOV, max(0, round(level)))

@@ -263,8 +263,10 @@ class MediaWorker:
             def on_speaking(user_id: str, speaking: bool) -> None:
                 self._send(SpeakingChanged(room_id, user_id, speaking))
 
-            def on_audience(tick: int, payload: bytes, level: int, voice: bool) -> None:
-                self._forward_audience(room_id, tick, payload, level, voice)
+            def on_audience(
+                tick: int, payload: bytes, level: int, voice: bool, silent: bool
+            ) -> None:
+                self._forward_audience(room_id, tick, payload, level, voice, silent)
 
             def on_peer_lost(user_id: str) -> None:
                 self._send(PeerLost(room_id, user_id))
@@ -344,7 +346,7 @@ class MediaWorker:
             media.set_forwarding(bool(targets))
 
     def _forward_audience(
-        self, room_id: str, tick: int, payload: bytes, level: int, voice: bool
+        self, room_id: str, tick: int, payload: bytes, level: int, voice: bool, silent: bool
     ) -> None:
         """Runs on: the room's clock task. One frame per other worker, never per listener."""
         targets = self.forward.get(room_id)
@@ -353,7 +355,7 @@ class MediaWorker:
         key = self._room_keys.get(room_id)
         if key is None:
             key = self._room_keys[room_id] = room_id.encode("utf-8")
-        frame = encode_audience(key, tick, level, voice, time.perf_counter(), payload)
+        frame = encode_audience(key, tick, level, voice, time.perf_counter(), payload, silent)
         for index in targets:
             transport = self._link_transport(index)
             if transport is None or transport.get_write_buffer_size() > LINK_BUFFER_LIMIT_BYTES:
@@ -394,7 +396,9 @@ class MediaWorker:
         self.audience_frames_in += 1
         media = self.rooms.get(frame.room_id)
         if media is not None and frame.room_id not in self.hosted:
-            media.feed(frame.tick, frame.payload, frame.level, frame.voice, frame.mixed_at_s)
+            media.feed(
+                frame.tick, frame.payload, frame.level, frame.voice, frame.mixed_at_s, frame.silent
+            )
 
     # -- HLS -------------------------------------------------------------------------------------
 

@@ -298,8 +298,10 @@ class FrameReader:
 
 # -- audience packets between workers ---------------------------------------------------------
 
-# room id length, tick, audio level (-dBov), voice flag, when the mix was encoded (monotonic s)
+# room id length, tick, audio level (-dBov), flags, when the mix was encoded (monotonic s)
 _AUDIENCE = struct.Struct("!BQBBd")
+_VOICE_FLAG = 0x01
+_SILENT_FLAG = 0x02
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,17 +313,31 @@ class AudienceFrame:
     mixed_at_s: float
     """CLOCK_MONOTONIC (shared by the machine's processes) when the home encoded the mix."""
     payload: bytes
+    silent: bool = False
+    """The mix has been digital silence for a while: DTX peers are sent nothing."""
 
 
 def encode_audience(
-    room_id: bytes, tick: int, level: int, voice: bool, mixed_at_s: float, payload: bytes
+    room_id: bytes,
+    tick: int,
+    level: int,
+    voice: bool,
+    mixed_at_s: float,
+    payload: bytes,
+    silent: bool = False,
 ) -> bytes:
     """One tick of a room's audience mix for another worker (a length-prefixed frame)."""
     body_size = _AUDIENCE.size + len(room_id) + len(payload)
     return b"".join(
         (
             _LENGTH.pack(body_size),
-            _AUDIENCE.pack(len(room_id), tick, level, 1 if voice else 0, mixed_at_s),
+            _AUDIENCE.pack(
+                len(room_id),
+                tick,
+                level,
+                (_VOICE_FLAG if voice else 0) | (_SILENT_FLAG if silent else 0),
+                mixed_at_s,
+            ),
             room_id,
             payload,
         )
@@ -331,7 +347,15 @@ def encode_audience(
 def decode_audience(body: bytes) -> AudienceFrame:
     if len(body) < _AUDIENCE.size:
         raise ProtocolViolation("audience frame too short")
-    id_length, tick, level, voice, mixed_at_s = _AUDIENCE.unpack_from(body, 0)
+    id_length, tick, level, flags, mixed_at_s = _AUDIENCE.unpack_from(body, 0)
     start = _AUDIENCE.size
     room_id = body[start : start + id_length].decode("utf-8", "replace")
-    return AudienceFrame(room_id, tick, level, bool(voice), mixed_at_s, body[start + id_length :])
+    return AudienceFrame(
+        room_id,
+        tick,
+        level,
+        bool(flags & _VOICE_FLAG),
+        mixed_at_s,
+        body[start + id_length :],
+        bool(flags & _SILENT_FLAG),
+    )

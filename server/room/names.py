@@ -12,6 +12,7 @@ labels itself with a role, "(Host)" or "[mod]". Standard library only.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -88,8 +89,9 @@ def claims_role(name: str) -> bool:
     return _ROLE_CLAIM.search(normalize(name)) is not None
 
 
-def passes_for(name: str, other: str) -> bool:
-    """Could `name` be taken for `other` (identical or confusable), role labels aside?"""
-    mine = skeleton(_ROLE_CLAIM.sub(" ", normalize(name)))
-    theirs = skeleton(_ROLE_CLAIM.sub(" ", normalize(other)))
-    return bool(mine) and mine == theirs
+@functools.lru_cache(maxsize=4096)
+def likeness(name: str) -> str:
+    """What `name` looks like with role labels aside: two names with the same non-empty
+    likeness could pass for each other. Kept per name: every join compares against the
+    host's and co-hosts' names, which do not change."""
+    return skeleton(_ROLE_CLAIM.sub(" ", normalize(name)))

@@ -14,15 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import qasync
 
 from console.supervisor import RelaySupervisor
+from ui.event_loop import ConsoleLoop
 
 
 @pytest.fixture
 def aloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
-    loop = qasync.QEventLoop(qapp)
+    loop = ConsoleLoop(qapp)  # the console's own loop (ui/event_loop.py)
     asyncio.set_event_loop(loop)
     try:
         yield loop

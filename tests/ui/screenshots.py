@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from console.client import JoinLink
@@ -31,6 +30,7 @@ from tests.fixtures_audio import SENTENCES, speech
 from tests.ui.botkit import ToneBot, until
 from tests.ui.consolekit import open_console, relay_api
 from ui.console_app import ConsoleApp
+from ui.event_loop import ConsoleLoop
 from ui.export_dialog import ExportDialog
 from ui.moderator_view import ModeratorView
 from ui.recordings_library import RecordingsLibrary
@@ -295,7 +295,7 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setQuitOnLastWindowClosed(False)
     apply_theme(app, sys.argv[1] if len(sys.argv) > 1 else "dark")
-    loop = qasync.QEventLoop(app)
+    loop = ConsoleLoop(app)
     asyncio.set_event_loop(loop)
     loop.run_until_complete(scene())
     loop.run_until_complete(app_scene())

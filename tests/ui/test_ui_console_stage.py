@@ -5,6 +5,7 @@ block; the meters' display timer sleeping in a silent room and waking when someo
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -85,12 +86,16 @@ def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_m
             await until(lambda: level_of(window, bot.user_id) < -55.0, what="the meter to fall")
             await until(lambda: bar_on_screen(window, bot.user_id) == 0, what="the bar to go")
             await asyncio.sleep(0.5)  # what was in flight (jitter buffers) has played out
-            console.session.media.recorder.clear()
-            await until(
-                lambda: console.session.media.recorder.samples().size >= 48000,
-                what="a second of room sound",
-            )
-            assert band_level_db(console.session.media.recorder.samples(), 660) < SILENT_DB
+            recorder = console.session.media.recorder
+            recorder.clear()
+            frames, quiet_from = recorder.frames_received, time.monotonic()
+            await until(lambda: time.monotonic() - quiet_from > 1.0, what="a second of quiet")
+            # The room is silent now and the console asked for DTX: the relay sends it
+            # nothing (or only what was already on its way), and nothing of the bot.
+            assert recorder.frames_received - frames <= 5
+            assert level_of(window, bot.user_id) < -55.0
+            heard = recorder.samples()
+            assert heard.size < 9600 or band_level_db(heard, 660) < SILENT_DB
 
             # block: confirm, it disappears, the bot is told it was removed
             window.stage.select(bot.user_id)
