@@ -82,8 +82,15 @@ class HostStrip(QWidget):
         self.mute.setText("Unmute" if checked else "Mute")
         self.muteToggled.emit(checked)
 
-    def tick(self, board: LevelBoard, elapsed_s: float, talking_while_muted: bool) -> None:
+    def tick(self, board: LevelBoard, elapsed_s: float, talking_while_muted: bool) -> bool:
+        """Advance the meter and the "talking while muted" label; True when either changed."""
         sample = board.latest(LOCAL)
-        self.meter.step(sample.rms_db, sample.peak_db, elapsed_s)
-        if self.muted_talk.isVisible() != talking_while_muted:
+        moved = self.meter.step(sample.rms_db, sample.peak_db, elapsed_s)
+        if self.muted_talk.isHidden() == talking_while_muted:
             self.muted_talk.setVisible(talking_while_muted)
+            moved = True
+        return moved
+
+    def at_rest(self) -> bool:
+        """The meter shows the floor and no "talking while muted" is up."""
+        return self.meter.state.at_rest and self.muted_talk.isHidden()

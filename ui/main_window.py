@@ -1,9 +1,10 @@
 """The console's main window for one room: header, stage, request queue, audience, the side
 panels and the host's own strip.
 
-One display timer (30 Hz) moves every meter; a 1 Hz timer moves the clocks; room changes
-arrive coalesced from the controller and update the models row by row. Errors show in one
-banner (a burst of the same refusal shows once). Closing while live asks first.
+One display timer (25 Hz) moves every meter while any shows something; once all rest at the
+floor it sleeps until a level that shows is published. A 1 Hz timer moves the clocks; room
+changes arrive coalesced from the controller and update the models row by row. Errors show in
+one banner (a burst of the same refusal shows once). Closing while live asks first.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from console.room_view import (
 from ui.dialogs import Question, open_again
 from ui.header import RoomHeader, ShareLinks
 from ui.host_strip import HostStrip
+from ui.meter import audible
 from ui.people_views import AudiencePanel, RequestPanel
 from ui.placement import place_on_screen
 from ui.recording_bar import RecordingBar
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         place_on_screen(self)  # whole, on the host's screen
         self._allow_close = False
+        self._closed_for_good = False
         self.pending_question: Question | None = None  # the confirmation on screen, if any
         self.push_to_talk: QKeySequence | None = None
         self._ptt_down = False
@@ -171,6 +174,7 @@ class MainWindow(QMainWindow):
         self.display_timer.setInterval(1000 // DISPLAY_HZ)
         self.display_timer.timeout.connect(self.display_tick)
         self.display_timer.start()
+        self.session.board.on_publish.append(self._level_published)
         self.second_timer = QTimer(self)
         self.second_timer.setInterval(1000)
         self.second_timer.timeout.connect(self.second_tick)
@@ -216,11 +220,32 @@ class MainWindow(QMainWindow):
 
     def display_tick(self) -> None:
         elapsed_s = self._elapsed.restart() / 1000.0
-        self.stage_model.tick(self.session.board, elapsed_s)
+        board = self.session.board
+        stage_moved = self.stage_model.tick(board, elapsed_s)
         mic = self.session.mic
-        self.strip.tick(
-            self.session.board, elapsed_s, bool(mic is not None and mic.talking_while_muted)
-        )
+        talking_while_muted = bool(mic is not None and mic.talking_while_muted)
+        own_moved = self.strip.tick(board, elapsed_s, talking_while_muted)
+        if (
+            not stage_moved
+            and not own_moved
+            and not talking_while_muted
+            and self.strip.at_rest()
+            and self.stage_model.at_rest()
+        ):
+            # Every meter shows the floor and stayed there for a tick: nothing to show until
+            # a level that shows is published (`_level_published` starts the timer again).
+            self.display_timer.stop()
+
+    def _level_published(self, loudest_db: float, speaking: bool) -> None:
+        """The relay's levels or the host's microphone: wake the sleeping display timer when
+        the meters would show it. (A silent feed that stops needs no wake: the timer only
+        sleeps once every meter has fallen to the floor.)"""
+        if self.display_timer.isActive() or not (audible(loudest_db) or speaking):
+            return
+        if self._closed_for_good:
+            return
+        self._elapsed.restart()  # the meters step from now, not from when they fell asleep
+        self.display_timer.start()
 
     def second_tick(self) -> None:
         self._seconds += 1
@@ -325,6 +350,9 @@ class MainWindow(QMainWindow):
         self.close()
 
     def _shutdown(self) -> None:
+        self._closed_for_good = True
+        if self._level_published in self.session.board.on_publish:
+            self.session.board.on_publish.remove(self._level_published)
         self.display_timer.stop()
         self.second_timer.stop()
         self.controller.stop()

@@ -20,7 +20,12 @@ AMBER_FROM_DB, RED_FROM_DB = -18.0, -6.0
 
 
 class MeterState:
-    """One source's displayed level. `step` once per display tick with the latest reading."""
+    """One source's displayed level. `step` once per display tick with the latest reading.
+
+    `vu_db` and `peak_db` are what the meter shows: they follow the ballistics once the bar
+    would move by 0.2 dB or more, and always when it reaches either end of its range, so a
+    meter that falls silent is shown at the floor, never left a sliver above it.
+    """
 
     __slots__ = ("peak", "peak_db", "vu", "vu_db")
 
@@ -34,31 +39,64 @@ class MeterState:
         """Advance by `elapsed_s`; True when the picture changed enough to repaint."""
         vu_db = self.vu.update(db_to_gain(rms_db), elapsed_s)
         held_db = self.peak.update(peak_db, elapsed_s)
-        changed = (
-            abs(_clamp(vu_db) - _clamp(self.vu_db)) >= 0.2
-            or abs(_clamp(held_db) - _clamp(self.peak_db)) >= 0.2
-        )
+        if not (_moved(self.vu_db, vu_db) or _moved(self.peak_db, held_db)):
+            return False
         self.vu_db, self.peak_db = vu_db, held_db
-        return changed
+        return True
+
+    @property
+    def at_rest(self) -> bool:
+        """Nothing shows: the bar and the held peak are both at the floor."""
+        return self.vu_db <= -RANGE_DB and self.peak_db <= -RANGE_DB
 
 
 def _clamp(level_db: float) -> float:
     return max(-RANGE_DB, min(0.0, level_db))
 
 
+def _moved(shown_db: float, level_db: float) -> bool:
+    shown, level = _clamp(shown_db), _clamp(level_db)
+    if shown == level:
+        return False
+    return abs(level - shown) >= 0.2 or level in (-RANGE_DB, 0.0)
+
+
+def audible(level_db: float) -> bool:
+    """Whether a meter shows `level_db` at all (above the bottom of its range)."""
+    return level_db > -RANGE_DB
+
+
 def fraction(level_db: float) -> float:
     return (_clamp(level_db) + RANGE_DB) / RANGE_DB
 
 
-def paint_meter(
-    painter: QPainter, rect: QRectF, vu_db: float, peak_db: float, *, muted: bool, track: QColor
-) -> None:
-    """A rounded track, the VU bar (green → amber → red by level), a thin held-peak tick."""
+def paint_track(painter: QPainter, rect: QRectF, track: QColor) -> None:
+    """A meter's rounded track alone (what shows at the floor, and all a muted meter shows)."""
     painter.save()
     painter.setPen(Qt.PenStyle.NoPen)
     radius = rect.height() / 2
     painter.setBrush(track)
     painter.drawRoundedRect(rect, radius, radius)
+    painter.restore()
+
+
+def paint_meter(
+    painter: QPainter,
+    rect: QRectF,
+    vu_db: float,
+    peak_db: float,
+    *,
+    muted: bool,
+    track: QColor,
+    track_drawn: bool = False,
+) -> None:
+    """A rounded track, the VU bar (green → amber → red by level), a thin held-peak tick.
+    `track_drawn`: the track is already under `rect` (a stage row's still pixmap holds it)."""
+    if not track_drawn:
+        paint_track(painter, rect, track)
+    painter.save()
+    painter.setPen(Qt.PenStyle.NoPen)
+    radius = rect.height() / 2
     if muted:
         painter.restore()
         return
@@ -91,9 +129,12 @@ class MeterWidget(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(220, 12)
 
-    def step(self, rms_db: float, peak_db: float, elapsed_s: float) -> None:
+    def step(self, rms_db: float, peak_db: float, elapsed_s: float) -> bool:
+        """Advance the meter; True (and a repaint) when it moved."""
         if self.state.step(rms_db, peak_db, elapsed_s):
             self.update()
+            return True
+        return False
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

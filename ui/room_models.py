@@ -1,6 +1,6 @@
 """The console's Qt models of one room: stage, requests, audience, log, reports, reactions,
 links, talk time. Each is filled from the room mirror with `KeyedListModel.sync` (row-level
-changes only); the stage's meters change one row at a time on the display tick.
+changes only); the stage's meters move together, one `dataChanged` per display tick.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class StageModel(KeyedListModel[StageRow]):
         super().__init__(parent)
         self.meters: dict[str, MeterState] = {}
         self.me: str | None = None
+        self.moved_rows: tuple[int, ...] = ()  # whose meter moved on the latest tick
 
     def key_of(self, item: StageRow) -> str:
         return item.user_id
@@ -138,18 +139,26 @@ class StageModel(KeyedListModel[StageRow]):
         self.dataChanged.emit(index, index, [SPEAKING_ROLE])
 
     def tick(self, board: LevelBoard, elapsed_s: float) -> int:
-        """Advance every meter; repaint only rows whose meter moved. Returns rows changed."""
-        changed = 0
+        """Advance every meter; the rows whose meter moved are told in one `dataChanged`
+        (LEVEL_ROLE) from the first to the last of them, and listed in `moved_rows` for a
+        view that repaints those meters only. Returns how many moved."""
+        moved: list[int] = []
+        meters = self.meters
         for row, item in enumerate(self._items):
-            meter = self.meters.get(item.user_id)
+            meter = meters.get(item.user_id)
             if meter is None:
                 continue
             sample = board.latest(item.user_id)
             if meter.step(sample.rms_db, sample.peak_db, elapsed_s):
-                index = self.index(row)
-                self.dataChanged.emit(index, index, [LEVEL_ROLE])
-                changed += 1
-        return changed
+                moved.append(row)
+        self.moved_rows = tuple(moved)
+        if moved:
+            self.dataChanged.emit(self.index(moved[0]), self.index(moved[-1]), [LEVEL_ROLE])
+        return len(moved)
+
+    def at_rest(self) -> bool:
+        """No meter on stage shows anything (all at the floor)."""
+        return all(meter.at_rest for meter in self.meters.values())
 
 
 # -- requests and audience ------------------------------------------------------------------------

@@ -1,16 +1,20 @@
 """The stage: everyone on it, with a live meter, a speaking glow and their mute state, and the
 moderator's actions for the person selected (mute, move to audience, co-host, remove, block).
 
-The list paints through a delegate; a meter moving repaints its own bar and nothing else, and a
-row's still part (card, avatar, name, labels) is painted once per look and then blitted.
+The list paints through a delegate; a row's still part (card, avatar, name, labels) is painted
+once per look and then blitted. Meters moving repaint their bars and nothing else: the stage
+model tells of all of a display tick's moves at once, and when only those bars need painting
+the view paints them itself in one pass (each bar's patch of its row's still pixmap, then the
+bar), without a round through Qt's item painting per row.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -20,7 +24,16 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QRegion,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -46,7 +59,7 @@ from console.room_view import (
 from ui import theme
 from ui.dialogs import Question, open_again
 from ui.keyed_model import KEY_ROLE, PeopleListView
-from ui.meter import paint_meter
+from ui.meter import paint_meter, paint_track
 from ui.people_lists import person_menu
 from ui.plain import plain_label
 from ui.room_controller import RoomController
@@ -147,18 +160,67 @@ def meter_area(row: QRect) -> QRect:
     return QRectF(meter_left - 2, rect.center().y() + 1, METER_WIDTH + 4, 12).toAlignedRect()
 
 
+def _still_key(
+    look: RowLook, selected: bool, size: QSize, dpr: float, context: tuple[int, str]
+) -> tuple[object, ...]:
+    """What a row's still part depends on: its look, selection, size and scale, and the
+    view's palette and font (`context`)."""
+    return (
+        look.name, look.key, look.speaking, look.muted, look.role_label, selected,
+        size.width(), size.height(), dpr, *context,
+    )  # fmt: skip
+
+
+def _meter_rect(row: QRect) -> QRectF:
+    """Where a stage row's meter (its track) lies, inside `meter_area(row)`."""
+    rect = QRectF(row).adjusted(4, 3, -4, -3)
+    return QRectF(rect.right() - METER_WIDTH - 14, rect.center().y() + 3, METER_WIDTH, 8)
+
+
+def _track_colour(palette: QPalette) -> QColor:
+    track = QColor(palette.mid().color())
+    track.setAlpha(90)
+    return track
+
+
+def paint_row_meter(painter: QPainter, row: QRect, look: RowLook, track: QColor) -> None:
+    """A stage row's bar and peak tick over the track its still pixmap holds, inside
+    `meter_area(row)` (the delegate and the view's meters-only pass both draw it with this)."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    paint_meter(
+        painter, _meter_rect(row), look.vu_db, look.peak_db,
+        muted=look.muted, track=track, track_drawn=True,
+    )  # fmt: skip
+    painter.restore()
+
+
 class StageDelegate(QStyledItemDelegate):
     """Paints a stage row: its still part (card, avatar, glow, name, role, mute or speaking
-    label) from a pixmap kept per look, then the meter, which is all a level change repaints."""
+    label, the meter's track) from a pixmap kept per look, then the meter's bar and peak tick,
+    which is all a level change repaints.
+
+    `context` and `track` are the view's palette and font key and the meter's track colour as
+    of the latest row painted: a palette, font or style change repaints the whole view through
+    here, so they are current whenever only meters are dirty."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: dict[tuple[object, ...], QPixmap] = {}
+        self.context: tuple[int, str] | None = None
+        self.track = QColor()
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         return QSize(320, ROW_HEIGHT)
+
+    def kept_still(self, look: RowLook, selected: bool, size: QSize, dpr: float) -> QPixmap | None:
+        """The still pixmap `paint` drew for a row of this look, selection, size and scale in
+        the current palette and font, if it is kept; None otherwise (paint the row whole)."""
+        if self.context is None:
+            return None
+        return self._rows.get(_still_key(look, selected, size, dpr, self.context))
 
     def paint(
         self,
@@ -172,14 +234,10 @@ class StageDelegate(QStyledItemDelegate):
         look = model.look(index.row()) if isinstance(model, StageModel) else None
         if look is None:
             look = _look_from_roles(index)
-        name, key, speaking, muted = look.name, look.key, look.speaking, look.muted
-        role_label = look.role_label
         dpr = painter.device().devicePixelRatioF()
         size = option.rect.size()
-        still_key = (
-            name, key, speaking, muted, role_label, selected, size.width(), size.height(), dpr,
-            palette.cacheKey(), option.font.key(),
-        )  # fmt: skip
+        self.context = (palette.cacheKey(), option.font.key())
+        still_key = _still_key(look, selected, size, dpr, self.context)
         still = self._rows.get(still_key)
         if still is None:
             if len(self._rows) > 256:  # people and looks come and go; a few rooms' worth
@@ -190,22 +248,13 @@ class StageDelegate(QStyledItemDelegate):
             row_painter = QPainter(still)
             _paint_still(
                 row_painter, QRect(QPoint(0, 0), size), option, dpr,
-                (name, key, speaking, muted, role_label, selected),
+                (look.name, look.key, look.speaking, look.muted, look.role_label, selected),
             )  # fmt: skip
             row_painter.end()
             self._rows[still_key] = still
         painter.drawPixmap(option.rect.topLeft(), still)
-
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(option.rect).adjusted(4, 3, -4, -3)
-        meter_left = rect.right() - METER_WIDTH - 14
-        vu_db, peak_db = look.vu_db, look.peak_db
-        meter = QRectF(meter_left, rect.center().y() + 3, METER_WIDTH, 8)
-        track = QColor(palette.mid().color())
-        track.setAlpha(90)
-        paint_meter(painter, meter, vu_db, peak_db, muted=muted, track=track)
-        painter.restore()
+        self.track = _track_colour(palette)
+        paint_row_meter(painter, option.rect, look, self.track)
 
 
 def _look_from_roles(index: QModelIndex | QPersistentModelIndex) -> RowLook:
@@ -280,6 +329,7 @@ def _paint_still(
         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
         role_label,
     )
+    paint_track(painter, _meter_rect(row), _track_colour(palette))
     label_rect = QRectF(meter_left, rect.top() + 6, METER_WIDTH, 18)
     if muted:
         painter.setPen(theme.WARNING)
@@ -294,7 +344,15 @@ def _paint_still(
 
 
 class StageListView(PeopleListView):
-    """The stage list: a meter that moved repaints its bar, not its whole row."""
+    """The stage list. Meters that moved repaint their bars, not their rows; when nothing else
+    is dirty, `paintEvent` paints those bars itself in one pass with one painter."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # row -> (its rectangle, its meter's) asked to repaint and not yet painted
+        self._meters: dict[int, tuple[QRect, QRect]] = {}
+        self._meters_region = QRegion()
+        self.meter_passes = 0  # paint events served by the meters-only pass
 
     def dataChanged(
         self,
@@ -302,10 +360,91 @@ class StageListView(PeopleListView):
         bottom: QModelIndex | QPersistentModelIndex,
         roles: Sequence[int] = (),
     ) -> None:
-        if list(roles) == [LEVEL_ROLE] and top.row() == bottom.row():
-            self.viewport().update(meter_area(self.visualRect(top)))
+        if list(roles) != [LEVEL_ROLE]:
+            super().dataChanged(top, bottom, roles)
             return
-        super().dataChanged(top, bottom, roles)
+        model = self.model()
+        first, last = top.row(), bottom.row()
+        moved = model.moved_rows if isinstance(model, StageModel) else ()
+        rows = (
+            moved if moved and moved[0] == first and moved[-1] == last else range(first, last + 1)
+        )
+        region = QRegion()
+        for row, rect, area in self._row_rects(model, rows):
+            self._meters[row] = (rect, area)
+            region += area
+        self._meters_region += region
+        self.viewport().update(region)
+
+    def _row_rects(
+        self, model: QAbstractItemModel, rows: Sequence[int]
+    ) -> Iterator[tuple[int, QRect, QRect]]:
+        """Each row's rectangle and its meter's: for rows of one height one under the other
+        (the stage's uniform rows) from the first and the last, else asked of the layout."""
+        if not rows:
+            return
+        first = self.visualRect(model.index(rows[0], 0))
+        first_area = meter_area(first)
+        span = rows[-1] - rows[0]
+        last = self.visualRect(model.index(rows[-1], 0)) if span else first
+        pitch = (last.top() - first.top()) // span if span else 0
+        if not span or (last == first.translated(0, pitch * span) and pitch >= first.height()):
+            for row in rows:
+                dy = pitch * (row - rows[0])
+                yield row, first.translated(0, dy), first_area.translated(0, dy)
+            return
+        for row in rows:
+            rect = self.visualRect(model.index(row, 0))
+            yield row, rect, meter_area(rect)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        meters, self._meters = self._meters, {}
+        asked, self._meters_region = self._meters_region, QRegion()
+        if meters and self._paint_meters(event.region(), asked, meters):
+            self.meter_passes += 1
+            return
+        super().paintEvent(event)
+
+    def _paint_meters(
+        self, region: QRegion, asked: QRegion, meters: dict[int, tuple[QRect, QRect]]
+    ) -> bool:
+        """Paint the meters asked for, if that is all `region` holds and every row's still
+        pixmap is kept; False to paint the usual way. Rows that moved (a scroll, rows coming
+        or going, a resize) repaint more than meters, so the rectangles recorded when they
+        were asked for still hold; the first is checked against the layout all the same."""
+        model, delegate = self.model(), self.itemDelegate()
+        if (
+            not isinstance(model, StageModel)
+            or not isinstance(delegate, StageDelegate)
+            or self.state() is not QAbstractItemView.State.NoState
+            or not region.subtracted(asked).isEmpty()
+        ):
+            return False
+        selection = self.selectionModel()
+        dpr = self.viewport().devicePixelRatioF()
+        bars: list[tuple[QRect, QRect, QPixmap, RowLook]] = []
+        for row, (rect, area) in meters.items():
+            if not region.intersects(area):
+                continue
+            index = model.index(row, 0)
+            if not bars and self.visualRect(index) != rect:
+                return False
+            look = model.look(row)
+            if look is None:
+                return False
+            selected = selection is not None and selection.isSelected(index)
+            still = delegate.kept_still(look, selected, rect.size(), dpr)
+            if still is None:
+                return False
+            bars.append((rect, area, still, look))
+        painter = QPainter(self.viewport())
+        for rect, area, still, look in bars:
+            painter.setClipRect(area)  # the card under the bar, from the row's still pixmap
+            painter.drawPixmap(rect.topLeft(), still)
+            painter.setClipping(False)
+            paint_row_meter(painter, rect, look, delegate.track)
+        painter.end()
+        return True
 
 
 class StagePanel(QWidget):

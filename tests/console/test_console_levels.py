@@ -38,6 +38,23 @@ def test_latest_value_wins_and_a_stalled_feed_reads_silence():
     assert board.latest("a").rms_db == FLOOR_DB, "a stale level must not freeze a meter high"
 
 
+def test_each_publish_tells_its_loudest_peak_and_whether_anyone_speaks():
+    board = LevelBoard(now=Clock())
+    told: list[tuple[float, bool]] = []
+    board.on_publish.append(lambda loudest_db, speaking: told.append((loudest_db, speaking)))
+    board.publish_relay({"a": {"peak_db": -120, "rms_db": -120, "speaking": False}})
+    board.publish_relay(
+        {
+            "a": {"peak_db": -30, "rms_db": -40, "speaking": False},
+            "b": {"peak_db": -9, "rms_db": -20, "speaking": True},
+            "bad": {"peak_db": "loud"},
+        }
+    )
+    board.publish_relay({})
+    board.publish("local", -50.0, -60.0, False)
+    assert told == [(FLOOR_DB, False), (-9.0, True), (FLOOR_DB, False), (-50.0, False)]
+
+
 def test_talk_time_counts_open_stretches_and_history_keeps_the_peak():
     clock = Clock()
     talk = TalkTime(now=clock)

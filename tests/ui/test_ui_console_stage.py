@@ -1,5 +1,6 @@
 """The console with a real relay (a child process started by the console's supervisor) and
-real `roomcast bot` participants: requests, approval, meters, mute, block."""
+real `roomcast bot` participants: requests, approval, meters (as drawn on the screen), mute,
+block; the meters' display timer sleeping in a silent room and waking when someone talks."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import time
 
 import pytest
 
+from console.tracks import SilenceTrack, ToneTrack
 from tests.relay.spectrum import band_level_db
-from tests.ui.botkit import BotProcess, until
-from tests.ui.consolekit import open_console
+from tests.ui.botkit import BotProcess, ToneBot, until
+from tests.ui.consolekit import bar_pixels, on_screen, open_console
+from tests.ui.journey import click, click_row
 from ui.room_models import LEVEL_ROLE, MUTED_ROLE
+from ui.stage_view import meter_area
 
 HEARD_DB = -45.0
 SILENT_DB = -55.0
@@ -25,6 +29,16 @@ def level_of(window, user_id: str) -> float:
         return -200.0
     vu_db, _peak_db = window.stage_model.index(row).data(LEVEL_ROLE)
     return vu_db
+
+
+def bar_on_screen(window, user_id: str) -> int:
+    """How many pixels of `user_id`'s meter on the stage list are lit in a bar's colours, as
+    the screen shows it now."""
+    view, model = window.stage.view, window.stage_model
+    row = model.row_of(user_id)
+    if row < 0:
+        return 0
+    return bar_pixels(on_screen(view.viewport()), meter_area(view.visualRect(model.index(row))))
 
 
 def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_mute_and_block(
@@ -52,8 +66,9 @@ def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_m
             window.requests.approve.click()
             await until(lambda: window.stage_model.row_of(bot.user_id) >= 0, what="bot on stage")
             assert window.request_model.rowCount() == 0
-            # it unmutes itself and sends its tone: its meter moves
+            # it unmutes itself and sends its tone: its meter moves, its bar lights on screen
             await until(lambda: level_of(window, bot.user_id) > -40.0, what="the bot's meter")
+            await until(lambda: bar_on_screen(window, bot.user_id) > 100, what="the bot's bar")
             await until(
                 lambda: (
                     band_level_db(console.session.media.recorder.samples()[-48000:], 660) > HEARD_DB
@@ -69,6 +84,7 @@ def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_m
             row = lambda: window.stage_model.index(window.stage_model.row_of(bot.user_id))  # noqa: E731
             await until(lambda: row().data(MUTED_ROLE) is True, what="muted on stage")
             await until(lambda: level_of(window, bot.user_id) < -55.0, what="the meter to fall")
+            await until(lambda: bar_on_screen(window, bot.user_id) == 0, what="the bar to go")
             await asyncio.sleep(0.5)  # what was in flight (jitter buffers) has played out
             recorder = console.session.media.recorder
             recorder.clear()
@@ -103,6 +119,68 @@ def test_a_request_is_approved_from_the_queue_and_the_speaker_meter_moves_then_m
             assert window.audience_model.row_of(bot.user_id) < 0
         finally:
             bot.stop()
+            await console.close()
+
+    aloop.run_until_complete(scenario())
+
+
+def test_the_meters_sleep_in_a_silent_room_and_wake_when_someone_talks(
+    qapp, qtbot, aloop, relay_child
+):
+    async def scenario():
+        console = await open_console(relay_child, "Quiet room", mic=SilenceTrack())
+        window = console.window
+        timer, view = window.display_timer, window.stage.view
+        bot = ToneBot(console.hosted.join_url, "Tia Tone", 660)
+
+        def at_floor() -> bool:
+            vu_db, peak_db = window.stage_model.index(window.stage_model.row_of(bot.user_id)).data(
+                LEVEL_ROLE
+            )
+            return vu_db <= -60.0 and peak_db <= -60.0
+
+        try:
+            # the host alone, their microphone silent: nothing moves, the display timer sleeps
+            await until(lambda: not timer.isActive(), 10, "the display timer to sleep")
+
+            # the host's own microphone picks up sound (muted, it is still metered): the timer
+            # wakes and the strip's meter shows it; silent again, the timer sleeps again
+            mic = console.session.mic
+            strip_meter = window.strip.meter
+            mic.switch_source(ToneTrack(440, -18.0))
+            await until(timer.isActive, 10, "the timer to wake for the host's microphone")
+            await until(lambda: bar_pixels(on_screen(strip_meter), strip_meter.rect()) > 100, 10)
+            mic.switch_source(SilenceTrack())
+            await until(lambda: not timer.isActive(), 10, "the timer to sleep after the host")
+            assert bar_pixels(on_screen(strip_meter), strip_meter.rect()) == 0
+
+            await bot.start()
+            await until(lambda: window.request_model.rowCount() == 1, what="the request")
+            click_row(qtbot, window.requests.view, bot.user_id)
+            click(qtbot, window.requests.approve)
+            await until(lambda: window.stage_model.row_of(bot.user_id) >= 0, what="bot on stage")
+
+            # it talks: the relay's levels wake the timer and its bar lights on screen,
+            # painted by the stage list's meters-only pass
+            passes = view.meter_passes
+            await until(timer.isActive, 20, "the timer to wake")
+            await until(lambda: bar_on_screen(window, bot.user_id) > 100, 20, "the bot's bar")
+            assert view.meter_passes > passes
+
+            # it falls silent (its media gone; the relay may send no levels at all): the bar
+            # falls to the floor, the screen shows no bar, and only then the timer sleeps
+            await bot.media.close()
+            await until(lambda: not timer.isActive(), 20, "the timer to sleep again")
+            assert at_floor(), "the timer slept with the meter above the floor"
+            assert bar_on_screen(window, bot.user_id) == 0, "a bar was left frozen on screen"
+
+            # it talks again: the timer wakes and the bar is back
+            bot.media.source = ToneTrack(660)
+            await bot.media.start(send=True)
+            await until(timer.isActive, 20, "the timer to wake again")
+            await until(lambda: bar_on_screen(window, bot.user_id) > 100, 20, "the bar again")
+        finally:
+            await bot.close()
             await console.close()
 
     aloop.run_until_complete(scenario())
