@@ -186,13 +186,10 @@ def _track_colour(palette: QPalette) -> QColor:
 def paint_row_meter(painter: QPainter, row: QRect, look: RowLook, track: QColor) -> None:
     """A stage row's bar and peak tick over the track its still pixmap holds, inside
     `meter_area(row)` (the delegate and the view's meters-only pass both draw it with this)."""
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     paint_meter(
         painter, _meter_rect(row), look.vu_db, look.peak_db,
         muted=look.muted, track=track, track_drawn=True,
     )  # fmt: skip
-    painter.restore()
 
 
 class StageDelegate(QStyledItemDelegate):
@@ -439,9 +436,11 @@ class StageListView(PeopleListView):
             bars.append((rect, area, still, look))
         painter = QPainter(self.viewport())
         for rect, area, still, look in bars:
-            painter.setClipRect(area)  # the card under the bar, from the row's still pixmap
-            painter.drawPixmap(rect.topLeft(), still)
-            painter.setClipping(False)
+            # The card under the bar: that patch of the row's still pixmap.
+            patch = area.translated(-rect.topLeft())
+            painter.drawPixmap(
+                area, still, QRectF(patch.topLeft() * dpr, patch.size() * dpr).toRect()
+            )
             paint_row_meter(painter, rect, look, delegate.track)
         painter.end()
         return True
