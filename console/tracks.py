@@ -20,7 +20,7 @@ from aiortc import MediaStreamTrack, RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import RtpPacket
 
-from server.media.aiortc_internals import hook_receiver
+from server.media.aiortc_internals import hook_receiver, receive_rtp_at_socket
 from server.media.opus_codec import SpeakerDecoder, new_decoder
 
 SAMPLE_RATE_HZ = 48_000
@@ -153,13 +153,19 @@ class Recorder:
         self._next_seq: int | None = None
 
     def listen(self, receiver: RTCRtpReceiver, payload_type: int) -> None:
-        """Decode `receiver`'s Opus packets (of `payload_type`) here, as they arrive."""
+        """Decode `receiver`'s Opus packets (of `payload_type`) here, as they arrive: from
+        the socket's callback once SRTP is keyed, through aiortc's receiver before that."""
         self._decoder = new_decoder()
         self._payload_type = payload_type
         self._next_seq = None
         hook_receiver(receiver, self._on_packet)
+        receive_rtp_at_socket(receiver, self.take)
 
     async def _on_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.take(packet)
+
+    def take(self, packet: RtpPacket) -> None:
+        """One RTP packet of the room's sound, however it came."""
         self.accept(packet.sequence_number, packet.payload_type, packet.payload)
 
     def accept(self, seq: int, payload_type: int, payload: bytes) -> None:

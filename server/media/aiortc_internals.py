@@ -27,11 +27,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import aiortc
+import pylibsrtp
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RtpPacket, is_rtcp
 from pylibsrtp import Session
 from pylibsrtp._binding import ffi, lib
 
@@ -145,6 +146,45 @@ def hook_receiver(receiver: RTCRtpReceiver, handler: RtpHandler) -> None:
         await handler(packet, arrival_time_ms)
 
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
+
+
+def receive_rtp_at_socket(receiver: RTCRtpReceiver, sink: Callable[[RtpPacket], None]) -> None:
+    """Hand the receiver's RTP packets to `sink` straight from the socket's datagram
+    callback (server/media/ice.py), once DTLS has keyed SRTP: no pass through aioice's queue
+    and the DTLS transport's reader task (two task wake-ups per packet). RTCP, DTLS and
+    anything before the keys still go aiortc's way (pair it with `hook_receiver`). RTCP
+    receiver statistics are fed as aiortc would. For a connection with this one receiver.
+    """
+    dtls = receiver.transport
+    connection = dtls.transport._connection
+    streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+    extensions = dtls._rtp_header_extensions_map
+
+    def take(data: bytes) -> bool:
+        srtp = dtls._rx_srtp
+        if srtp is None or is_rtcp(data):
+            return False  # aiortc's way
+        if not receiver._enabled:
+            return True
+        try:
+            packet = RtpPacket.parse(srtp.unprotect(data), extensions)
+        except (pylibsrtp.Error, ValueError):
+            return True  # dropped, as aiortc drops it
+        stats = streams.get(packet.ssrc)
+        if stats is None:
+            stats = streams[packet.ssrc] = StreamStatistics(48_000)
+        stats.add(packet)
+        connection._roomcast_rtp_taken += 1  # type: ignore[attr-defined]
+        sink(packet)
+        return True
+
+    connection._roomcast_rtp_taken = 0  # type: ignore[attr-defined]
+    connection._roomcast_rtp_sink = take  # type: ignore[attr-defined]
+
+
+def rtp_taken_at_socket(receiver: RTCRtpReceiver) -> int:
+    """RTP packets `receive_rtp_at_socket` handed over for this receiver's connection."""
+    return int(getattr(receiver.transport.transport._connection, "_roomcast_rtp_taken", 0))
 
 
 def receiver_hooked(receiver: RTCRtpReceiver) -> bool:

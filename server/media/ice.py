@@ -28,6 +28,7 @@ from an address that passed an ICE check on that socket are taken, and at most
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,6 +37,8 @@ from typing import Any
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
+
+logger = logging.getLogger(__name__)
 
 _ANNOUNCE: ContextVar[tuple[str, ...] | None] = ContextVar("roomcast_ice_announce", default=None)
 _INSTALLED_MARK = "_roomcast_media_installed"
@@ -147,6 +150,10 @@ def _validated(protocol: Any, addr: tuple[Any, ...]) -> bool:
     return remote in found
 
 
+_SRTP_FIRST_BYTES = tuple(127 < b < 192 for b in range(256))
+"""RFC 7983: a first byte of 128-191 is RTP or RTCP."""
+
+
 def _install_first_byte_demux() -> None:
     protocol_class: Any = aioice.ice.StunProtocol
     stock: Callable[[Any, bytes | str, tuple[Any, ...]], None] = protocol_class.datagram_received
@@ -157,6 +164,14 @@ def _install_first_byte_demux() -> None:
             # of a checked pair (anyone can send to an open port, spoofing any address but one
             # that answered our checks), and only as many as the reader can take.
             connection = self.receiver
+            sink = getattr(connection, "_roomcast_rtp_sink", None)
+            if sink is not None and _validated(self, addr) and _SRTP_FIRST_BYTES[data[0]]:
+                try:
+                    if sink(data):  # taken here (aiortc_internals.receive_rtp_at_socket)
+                        return
+                except Exception:
+                    logger.exception("an RTP packet could not be handled")
+                    return
             if not _validated(self, addr) or connection._queue.qsize() >= MAX_QUEUED_DATAGRAMS:
                 connection._roomcast_dropped = dropped_datagrams(connection) + 1
                 return

@@ -217,6 +217,42 @@ def test_media_datagrams_wait_in_a_bounded_queue() -> None:
     asyncio.run(scenario())
 
 
+def test_rtp_taken_at_the_socket_only_from_the_checked_address_and_otherwise_queued() -> None:
+    """The console's short way for the room's packets (`receive_rtp_at_socket`) sits behind
+    the same check: a stranger's datagram never reaches it; what it declines (no SRTP keys
+    yet, RTCP) waits in the queue for aiortc; a handler that fails loses that packet only."""
+    ice_setup.install()
+
+    async def scenario() -> None:
+        receiver = _Receiver()
+        protocol = _protocol_checked_with(receiver, ("127.0.0.1", 9))
+        taken: list[bytes] = []
+        keyed = {"yes": True}
+
+        def sink(data: bytes) -> bool:
+            if data[1] == 0xFF:
+                raise RuntimeError("a broken packet handler")
+            if keyed["yes"]:
+                taken.append(data)
+            return keyed["yes"]
+
+        receiver._roomcast_rtp_sink = sink  # type: ignore[attr-defined]
+        protocol.datagram_received(_srtp(), ("127.0.0.1", 10))  # a stranger
+        assert taken == [] and ice_setup.dropped_datagrams(receiver) == 1
+        good = _srtp()
+        protocol.datagram_received(good, ("127.0.0.1", 9))
+        assert taken == [good] and receiver.received == []
+        keyed["yes"] = False  # before the keys: aiortc's way
+        protocol.datagram_received(good, ("127.0.0.1", 9))
+        assert receiver.received == [good]
+        broken = bytes([0x80, 0xFF]) + good[2:]
+        protocol.datagram_received(broken, ("127.0.0.1", 9))  # logged, not raised
+        protocol.datagram_received(bytes([0x16]) + good[1:], ("127.0.0.1", 9))  # DTLS
+        assert len(receiver.received) == 2 and len(taken) == 1
+
+    asyncio.run(scenario())
+
+
 # --- speaker buffer ----------------------------------------------------------------------
 
 

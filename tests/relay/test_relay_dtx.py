@@ -16,6 +16,7 @@ import time
 from console.identity import Identity
 from console.media_link import MediaLink, asking_dtx
 from console.tracks import Recorder, ToneTrack
+from server.media.aiortc_internals import rtp_taken_at_socket
 from server.media.peer import offer_asks_dtx
 from tests.relay.relaykit import create_room, join, relay
 from tests.relay.spectrum import dominant_hz
@@ -32,11 +33,11 @@ class PacketLog(Recorder):
         super().__init__(max_seconds=10.0)
         self.packets: list[tuple[int, bool, int, float]] = []
 
-    async def _on_packet(self, packet, arrival_time_ms):  # type: ignore[no-untyped-def]
+    def take(self, packet):  # type: ignore[no-untyped-def]
         self.packets.append(
             (packet.sequence_number, bool(packet.marker), packet.timestamp, time.monotonic())
         )
-        await super()._on_packet(packet, arrival_time_ms)
+        super().take(packet)
 
     def since(self, start_s: float) -> list[tuple[int, bool, int, float]]:
         return [p for p in self.packets if p[3] >= start_s]
@@ -141,6 +142,12 @@ def test_a_dtx_peer_gets_nothing_while_the_room_is_silent_and_every_tick_while_i
                 assert jumped > TICK_SAMPLES * 25, "the timestamp tells the pause's length"
                 assert abs(jumped / 48_000 - paused_s) < 0.5, (jumped / 48_000, paused_s)
                 assert host_log.packets_lost == 0
+                # The room's packets reached the console's decoder from the socket's own
+                # callback, not through aiortc's queue and reader task.
+                assert host_media.pc is not None
+                receiver = host_media.pc.getTransceivers()[0].receiver
+                taken = rtp_taken_at_socket(receiver)
+                assert len(host_log.packets) - 5 <= taken <= len(host_log.packets)
             finally:
                 for media in (host_media, lis_media, speaker_media):
                     if media is not None:
