@@ -148,6 +148,10 @@ def hook_receiver(receiver: RTCRtpReceiver, handler: RtpHandler) -> None:
     receiver._handle_rtp_packet = handle_rtp_packet  # type: ignore[method-assign]
 
 
+SOCKET_SINK = "_roomcast_socket_sink"
+"""The receiver's attribute holding what `receive_rtp_at_socket` hands each packet to."""
+
+
 def receive_rtp_at_socket(receiver: RTCRtpReceiver, sink: Callable[[RtpPacket], None]) -> None:
     """Hand the receiver's RTP packets to `sink` straight from the socket's datagram
     callback (server/media/ice.py), once DTLS has keyed SRTP: no pass through aioice's queue
@@ -175,9 +179,10 @@ def receive_rtp_at_socket(receiver: RTCRtpReceiver, sink: Callable[[RtpPacket], 
             stats = streams[packet.ssrc] = StreamStatistics(48_000)
         stats.add(packet)
         connection._roomcast_rtp_taken += 1  # type: ignore[attr-defined]
-        sink(packet)
+        getattr(receiver, SOCKET_SINK)(packet)
         return True
 
+    setattr(receiver, SOCKET_SINK, sink)  # looked up per packet: a tap may wrap it
     connection._roomcast_rtp_taken = 0  # type: ignore[attr-defined]
     connection._roomcast_rtp_sink = take  # type: ignore[attr-defined]
 

@@ -1,6 +1,7 @@
 """Counting a listener's audio packets as they arrive at its socket (before any jitter buffer).
 
-`RtpTap.attach(pc)` wraps each receiver's packet handler of a real aiortc peer connection:
+`RtpTap.attach(pc)` wraps each receiver's packet handlers of a real aiortc peer connection
+(aiortc's, and the socket-side one clients use once SRTP is keyed):
 every RTP packet is noted (arrival time, sequence number, RTP timestamp) and then handed on
 unchanged, so the peer still plays (and records) what it hears.
 """
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCPeerConnection
+
+from server.media.aiortc_internals import SOCKET_SINK
 
 TICK_SAMPLES = 960
 
@@ -34,17 +37,24 @@ class RtpTap:
             forward = receiver._handle_rtp_packet
 
             async def tapped(packet: Any, arrival_time_ms: int, forward: Any = forward) -> None:
-                self.arrivals.append(
-                    Arrival(
-                        time.perf_counter(),
-                        packet.sequence_number,
-                        packet.timestamp,
-                        packet.ssrc,
-                    )
-                )
+                self.note(packet)
                 await forward(packet, arrival_time_ms)
 
             receiver._handle_rtp_packet = tapped
+            # Once SRTP is keyed a client takes the packets at the socket instead.
+            sink = getattr(receiver, SOCKET_SINK, None)
+            if sink is not None:
+
+                def tapped_sink(packet: Any, sink: Any = sink) -> None:
+                    self.note(packet)
+                    sink(packet)
+
+                setattr(receiver, SOCKET_SINK, tapped_sink)
+
+    def note(self, packet: Any) -> None:
+        self.arrivals.append(
+            Arrival(time.perf_counter(), packet.sequence_number, packet.timestamp, packet.ssrc)
+        )
 
     def between(self, start_s: float, end_s: float) -> list[Arrival]:
         return [a for a in self.arrivals if start_s <= a.at_s < end_s]
